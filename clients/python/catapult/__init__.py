@@ -1,0 +1,1 @@
+"""Client for the Catapult MLOps registry. The generated stubs live in `catapult.v1`."""

@@ -1,0 +1,34 @@
+import datetime
+
+from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SystemInfo(_message.Message):
+    __slots__ = ("version", "api_version", "database", "server_time", "started_at")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATABASE_FIELD_NUMBER: _ClassVar[int]
+    SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    api_version: str
+    database: DatabaseInfo
+    server_time: _timestamp_pb2.Timestamp
+    started_at: _timestamp_pb2.Timestamp
+    def __init__(self, version: _Optional[str] = ..., api_version: _Optional[str] = ..., database: _Optional[_Union[DatabaseInfo, _Mapping]] = ..., server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DatabaseInfo(_message.Message):
+    __slots__ = ("reachable", "schema_revision", "server_version")
+    REACHABLE_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_REVISION_FIELD_NUMBER: _ClassVar[int]
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    reachable: bool
+    schema_revision: str
+    server_version: str
+    def __init__(self, reachable: _Optional[bool] = ..., schema_revision: _Optional[str] = ..., server_version: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,3 @@
+"""The Catapult registry server: grpc.aio servicers over PostgreSQL."""
+
+__version__ = "0.1.0"
