@@ -1,0 +1,1 @@
+"""PostgreSQL: the schema (schema.py), the engine (engine.py) and migrations (migrate.py)."""

@@ -1,0 +1,173 @@
+"""Domain errors, and their mapping to gRPC statuses — the one place that mapping lives.
+
+Service and repository code raise these; the interceptor (interceptors.py) turns them into a
+google.rpc.Status with an ErrorInfo (reason from catapult.v1.ErrorReason) and, where useful,
+BadRequest field violations or ResourceInfo. Nothing else ever reaches a client: any other
+exception becomes INTERNAL with only a trace id in the message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from catapult.v1 import error_reason_pb2
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+DOMAIN = "catapult"
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class CatapultError(Exception):
+    """Base of every error a client may see."""
+
+    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    reason: int = error_reason_pb2.INTERNAL_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> list[object]:
+        """Extra google.rpc detail messages besides the ErrorInfo."""
+        return []
+
+    def metadata(self) -> dict[str, str]:
+        """ErrorInfo.metadata: machine-readable facts about the error."""
+        return {}
+
+    def to_status(self) -> status_pb2.Status:
+        info = error_details_pb2.ErrorInfo(
+            reason=error_reason_pb2.ErrorReason.Name(self.reason), domain=DOMAIN, metadata=self.metadata()
+        )
+        details = []
+        for detail in [info, *self.details()]:
+            packed = any_pb2.Any()
+            packed.Pack(detail)  # type: ignore[arg-type]
+            details.append(packed)
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
+
+
+class InvalidArgument(CatapultError):
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    reason = error_reason_pb2.INVALID_FIELD
+
+    def __init__(self, violations: list[FieldViolation]) -> None:
+        super().__init__("; ".join(f"{v.field}: {v.description}" for v in violations))
+        self.violations = violations
+
+    @classmethod
+    def field(cls, field: str, description: str) -> InvalidArgument:
+        return cls([FieldViolation(field, description)])
+
+    def details(self) -> list[object]:
+        return [
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in self.violations
+                ]
+            )
+        ]
+
+
+class InvalidPageToken(InvalidArgument):
+    reason = error_reason_pb2.INVALID_PAGE_TOKEN
+
+    def __init__(self, description: str) -> None:
+        super().__init__([FieldViolation("page_token", description)])
+
+
+class RequestIdReused(InvalidArgument):
+    reason = error_reason_pb2.REQUEST_ID_REUSED
+
+    def __init__(self, method: str) -> None:
+        super().__init__([FieldViolation("request_id", f"was already used for {method}")])
+
+
+class NotFound(CatapultError):
+    code = grpc.StatusCode.NOT_FOUND
+    reason = error_reason_pb2.RESOURCE_NOT_FOUND
+
+    def __init__(self, resource_type: str, resource_name: str, field: str = "id") -> None:
+        super().__init__(f"{resource_type} {resource_name!r} not found")
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        self.field = field
+
+    def metadata(self) -> dict[str, str]:
+        return {"resource_type": self.resource_type, "field": self.field}
+
+    def details(self) -> list[object]:
+        return [
+            error_details_pb2.ResourceInfo(
+                resource_type=f"catapult.v1.{self.resource_type}", resource_name=self.resource_name
+            )
+        ]
+
+
+class AlreadyExists(CatapultError):
+    code = grpc.StatusCode.ALREADY_EXISTS
+    reason = error_reason_pb2.RESOURCE_ALREADY_EXISTS
+
+    def __init__(self, resource_type: str, key: str) -> None:
+        super().__init__(f"a {resource_type} with {key} already exists")
+        self.resource_type = resource_type
+        self.key = key
+
+    def metadata(self) -> dict[str, str]:
+        return {"resource_type": self.resource_type}
+
+
+class EtagMismatch(CatapultError):
+    code = grpc.StatusCode.ABORTED
+    reason = error_reason_pb2.ETAG_MISMATCH
+
+    def __init__(self, resource_type: str, resource_id: str) -> None:
+        super().__init__(f"{resource_type} {resource_id} was changed since the etag was read; re-read it")
+
+
+class FailedPrecondition(CatapultError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+    def __init__(self, reason: int, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Unauthenticated(CatapultError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+    def __init__(self, reason: int, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PermissionDenied(CatapultError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+    reason = error_reason_pb2.ROLE_NOT_ALLOWED
+
+
+class DatabaseUnavailable(CatapultError):
+    code = grpc.StatusCode.UNAVAILABLE
+    reason = error_reason_pb2.DATABASE_UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable; retry later")
+
+
+class Internal(CatapultError):
+    code = grpc.StatusCode.INTERNAL
+    reason = error_reason_pb2.INTERNAL_ERROR
+
+    def __init__(self, trace_id: str) -> None:
+        super().__init__(f"internal error (trace id {trace_id}); the server log has the details")
+        self.trace_id = trace_id
+
+    def metadata(self) -> dict[str, str]:
+        return {"trace_id": self.trace_id}
