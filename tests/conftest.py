@@ -24,7 +24,6 @@ from catapult.v1 import (
     release_service_pb2_grpc,
     system_service_pb2_grpc,
 )
-
 from catapult_server.config import Settings, normalise_database_url
 from catapult_server.db import migrate
 from catapult_server.server import CatapultServer

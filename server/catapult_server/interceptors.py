@@ -1,0 +1,137 @@
+"""The edge of every catapult.v1 RPC: authenticate the key, check the role, and map errors to
+gRPC statuses. Health and reflection pass through untouched (they need no key)."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from catapult.v1 import (
+    api_key_service_pb2,
+    artifact_service_pb2,
+    audit_log_service_pb2,
+    deployment_service_pb2,
+    model_service_pb2,
+    release_service_pb2,
+    system_service_pb2,
+)
+from google.protobuf import descriptor_pb2
+
+from catapult_server.auth import Caller, KeyStore
+from catapult_server.db.engine import is_unavailable
+from catapult_server.errors import CatapultError, DatabaseUnavailable, Internal
+
+log = logging.getLogger(__name__)
+
+SERVICE_MODULES = (
+    model_service_pb2,
+    release_service_pb2,
+    artifact_service_pb2,
+    deployment_service_pb2,
+    api_key_service_pb2,
+    audit_log_service_pb2,
+    system_service_pb2,
+)
+# The catapult.v1 services, from the generated descriptors.
+SERVICES = [service for module in SERVICE_MODULES for service in module.DESCRIPTOR.services_by_name.values()]
+PUBLIC_METHODS = {"/catapult.v1.SystemService/Health"}
+ADMIN_SERVICES = {"catapult.v1.ApiKeyService"}
+
+
+def _writes() -> set[str]:
+    """RPCs that change the registry: every one not marked NO_SIDE_EFFECTS in the protos."""
+    out = set()
+    for service in SERVICES:
+        for method in service.methods:
+            if method.GetOptions().idempotency_level != descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS:
+                out.add(f"/{service.full_name}/{method.name}")
+    return out
+
+
+WRITE_METHODS = _writes()
+
+_caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("catapult_caller")
+
+
+def current_caller() -> Caller:
+    """The authenticated caller of the RPC being served."""
+    return _caller.get()
+
+
+def api_key_of(metadata: dict[str, str]) -> str:
+    key = metadata.get("x-api-key", "")
+    if not key:
+        scheme, _, value = metadata.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            key = value.strip()
+    return key
+
+
+def peer_of(context: grpc.aio.ServicerContext, metadata: dict[str, str]) -> str:
+    peer = str(context.peer())
+    forwarded = metadata.get("x-forwarded-for", "")
+    return f"{peer} (x-forwarded-for {forwarded})" if forwarded else peer
+
+
+def to_error(error: Exception, method: str) -> CatapultError:
+    if isinstance(error, CatapultError):
+        return error
+    if is_unavailable(error):
+        return DatabaseUnavailable()
+    trace_id = uuid.uuid4().hex[:16]
+    log.error("internal error in %s (trace id %s)", method, trace_id, exc_info=error)
+    return Internal(trace_id)
+
+
+async def abort(context: grpc.aio.ServicerContext, error: CatapultError) -> None:
+    status = error.to_status()
+    await context.abort(
+        error.code,
+        error.message,
+        trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),),
+    )
+
+
+class CatapultInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, keys: KeyStore) -> None:
+        self._keys = keys
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or handler.unary_unary is None or not method.startswith("/catapult.v1."):
+            return handler
+        behavior = handler.unary_unary
+        metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
+        keys = self._keys
+        public = method in PUBLIC_METHODS
+        writes = method in WRITE_METHODS
+        admin_only = method.split("/")[1] in ADMIN_SERVICES
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                if not public:
+                    caller = await keys.authenticate(api_key_of(metadata), peer_of(context, metadata))
+                    if admin_only:
+                        caller.require_admin()
+                    elif writes:
+                        caller.require_write()
+                    _caller.set(caller)
+                return await behavior(request, context)
+            except Exception as error:
+                failure = to_error(error, method)
+            await abort(context, failure)
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

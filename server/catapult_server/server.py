@@ -1,0 +1,111 @@
+"""The grpc.aio server: catapult.v1 servicers, grpc.health.v1, reflection, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from catapult_server import servicers
+from catapult_server.auth import KeyStore
+from catapult_server.config import Settings
+from catapult_server.database import Database
+from catapult_server.db.engine import create_engine
+from catapult_server.errors import DatabaseUnavailable
+from catapult_server.interceptors import SERVICES, CatapultInterceptor
+from catapult_server.resources import now
+from catapult_server.services import system
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = [service.full_name for service in SERVICES]
+
+_SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    # Several worker processes may share one port (catapult serve --workers).
+    ("grpc.so_reuseport", 1),
+]
+
+
+class CatapultServer:
+    """One server process. `await start()`, then `port` is bound; `await stop()` drains it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings)
+        self.db = Database(self.engine)
+        self.keys = KeyStore(self.engine, settings.key_pepper, settings.last_used_flush_seconds)
+        self.health = HealthServicer()
+        self.port = 0
+        self._server = grpc.aio.server(interceptors=[CatapultInterceptor(self.keys)], options=_SERVER_OPTIONS)
+        self._probe: asyncio.Task[None] | None = None
+        self._serving: bool | None = None
+        servicers.register(self._server, self.db, settings.key_pepper, started_at=now())
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        reflection.enable_server_reflection(
+            [
+                *SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            self._server,
+        )
+
+    @property
+    def address(self) -> str:
+        return f"{self.settings.grpc_host}:{self.port}"
+
+    async def start(self) -> None:
+        self.port = self._server.add_insecure_port(f"{self.settings.grpc_host}:{self.settings.grpc_port}")
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.settings.grpc_host}:{self.settings.grpc_port}")
+        await self._probe_database()
+        await self._server.start()
+        self.keys.start()
+        self._probe = asyncio.create_task(self._probe_forever(), name="database-health-probe")
+        log.info("catapult gRPC server listening on %s", self.address)
+
+    async def _set_serving(self, serving: bool) -> None:
+        if serving == self._serving:
+            return
+        self._serving = serving
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ["", *SERVICE_NAMES]:
+            await self.health.set(name, status)
+        if not serving:
+            log.warning("database unreachable: health is NOT_SERVING")
+
+    async def _probe_database(self) -> None:
+        try:
+            await asyncio.wait_for(system.ping(self.db), timeout=self.settings.health_probe_seconds * 2)
+            await self._set_serving(True)
+        except (DatabaseUnavailable, TimeoutError):
+            await self._set_serving(False)
+
+    async def _probe_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.health_probe_seconds)
+            await self._probe_database()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Health goes NOT_SERVING, new RPCs are refused, in-flight ones get `grace` seconds."""
+        if self._probe:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
+        await self.health.enter_graceful_shutdown()
+        await self._server.stop(self.settings.shutdown_grace if grace is None else grace)
+        await self.keys.stop()
+        await self.engine.dispose()
+
+    async def wait_for_termination(self) -> None:
+        await self._server.wait_for_termination()

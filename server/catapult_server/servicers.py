@@ -1,0 +1,157 @@
+"""gRPC servicers: each method takes the caller from the interceptor and calls one service
+function. No SQL, no rules and no error mapping here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from catapult.v1 import (
+    api_key_service_pb2,
+    api_key_service_pb2_grpc,
+    artifact_service_pb2_grpc,
+    audit_log_service_pb2_grpc,
+    deployment_service_pb2_grpc,
+    model_service_pb2_grpc,
+    release_service_pb2_grpc,
+    system_service_pb2_grpc,
+)
+
+from catapult_server.database import Database
+from catapult_server.interceptors import current_caller
+from catapult_server.services import api_keys, artifacts, audit_logs, deployments, models, releases, system
+
+# The request and context parameters are typed Any: the generated *_pb2_grpc bases are untyped.
+
+
+class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def CreateModel(self, request: Any, context: Any) -> Any:
+        return await models.create(self.db, current_caller(), request)
+
+    async def GetModel(self, request: Any, context: Any) -> Any:
+        return await models.get(self.db, request)
+
+    async def GetModelByName(self, request: Any, context: Any) -> Any:
+        return await models.get_by_name(self.db, request)
+
+    async def ListModels(self, request: Any, context: Any) -> Any:
+        return await models.list_models(self.db, request)
+
+    async def UpdateModel(self, request: Any, context: Any) -> Any:
+        return await models.update(self.db, current_caller(), request)
+
+    async def DeleteModel(self, request: Any, context: Any) -> Any:
+        return await models.delete(self.db, current_caller(), request)
+
+
+class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def CreateRelease(self, request: Any, context: Any) -> Any:
+        return await releases.create(self.db, current_caller(), request)
+
+    async def GetRelease(self, request: Any, context: Any) -> Any:
+        return await releases.get(self.db, request)
+
+    async def GetLatestRelease(self, request: Any, context: Any) -> Any:
+        return await releases.get_latest(self.db, request)
+
+    async def ListReleases(self, request: Any, context: Any) -> Any:
+        return await releases.list_releases(self.db, request)
+
+    async def UpdateRelease(self, request: Any, context: Any) -> Any:
+        return await releases.update(self.db, current_caller(), request)
+
+    async def DeleteRelease(self, request: Any, context: Any) -> Any:
+        return await releases.delete(self.db, current_caller(), request)
+
+
+class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def CreateArtifact(self, request: Any, context: Any) -> Any:
+        return await artifacts.create(self.db, current_caller(), request)
+
+    async def GetArtifact(self, request: Any, context: Any) -> Any:
+        return await artifacts.get(self.db, request)
+
+    async def ListArtifacts(self, request: Any, context: Any) -> Any:
+        return await artifacts.list_artifacts(self.db, request)
+
+    async def UpdateArtifact(self, request: Any, context: Any) -> Any:
+        return await artifacts.update(self.db, current_caller(), request)
+
+    async def DeleteArtifact(self, request: Any, context: Any) -> Any:
+        return await artifacts.delete(self.db, current_caller(), request)
+
+
+class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def CreateDeployment(self, request: Any, context: Any) -> Any:
+        return await deployments.create(self.db, current_caller(), request)
+
+    async def GetDeployment(self, request: Any, context: Any) -> Any:
+        return await deployments.get(self.db, request)
+
+    async def ListDeployments(self, request: Any, context: Any) -> Any:
+        return await deployments.list_deployments(self.db, request)
+
+    async def UpdateDeployment(self, request: Any, context: Any) -> Any:
+        return await deployments.update(self.db, current_caller(), request)
+
+    async def DeleteDeployment(self, request: Any, context: Any) -> Any:
+        return await deployments.terminate(self.db, current_caller(), request)
+
+
+class ApiKeyServicer(api_key_service_pb2_grpc.ApiKeyServiceServicer):
+    def __init__(self, db: Database, pepper: str) -> None:
+        self.db = db
+        self.pepper = pepper
+
+    async def CreateApiKey(self, request: Any, context: Any) -> Any:
+        created = await api_keys.create(self.db, self.pepper, current_caller(), request)
+        return api_key_service_pb2.CreateApiKeyResponse(api_key=created.api_key, secret=created.secret)
+
+    async def ListApiKeys(self, request: Any, context: Any) -> Any:
+        return await api_keys.list_keys(self.db, request)
+
+    async def RevokeApiKey(self, request: Any, context: Any) -> Any:
+        return await api_keys.revoke(self.db, current_caller(), request)
+
+
+class AuditLogServicer(audit_log_service_pb2_grpc.AuditLogServiceServicer):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ListAuditLogs(self, request: Any, context: Any) -> Any:
+        return await audit_logs.list_audit_logs(self.db, request)
+
+
+class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):
+    def __init__(self, db: Database, started_at: datetime) -> None:
+        self.db = db
+        self.started_at = started_at
+
+    async def GetInfo(self, request: Any, context: Any) -> Any:
+        return await system.get_info(self.db, self.started_at)
+
+    async def Health(self, request: Any, context: Any) -> Any:
+        return await system.health(self.db)
+
+
+def register(server: Any, db: Database, pepper: str, started_at: datetime) -> None:
+    """Add every catapult.v1 servicer to a grpc.aio server."""
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(db), server)
+    release_service_pb2_grpc.add_ReleaseServiceServicer_to_server(ReleaseServicer(db), server)
+    artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(db), server)
+    deployment_service_pb2_grpc.add_DeploymentServiceServicer_to_server(DeploymentServicer(db), server)
+    api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(db, pepper), server)
+    audit_log_service_pb2_grpc.add_AuditLogServiceServicer_to_server(AuditLogServicer(db), server)
+    system_service_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(db, started_at), server)

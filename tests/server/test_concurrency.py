@@ -1,0 +1,76 @@
+"""Concurrent creates of one unique key: exactly one wins, the rest get ALREADY_EXISTS (never
+INTERNAL); concurrent retries of one request_id make one resource."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import grpc
+from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, model_service_pb2
+
+from tests.conftest import Stubs
+from tests.helpers import (
+    create_deployment,
+    create_model,
+    create_model_and_release,
+    describe,
+    error_details,
+    list_all,
+)
+
+
+async def test_20_concurrent_creates_of_one_name(stubs: Stubs, writer_key: str) -> None:
+    results = await asyncio.gather(
+        *(create_model(stubs, writer_key, name="llama-3-7b-companyA") for _ in range(20)),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, BaseException)]
+    errors = [r for r in results if isinstance(r, BaseException)]
+    unexpected = [r for r in errors if not isinstance(r, grpc.aio.AioRpcError)]
+    assert not unexpected, unexpected
+    outcomes = Counter(describe(e).split(" ")[0] for e in errors if isinstance(e, grpc.aio.AioRpcError))
+    assert len(created) == 1, f"{len(created)} successes; errors: {dict(outcomes)}"
+    assert outcomes == {"ALREADY_EXISTS": 19}, dict(outcomes)
+    for err in errors:
+        assert isinstance(err, grpc.aio.AioRpcError)
+        assert error_details(err).reason == "RESOURCE_ALREADY_EXISTS"
+    models = await list_all(
+        stubs.models.ListModels, model_service_pb2.ListModelsRequest(), "models", writer_key
+    )
+    assert [m.id for m in models] == [created[0].id]
+
+
+async def test_10_concurrent_retries_of_one_request_id(stubs: Stubs, writer_key: str) -> None:
+    _, release = await create_model_and_release(stubs, writer_key)
+    results = await asyncio.gather(
+        *(
+            create_deployment(
+                stubs, writer_key, release.id, request_id="req-concurrent-deploy", status="success"
+            )
+            for _ in range(10)
+        ),
+        return_exceptions=True,
+    )
+    failures = [
+        describe(r) if isinstance(r, grpc.aio.AioRpcError) else repr(r)
+        for r in results
+        if isinstance(r, BaseException)
+    ]
+    assert not failures, failures
+    deployment_ids = {r.id for r in results if not isinstance(r, BaseException)}
+    assert len(deployment_ids) == 1, deployment_ids
+    listed = await list_all(
+        stubs.deployments.ListDeployments,
+        deployment_service_pb2.ListDeploymentsRequest(release_id=release.id),
+        "deployments",
+        writer_key,
+    )
+    assert [d.id for d in listed] == list(deployment_ids)
+    audit = await list_all(
+        stubs.audit_logs.ListAuditLogs,
+        audit_log_service_pb2.ListAuditLogsRequest(resource_type="deployment", action="create"),
+        "audit_logs",
+        writer_key,
+    )
+    assert len(audit) == 1, "one deployment, one audit row"
