@@ -16,7 +16,7 @@ GENERATED := clients/python/catapult/v1 clients/go/catapult envoy/catapult_descr
 VENV_STAMP := $(VENV)/.installed
 TOOLS_STAMP := .tools/.installed
 
-.PHONY: help install generate check-generated lint test test-python test-go clean
+.PHONY: help install run generate check-generated lint test test-python test-go clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ $(VENV_STAMP): pyproject.toml clients/python/pyproject.toml
 $(TOOLS_STAMP): tools/go.mod tools/go.sum
 	cd tools && GOBIN=$(TOOLS_BIN) go install tool
 	@touch $@
+
+run: install ## Start the whole stack on an embedded PostgreSQL in ./.catapult (ARGS="--grpc-port 50052" to change)
+	$(BIN)/catapult up $(ARGS)
 
 generate: install ## Regenerate Python and Go stubs and the Envoy descriptor set from proto/
 	rm -f clients/python/catapult/v1/*_pb2*.py* clients/go/catapult/v1/*.pb.go

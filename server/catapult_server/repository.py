@@ -54,7 +54,9 @@ def translate(error: exc.DBAPIError, resource: Resource, values: Mapping[str, An
 
 async def insert_row(conn: AsyncConnection, resource: Resource, values: Mapping[str, Any]) -> uuid.UUID:
     try:
-        new_id: uuid.UUID | None = await conn.scalar(insert(resource.table).values(**values).returning(resource.table.c.id))
+        new_id: uuid.UUID | None = await conn.scalar(
+            insert(resource.table).values(**values).returning(resource.table.c.id)
+        )
     except exc.DBAPIError as error:
         raise translate(error, resource, values) from error
     assert new_id is not None

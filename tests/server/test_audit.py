@@ -81,7 +81,8 @@ async def test_model_mutations_are_audited(stubs: Stubs, writer_key: str, reader
     )
     row = await only_row(stubs, reader_key, model.id, "update")
     check_row(row, "update", "model", model.id, "test-writer")
-    assert changes(row) == {"description": {"old": "old", "new": "new"}}
+    assert changes(row)["description"] == {"old": "old", "new": "new"}
+    assert "name" not in changes(row), "only what changed"
 
     await stubs.models.DeleteModel(
         model_service_pb2.DeleteModelRequest(id=model.id), metadata=auth(writer_key)
@@ -106,7 +107,8 @@ async def test_release_mutations_are_audited(stubs: Stubs, writer_key: str, read
     )
     row = await only_row(stubs, reader_key, release.id, "update")
     check_row(row, "update", "release", release.id, "test-writer")
-    assert changes(row) == {"status": {"old": "active", "new": "deprecated"}}
+    assert changes(row)["status"] == {"old": "active", "new": "deprecated"}
+    assert "version" not in changes(row), "only what changed"
 
     await stubs.releases.DeleteRelease(
         release_service_pb2.DeleteReleaseRequest(id=release.id), metadata=auth(writer_key)
@@ -134,7 +136,8 @@ async def test_artifact_mutations_are_audited(stubs: Stubs, writer_key: str, rea
         metadata=auth(writer_key),
     )
     row = await only_row(stubs, reader_key, artifact.id, "update")
-    assert changes(row) == {"checksum": {"old": "sha256:1", "new": "sha256:2"}}
+    assert changes(row)["checksum"] == {"old": "sha256:1", "new": "sha256:2"}
+    assert "name" not in changes(row), "only what changed"
 
     await stubs.artifacts.DeleteArtifact(
         artifact_service_pb2.DeleteArtifactRequest(id=artifact.id), metadata=auth(writer_key)
@@ -205,31 +208,32 @@ async def test_forced_delete_records_its_children(stubs: Stubs, writer_key: str)
 
 
 async def test_failed_mutations_write_no_row(stubs: Stubs, writer_key: str, reader_key: str) -> None:
-    await create_model(stubs, writer_key, name="llama-3-7b-companyA")
-    before = await audit(stubs, reader_key)
-    await expect_error(
-        create_model(stubs, writer_key, name="llama-3-7b-companyA"), grpc.StatusCode.ALREADY_EXISTS
-    )
-    await expect_error(create_model(stubs, writer_key, name=""), grpc.StatusCode.INVALID_ARGUMENT)
-    await expect_error(create_model(stubs, reader_key), grpc.StatusCode.PERMISSION_DENIED)
-    model, release = await create_model_and_release(stubs, writer_key)
+    model, release = await create_model_and_release(stubs, writer_key, version="1.0.0")
     await create_deployment(stubs, writer_key, release.id)
     before = await audit(stubs, reader_key)
-    await expect_error(
-        stubs.models.DeleteModel(
-            model_service_pb2.DeleteModelRequest(id=model.id), metadata=auth(writer_key)
-        ),
-        grpc.StatusCode.FAILED_PRECONDITION,
-    )
-    await expect_error(
-        stubs.models.UpdateModel(
-            model_service_pb2.UpdateModelRequest(
-                model=model_pb2.Model(id=model.id, company="X"), etag="stale"
+    failures = [
+        (create_model(stubs, writer_key, name=model.name), grpc.StatusCode.ALREADY_EXISTS),
+        (create_model(stubs, writer_key, name=""), grpc.StatusCode.INVALID_ARGUMENT),
+        (create_model(stubs, reader_key), grpc.StatusCode.PERMISSION_DENIED),
+        (create_release(stubs, writer_key, model.id, version="1.0.0"), grpc.StatusCode.ALREADY_EXISTS),
+        (
+            stubs.models.DeleteModel(
+                model_service_pb2.DeleteModelRequest(id=model.id), metadata=auth(writer_key)
             ),
-            metadata=auth(writer_key),
+            grpc.StatusCode.FAILED_PRECONDITION,
         ),
-        grpc.StatusCode.ABORTED,
-    )
+        (
+            stubs.models.UpdateModel(
+                model_service_pb2.UpdateModelRequest(
+                    model=model_pb2.Model(id=model.id, company="X"), etag="stale"
+                ),
+                metadata=auth(writer_key),
+            ),
+            grpc.StatusCode.ABORTED,
+        ),
+    ]
+    for call, code in failures:
+        await expect_error(call, code)
     after = await audit(stubs, reader_key)
     assert [r.id for r in after] == [r.id for r in before]
 
@@ -248,6 +252,7 @@ async def test_failed_duplicate_create_writes_no_row(stubs: Stubs, writer_key: s
 async def test_list_audit_logs_filters(
     stubs: Stubs, writer_key: str, admin_key: str, reader_key: str
 ) -> None:
+    baseline = await audit(stubs, reader_key)  # whatever setting up the keys logged
     m1 = await create_model(stubs, writer_key)
     r1 = await create_release(stubs, writer_key, m1.id)
     await stubs.models.UpdateModel(
@@ -256,13 +261,17 @@ async def test_list_audit_logs_filters(
     )
     m2 = await create_model(stubs, admin_key)
     everything = await audit(stubs, reader_key)
-    assert len(everything) == 4
+    assert [r.id for r in everything[4:]] == [r.id for r in baseline]
     created = [to_datetime(r.created_at) for r in everything]
     assert created == sorted(created, reverse=True), "newest first"
 
     assert {r.resource_id for r in await audit(stubs, reader_key, resource_type="model")} == {m1.id, m2.id}
     assert [r.resource_id for r in await audit(stubs, reader_key, resource_type="release")] == [r1.id]
     assert [r.action for r in await audit(stubs, reader_key, resource_id=m1.id)] == ["update", "create"]
+    assert [
+        r.resource_id
+        for r in await audit(stubs, reader_key, resource_type="model", after=everything[1].created_at)
+    ] == [m2.id, m1.id]
     assert [r.resource_id for r in await audit(stubs, reader_key, action="update")] == [m1.id]
     assert [r.resource_id for r in await audit(stubs, reader_key, api_key_name="test-admin")] == [m2.id]
     assert len(await audit(stubs, reader_key, api_key_name="test-writer")) == 3
@@ -280,7 +289,7 @@ async def test_list_audit_logs_filters(
     after = await audit(stubs, reader_key, after=pivot.created_at)
     assert [r.id for r in after] == [r.id for r in newest_first[:2]]
     before = await audit(stubs, reader_key, before=pivot.created_at)
-    assert [r.id for r in before] == [r.id for r in newest_first[2:]]
+    assert [r.id for r in before] == [r.id for r in newest_first[2:]], "before is exclusive"
     window = await audit(
         stubs, reader_key, after=newest_first[2].created_at, before=newest_first[0].created_at
     )

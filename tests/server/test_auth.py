@@ -207,7 +207,7 @@ async def test_expired_key(channel: grpc.aio.Channel, stubs: Stubs, admin_key: s
 
 async def test_reader_key_cannot_write(channel: grpc.aio.Channel, reader_key: str) -> None:
     writes = [rpc for rpc in KEYED_RPCS if rpc.is_write]
-    assert len(writes) >= 18
+    assert len(writes) >= 14
     await expect_on_every_rpc(
         channel, writes, auth(reader_key), grpc.StatusCode.PERMISSION_DENIED, "ROLE_NOT_ALLOWED"
     )
@@ -215,7 +215,7 @@ async def test_reader_key_cannot_write(channel: grpc.aio.Channel, reader_key: st
 
 async def test_reader_key_can_read(channel: grpc.aio.Channel, reader_key: str) -> None:
     reads = [rpc for rpc in KEYED_RPCS if not rpc.is_write and rpc not in KEY_ADMIN_RPCS]
-    assert len(reads) >= 9
+    assert len(reads) >= 12
     denied = []
     for rpc in reads:
         code, reason = await outcome(rpc, channel, auth(reader_key))
@@ -292,7 +292,7 @@ async def test_create_api_key_shows_the_secret_once(stubs: Stubs, admin_key: str
     assert mine.prefix == key.prefix
     assert mine.name == "ci-deployer"
     assert created.secret.encode() not in listed.SerializeToString(), "ListApiKeys never shows a secret"
-    assert {"test-admin", "test-writer", "test-reader", "ci-deployer"} <= {k.name for k in listed.api_keys}
+    assert {"test-admin", "ci-deployer"} <= {k.name for k in listed.api_keys}
 
 
 async def test_list_api_keys_hides_revoked_unless_asked(stubs: Stubs, admin_key: str) -> None:

@@ -1,0 +1,39 @@
+"""SystemService: what is running, and whether it can serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from catapult.v1 import system_service_pb2
+
+from tests.conftest import Stubs
+from tests.helpers import auth
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_head() -> str:
+    head = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_current_head()
+    assert head
+    return head
+
+
+async def test_get_info(stubs: Stubs, reader_key: str) -> None:
+    info = await stubs.system.GetInfo(system_service_pb2.GetInfoRequest(), metadata=auth(reader_key))
+    assert info.version
+    assert info.api_version == "v1"
+    assert info.database.reachable
+    assert info.database.schema_revision == alembic_head(), "the schema the tests migrated to"
+    assert info.database.server_version
+    assert info.server_time.seconds > 0
+    assert info.started_at.seconds > 0
+    assert info.started_at.ToDatetime() <= info.server_time.ToDatetime()
+
+
+async def test_health_needs_no_key(stubs: Stubs, reader_key: str) -> None:
+    health = await stubs.system.Health(system_service_pb2.HealthRequest())
+    assert health.status == "ok"
+    info = await stubs.system.GetInfo(system_service_pb2.GetInfoRequest(), metadata=auth(reader_key))
+    assert health.version == info.version
