@@ -1,0 +1,146 @@
+"""The server process around the RPCs: health while the database is away, key bookkeeping."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import grpc
+import pytest
+from catapult.v1 import (
+    api_key_service_pb2,
+    api_key_service_pb2_grpc,
+    model_pb2,
+    model_service_pb2,
+    model_service_pb2_grpc,
+    system_service_pb2,
+    system_service_pb2_grpc,
+)
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from catapult_server.config import Settings
+from catapult_server.server import CatapultServer
+from tests.conftest import TEST_PEPPER
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _reason(error: grpc.aio.AioRpcError) -> str:
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info.reason
+    return ""
+
+
+async def test_unreachable_database_means_not_serving_and_unavailable() -> None:
+    settings = Settings(
+        database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/catapult",
+        key_pepper=TEST_PEPPER,
+        grpc_port=0,
+        health_probe_seconds=0.2,
+    )
+    server = CatapultServer(settings)
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            for service in ("", "catapult.v1.ModelService"):
+                reply = await health.Check(health_pb2.HealthCheckRequest(service=service))
+                assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+            with pytest.raises(grpc.aio.AioRpcError) as down:
+                await system_service_pb2_grpc.SystemServiceStub(channel).Health(
+                    system_service_pb2.HealthRequest()
+                )
+            assert down.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert _reason(down.value) == "DATABASE_UNAVAILABLE"
+
+            # Authentication needs the database too: a client is told to retry, not that its key is bad.
+            with pytest.raises(grpc.aio.AioRpcError) as write:
+                await model_service_pb2_grpc.ModelServiceStub(channel).CreateModel(
+                    model_service_pb2.CreateModelRequest(
+                        model=model_pb2.Model(name="m", storage_path="s3://m/")
+                    ),
+                    metadata=(("x-api-key", "ctp_abcdefgh_" + "x" * 43),),
+                )
+            assert write.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert "postgres" not in (write.value.details() or "").lower()
+    finally:
+        await server.stop()
+
+
+async def test_health_is_serving_with_a_database(server: CatapultServer) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="catapult.v1.DeploymentService")
+        )
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_last_used_at_is_recorded_without_a_write_per_request(
+    server: CatapultServer, admin_key: str
+) -> None:
+    auth = (("x-api-key", admin_key),)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        keys = api_key_service_pb2_grpc.ApiKeyServiceStub(channel)
+        before = await keys.ListApiKeys(api_key_service_pb2.ListApiKeysRequest(), metadata=auth)
+        (admin,) = [k for k in before.api_keys if k.name == "test-admin"]
+        # Authenticated calls so far are held in memory: nothing written yet.
+        assert not admin.HasField("last_used_at")
+        await server.keys.flush()
+        after = await keys.ListApiKeys(api_key_service_pb2.ListApiKeysRequest(), metadata=auth)
+        (admin,) = [k for k in after.api_keys if k.name == "test-admin"]
+        assert admin.HasField("last_used_at")
+
+
+async def test_stop_lets_an_in_flight_call_finish(settings: Settings, admin_key: str) -> None:
+    """SIGTERM/SIGINT call stop(): a call already running completes and commits."""
+    import asyncpg
+
+    server = CatapultServer(settings)
+    await server.start()
+    dsn = settings.database_url.replace("+asyncpg", "")
+    blocker = await asyncpg.connect(dsn)
+    observer = await asyncpg.connect(dsn)  # pg_stat_activity is a snapshot within a transaction
+    try:
+        # Hold a lock the insert needs, so the call is provably in flight when stop() begins.
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute("LOCK TABLE models IN EXCLUSIVE MODE")
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            models = model_service_pb2_grpc.ModelServiceStub(channel)
+            call = asyncio.ensure_future(
+                models.CreateModel(
+                    model_service_pb2.CreateModelRequest(
+                        model=model_pb2.Model(name="m", storage_path="s3://m/")
+                    ),
+                    metadata=(("x-api-key", admin_key),),
+                )
+            )
+            for _ in range(200):  # poll until the insert waits on the lock
+                waiting = await observer.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%'"
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting, "the CreateModel call never reached the database"
+            stopping = asyncio.ensure_future(server.stop(grace=10))
+            await asyncio.sleep(0.2)
+            assert not stopping.done(), "stop() must wait for the in-flight call"
+            await transaction.rollback()
+            created = await call
+            await stopping
+        assert created.name == "m"
+    finally:
+        await blocker.close()
+        await observer.close()
