@@ -10,11 +10,12 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from catapult_server.config import normalise_database_url
-from catapult_server.db.schema import metadata
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from catapult_server.config import normalise_database_url
+from catapult_server.db.schema import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

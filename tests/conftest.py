@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
+
 from catapult.v1 import (
     api_key_service_pb2_grpc,
     artifact_service_pb2_grpc,

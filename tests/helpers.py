@@ -12,6 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import grpc
+from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+
 from catapult.v1 import (
     artifact_pb2,
     artifact_service_pb2,
@@ -22,9 +26,6 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-from google.protobuf import struct_pb2, timestamp_pb2
-from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2
 
 if TYPE_CHECKING:
     from tests.conftest import Stubs
@@ -120,6 +121,22 @@ async def expect_error(
             )
         return err
     raise AssertionError(f"expected {code.name}, but the call succeeded: {result!r}")
+
+
+class Failures:
+    """Collects failed checks of a table-driven test so one run reports every failing case."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def check(self, case: str, check: Awaitable[Any]) -> None:
+        try:
+            await check
+        except AssertionError as err:
+            self.messages.append(f"{case}: {err}")
+
+    def assert_none(self) -> None:
+        assert not self.messages, f"{len(self.messages)} case(s) failed:\n" + "\n".join(self.messages)
 
 
 def assert_no_database_text(message: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+
 from catapult.v1 import model_pb2, model_service_pb2, model_service_pb2_grpc
 
 CATAPULT = str(Path(sys.executable).parent / "catapult")

@@ -7,6 +7,9 @@ import socket
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from catapult.v1 import (
     api_key_service_pb2,
     api_key_service_pb2_grpc,
@@ -16,9 +19,6 @@ from catapult.v1 import (
     system_service_pb2,
     system_service_pb2_grpc,
 )
-from google.rpc import error_details_pb2, status_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from catapult_server.config import Settings
 from catapult_server.server import CatapultServer
 from tests.conftest import TEST_PEPPER
@@ -128,7 +128,8 @@ async def test_stop_lets_an_in_flight_call_finish(settings: Settings, admin_key:
             )
             for _ in range(200):  # poll until the insert waits on the lock
                 waiting = await observer.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%'"
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%'"
                 )
                 if waiting:
                     break

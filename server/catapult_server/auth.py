@@ -20,10 +20,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from catapult.v1 import error_reason_pb2
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from catapult.v1 import error_reason_pb2
 from catapult_server.config import KEY_CACHE_SECONDS
 from catapult_server.db import schema
 from catapult_server.errors import PermissionDenied, Unauthenticated

@@ -119,7 +119,6 @@ def _cli_settings(args: argparse.Namespace) -> Settings:
 
 def cmd_api_key_create(args: argparse.Namespace) -> int:
     from catapult.v1 import api_key_pb2, api_key_service_pb2
-
     from catapult_server.auth import CLI_CALLER
     from catapult_server.database import Database
     from catapult_server.db.engine import create_engine
@@ -145,7 +144,6 @@ def cmd_api_key_create(args: argparse.Namespace) -> int:
 
 def cmd_api_key_list(args: argparse.Namespace) -> int:
     from catapult.v1 import api_key_service_pb2
-
     from catapult_server.database import Database
     from catapult_server.db.engine import create_engine
     from catapult_server.services import api_keys
@@ -181,9 +179,9 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
 
 
 def cmd_api_key_revoke(args: argparse.Namespace) -> int:
-    from catapult.v1 import api_key_service_pb2
     from sqlalchemy import select
 
+    from catapult.v1 import api_key_service_pb2
     from catapult_server.auth import CLI_CALLER
     from catapult_server.database import Database
     from catapult_server.db import schema

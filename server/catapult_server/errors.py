@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
-from catapult.v1 import error_reason_pb2
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
+
+from catapult.v1 import error_reason_pb2
 
 DOMAIN = "catapult"
 

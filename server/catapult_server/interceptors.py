@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pb2
+
 from catapult.v1 import (
     api_key_service_pb2,
     artifact_service_pb2,
@@ -19,8 +21,6 @@ from catapult.v1 import (
     release_service_pb2,
     system_service_pb2,
 )
-from google.protobuf import descriptor_pb2
-
 from catapult_server.auth import Caller, KeyStore
 from catapult_server.db.engine import is_unavailable
 from catapult_server.errors import CatapultError, DatabaseUnavailable, Internal

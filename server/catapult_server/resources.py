@@ -13,11 +13,11 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-from catapult.v1 import api_key_pb2, artifact_pb2, audit_log_pb2, deployment_pb2, model_pb2, release_pb2
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from sqlalchemy import Table
 
+from catapult.v1 import api_key_pb2, artifact_pb2, audit_log_pb2, deployment_pb2, model_pb2, release_pb2
 from catapult_server.db import schema
 from catapult_server.errors import FieldViolation, InvalidArgument
 

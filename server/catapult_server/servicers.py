@@ -16,7 +16,6 @@ from catapult.v1 import (
     release_service_pb2_grpc,
     system_service_pb2_grpc,
 )
-
 from catapult_server.database import Database
 from catapult_server.interceptors import current_caller
 from catapult_server.services import api_keys, artifacts, audit_logs, deployments, models, releases, system

@@ -7,6 +7,8 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import json_format
+
 from catapult.v1 import (
     api_key_pb2,
     api_key_service_pb2,
@@ -21,8 +23,6 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-from google.protobuf import json_format
-
 from tests.conftest import Stubs
 from tests.helpers import (
     auth,

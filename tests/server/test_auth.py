@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf import message_factory
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
 from catapult.v1 import (
     api_key_pb2,
     api_key_service_pb2,
@@ -18,10 +22,6 @@ from catapult.v1 import (
     release_service_pb2,
     system_service_pb2,
 )
-from google.protobuf import message_factory
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
 from tests.conftest import Stubs
 from tests.helpers import (
     Metadata,

@@ -7,8 +7,8 @@ import asyncio
 from collections import Counter
 
 import grpc
-from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, model_service_pb2
 
+from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, model_service_pb2
 from tests.conftest import Stubs
 from tests.helpers import (
     create_deployment,

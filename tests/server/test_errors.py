@@ -8,6 +8,8 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
+
 from catapult.v1 import (
     artifact_pb2,
     artifact_service_pb2,
@@ -19,10 +21,9 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-from google.protobuf import field_mask_pb2
-
 from tests.conftest import Stubs
 from tests.helpers import (
+    Failures,
     assert_no_database_text,
     auth,
     build,
@@ -34,6 +35,7 @@ from tests.helpers import (
     expect_error,
     ids,
     list_all,
+    unique,
 )
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -82,7 +84,7 @@ CREATES: dict[str, Create] = {
 
 async def valid_values(stubs: Stubs, key: str, resource: str) -> dict[str, Any]:
     if resource == "model":
-        return {"name": "llama-3-7b-companyA", "storage_path": "s3://ml-models/companyA/llama-3-7b/"}
+        return {"name": unique("llama-3-7b-companyA"), "storage_path": "s3://ml-models/companyA/llama-3-7b/"}
     model = await create_model(stubs, key)
     if resource == "release":
         return {"image_id": model.id, "version": "1.0.0", "quantization": "fp16"}
@@ -118,11 +120,21 @@ REQUIRED = [
 ]
 
 
-@pytest.mark.parametrize(("resource", "field"), REQUIRED)
-async def test_missing_required_field(stubs: Stubs, writer_key: str, resource: str, field: str) -> None:
-    values = await valid_values(stubs, writer_key, resource)
-    del values[field]
-    await expect_error(CREATES[resource](stubs, writer_key, values), INVALID, "INVALID_FIELD", field=field)
+async def test_missing_required_fields(stubs: Stubs, writer_key: str) -> None:
+    failures = Failures()
+    for resource, field in REQUIRED:
+        values = await valid_values(stubs, writer_key, resource)
+        del values[field]
+        call = CREATES[resource](stubs, writer_key, values)
+        await failures.check(
+            f"{resource} without {field}", expect_error(call, INVALID, "INVALID_FIELD", field)
+        )
+        values[field] = "   " if field not in ("image_id", "release_id") else ""
+        call = CREATES[resource](stubs, writer_key, values)
+        await failures.check(
+            f"{resource} with blank {field}", expect_error(call, INVALID, "INVALID_FIELD", field)
+        )
+    failures.assert_none()
 
 
 async def test_every_missing_field_is_named(stubs: Stubs, writer_key: str) -> None:
@@ -168,13 +180,14 @@ async def test_longest_allowed_values_are_accepted(stubs: Stubs, writer_key: str
     assert len(model.storage_path) == 1000
 
 
-@pytest.mark.parametrize("resource", list(CREATES))
-async def test_metadata_too_large(stubs: Stubs, writer_key: str, resource: str) -> None:
-    values = await valid_values(stubs, writer_key, resource)
-    values["metadata"] = {"blob": "x" * (65 * 1024)}
-    await expect_error(
-        CREATES[resource](stubs, writer_key, values), INVALID, "INVALID_FIELD", field="metadata"
-    )
+async def test_metadata_too_large(stubs: Stubs, writer_key: str) -> None:
+    failures = Failures()
+    for resource, create in CREATES.items():
+        values = await valid_values(stubs, writer_key, resource)
+        values["metadata"] = {"blob": "x" * (65 * 1024)}
+        call = create(stubs, writer_key, values)
+        await failures.check(resource, expect_error(call, INVALID, "INVALID_FIELD", field="metadata"))
+    failures.assert_none()
 
 
 async def test_metadata_below_the_limit_is_kept(stubs: Stubs, writer_key: str) -> None:
@@ -200,11 +213,16 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize(("resource", "field", "value"), BAD_VALUES)
-async def test_invalid_value(stubs: Stubs, writer_key: str, resource: str, field: str, value: object) -> None:
-    values = await valid_values(stubs, writer_key, resource)
-    values[field] = value
-    await expect_error(CREATES[resource](stubs, writer_key, values), INVALID, "INVALID_FIELD", field=field)
+async def test_invalid_values(stubs: Stubs, writer_key: str) -> None:
+    failures = Failures()
+    for resource, field, value in BAD_VALUES:
+        values = await valid_values(stubs, writer_key, resource)
+        values[field] = value
+        call = CREATES[resource](stubs, writer_key, values)
+        await failures.check(
+            f"{resource}.{field}={value!r}", expect_error(call, INVALID, "INVALID_FIELD", field)
+        )
+    failures.assert_none()
 
 
 GETS: dict[str, Callable[[Stubs, str, str], Awaitable[Any]]] = {
@@ -221,17 +239,23 @@ GETS: dict[str, Callable[[Stubs, str, str], Awaitable[Any]]] = {
 }
 
 
-@pytest.mark.parametrize("resource", list(GETS))
-async def test_get_with_an_invalid_uuid(stubs: Stubs, reader_key: str, resource: str) -> None:
-    for bad in ("", "42", "not-a-uuid", "6f1c1e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5"):
-        await expect_error(GETS[resource](stubs, reader_key, bad), INVALID, "INVALID_FIELD", field="id")
+async def test_get_with_an_invalid_uuid(stubs: Stubs, reader_key: str) -> None:
+    failures = Failures()
+    for resource, get in GETS.items():
+        for bad in ("", "42", "not-a-uuid", "6f1c1e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5"):
+            call = get(stubs, reader_key, bad)
+            await failures.check(
+                f"{resource} {bad!r}", expect_error(call, INVALID, "INVALID_FIELD", field="id")
+            )
+    failures.assert_none()
 
 
-@pytest.mark.parametrize("resource", list(GETS))
-async def test_get_an_unknown_id(stubs: Stubs, reader_key: str, resource: str) -> None:
-    await expect_error(
-        GETS[resource](stubs, reader_key, UNKNOWN_ID), grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"
-    )
+async def test_get_an_unknown_id(stubs: Stubs, reader_key: str) -> None:
+    failures = Failures()
+    for resource, get in GETS.items():
+        call = get(stubs, reader_key, UNKNOWN_ID)
+        await failures.check(resource, expect_error(call, grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"))
+    failures.assert_none()
 
 
 async def test_get_model_by_unknown_name(stubs: Stubs, reader_key: str) -> None:
@@ -530,22 +554,20 @@ async def test_release_artifact_and_deployment_etags(stubs: Stubs, writer_key: s
 # --- update masks ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["no_such_field", "id", "created_at", "etag", "metadata.gpu"])
-async def test_update_mask_with_an_unknown_or_output_only_path(
-    stubs: Stubs, writer_key: str, path: str
-) -> None:
+async def test_update_mask_with_an_unknown_or_output_only_path(stubs: Stubs, writer_key: str) -> None:
     model = await create_model(stubs, writer_key, description="kept")
-    await expect_error(
-        stubs.models.UpdateModel(
-            model_service_pb2.UpdateModelRequest(
-                model=model_pb2.Model(id=model.id, description="changed"),
-                update_mask=mask("description", path),
-            ),
-            metadata=auth(writer_key),
-        ),
-        INVALID,
-    )
+    failures = Failures()
+    for path in ("no_such_field", "id", "created_at", "etag", "metadata.gpu"):
+        await failures.check(path, expect_update_mask_rejected(stubs, writer_key, model.id, path))
+    failures.assert_none()
     assert (await GETS["model"](stubs, writer_key, model.id)).description == "kept"
+
+
+async def expect_update_mask_rejected(stubs: Stubs, key: str, model_id: str, path: str) -> None:
+    request = model_service_pb2.UpdateModelRequest(
+        model=model_pb2.Model(id=model_id, description="changed"), update_mask=mask("description", path)
+    )
+    await expect_error(stubs.models.UpdateModel(request, metadata=auth(key)), INVALID)
 
 
 async def test_update_mask_clears_a_field(stubs: Stubs, writer_key: str) -> None:

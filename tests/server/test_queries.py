@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+
 from catapult.v1 import (
     deployment_pb2,
     deployment_service_pb2,
@@ -17,7 +18,6 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-
 from tests.conftest import Stubs
 from tests.helpers import (
     auth,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from catapult.v1 import system_service_pb2
 
+from catapult.v1 import system_service_pb2
 from tests.conftest import Stubs
 from tests.helpers import auth
 

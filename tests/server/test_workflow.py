@@ -3,14 +3,14 @@ each resource read back as a user would."""
 
 from __future__ import annotations
 
+from google.protobuf import json_format
+
 from catapult.v1 import (
     artifact_service_pb2,
     deployment_service_pb2,
     model_service_pb2,
     release_service_pb2,
 )
-from google.protobuf import json_format
-
 from tests.conftest import Stubs
 from tests.helpers import auth, create_artifact, create_deployment, create_model, create_release
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from catapult.v1 import api_key_pb2, api_key_service_pb2
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from catapult.v1 import api_key_pb2, api_key_service_pb2
 from catapult_server import audit, auth, repository
 from catapult_server.auth import CLI_CALLER, Caller
 from catapult_server.config import Settings

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from catapult.v1 import artifact_pb2, artifact_service_pb2
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from catapult.v1 import artifact_pb2, artifact_service_pb2
 from catapult_server import audit, repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database

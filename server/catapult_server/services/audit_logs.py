@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from catapult.v1 import audit_log_service_pb2
 from sqlalchemy import select
 
+from catapult.v1 import audit_log_service_pb2
 from catapult_server.database import Database
 from catapult_server.db import schema
 from catapult_server.resources import audit_to_proto, parse_uuid

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from catapult.v1 import deployment_pb2, deployment_service_pb2, error_reason_pb2
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from catapult.v1 import deployment_pb2, deployment_service_pb2, error_reason_pb2
 from catapult_server import audit, repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database

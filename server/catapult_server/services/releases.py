@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
 from catapult_server import audit, repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from catapult.v1 import system_pb2, system_service_pb2
 from sqlalchemy import text
 
+from catapult.v1 import system_pb2, system_service_pb2
 from catapult_server import __version__
 from catapult_server.database import Database
 from catapult_server.errors import DatabaseUnavailable
