@@ -197,10 +197,10 @@ async def test_revoked_key(channel: grpc.aio.Channel, stubs: Stubs, admin_key: s
 
 
 async def test_expired_key(channel: grpc.aio.Channel, stubs: Stubs, admin_key: str) -> None:
-    created = await create_key(stubs, admin_key, expires_at=now_plus(1.5))
+    created = await create_key(stubs, admin_key, expires_at=now_plus(2.5))
     assert created.api_key.HasField("expires_at")
     assert await rejected_reason(stubs, created.secret) is None, "the key works until it expires"
-    reason = await poll_until(lambda: rejected_reason(stubs, created.secret), within=6.0)
+    reason = await poll_until(lambda: rejected_reason(stubs, created.secret), within=8.0)
     assert reason == "API_KEY_EXPIRED"
     await expect_on_every_rpc(channel, KEYED_RPCS, auth(created.secret), UNAUTHENTICATED, "API_KEY_EXPIRED")
 
@@ -360,3 +360,14 @@ async def test_reflection_needs_no_key(channel: grpc.aio.Channel) -> None:
         services.update(s.name for s in response.list_services_response.service)
     expected = {rpc.service for rpc in ALL_RPCS} | {"grpc.health.v1.Health"}
     assert expected <= services, f"missing: {sorted(expected - services)}"
+
+
+async def test_create_api_key_retry_returns_no_secret(stubs: Stubs, admin_key: str) -> None:
+    request = api_key_service_pb2.CreateApiKeyRequest(
+        api_key=api_key_pb2.ApiKey(name="retried"), request_id="req-k"
+    )
+    first = await stubs.api_keys.CreateApiKey(request, metadata=auth(admin_key))
+    again = await stubs.api_keys.CreateApiKey(request, metadata=auth(admin_key))
+    assert first.secret
+    assert again.api_key.id == first.api_key.id
+    assert again.secret == "", "the secret is shown only once"

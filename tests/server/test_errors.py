@@ -32,7 +32,9 @@ from tests.helpers import (
     create_model,
     create_model_and_release,
     create_release,
+    error_details,
     expect_error,
+    field_matches,
     ids,
     list_all,
     unique,
@@ -139,8 +141,6 @@ async def test_missing_required_fields(stubs: Stubs, writer_key: str) -> None:
 
 async def test_every_missing_field_is_named(stubs: Stubs, writer_key: str) -> None:
     err = await expect_error(create_artifact_raw(stubs, writer_key, {}), INVALID, "INVALID_FIELD")
-    from tests.helpers import error_details, field_matches
-
     fields = error_details(err).fields
     for name in ("release_id", "name", "artifact_type", "file_path"):
         assert any(field_matches(f, name) for f in fields), f"{name} not named in {fields}"
@@ -624,7 +624,7 @@ async def test_update_without_mask_leaves_empty_fields_unchanged(stubs: Stubs, w
         )
         assert list(m.tags) == ["production"]
         assert m.metadata["k"] == "v"
-    assert got.updated_at.ToDatetime() >= model.updated_at.ToDatetime()
+    assert got.updated_at.ToDatetime() > model.updated_at.ToDatetime(), "an update moves updated_at"
 
 
 async def test_update_validates_values(stubs: Stubs, writer_key: str) -> None:
@@ -774,3 +774,74 @@ async def test_request_id_reused_for_another_method(stubs: Stubs, writer_key: st
         writer_key,
     )
     assert releases == [], "the rejected create made nothing"
+
+
+async def test_create_release_and_artifact_retry_with_request_id(stubs: Stubs, writer_key: str) -> None:
+    model = await create_model(stubs, writer_key)
+    release = await create_release(stubs, writer_key, model.id, request_id="req-release", version="1.0.0")
+    again = await create_release(stubs, writer_key, model.id, request_id="req-release", version="1.0.0")
+    assert again.id == release.id
+    artifact = await create_artifact(stubs, writer_key, release.id, request_id="req-artifact", name="a.whl")
+    again_artifact = await create_artifact(
+        stubs, writer_key, release.id, request_id="req-artifact", name="a.whl"
+    )
+    assert again_artifact.id == artifact.id
+    artifacts = await list_all(
+        stubs.artifacts.ListArtifacts,
+        artifact_service_pb2.ListArtifactsRequest(release_id=release.id),
+        "artifacts",
+        writer_key,
+    )
+    assert ids(artifacts) == [artifact.id]
+
+
+async def test_parents_cannot_change(stubs: Stubs, writer_key: str) -> None:
+    """A release's image_id and an artifact's or deployment's release_id are fixed."""
+    model, release = await create_model_and_release(stubs, writer_key)
+    other_model, other_release = await create_model_and_release(stubs, writer_key)
+    artifact = await create_artifact(stubs, writer_key, release.id)
+    deployment = await create_deployment(stubs, writer_key, release.id)
+    failures = Failures()
+    await failures.check(
+        "release.image_id",
+        expect_error(
+            stubs.releases.UpdateRelease(
+                release_service_pb2.UpdateReleaseRequest(
+                    release=release_pb2.Release(id=release.id, image_id=other_model.id),
+                    update_mask=mask("image_id"),
+                ),
+                metadata=auth(writer_key),
+            ),
+            INVALID,
+        ),
+    )
+    await failures.check(
+        "artifact.release_id",
+        expect_error(
+            stubs.artifacts.UpdateArtifact(
+                artifact_service_pb2.UpdateArtifactRequest(
+                    artifact=artifact_pb2.Artifact(id=artifact.id, release_id=other_release.id),
+                    update_mask=mask("release_id"),
+                ),
+                metadata=auth(writer_key),
+            ),
+            INVALID,
+        ),
+    )
+    await failures.check(
+        "deployment.release_id",
+        expect_error(
+            stubs.deployments.UpdateDeployment(
+                deployment_service_pb2.UpdateDeploymentRequest(
+                    deployment=deployment_pb2.Deployment(id=deployment.id, release_id=other_release.id),
+                    update_mask=mask("release_id"),
+                ),
+                metadata=auth(writer_key),
+            ),
+            INVALID,
+        ),
+    )
+    failures.assert_none()
+    assert (await GETS["release"](stubs, writer_key, release.id)).image_id == model.id
+    assert (await GETS["artifact"](stubs, writer_key, artifact.id)).release_id == release.id
+    assert (await GETS["deployment"](stubs, writer_key, deployment.id)).release_id == release.id

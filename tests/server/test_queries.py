@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from catapult.v1 import (
+    artifact_service_pb2,
     deployment_pb2,
     deployment_service_pb2,
     model_pb2,
@@ -21,6 +22,7 @@ from catapult.v1 import (
 from tests.conftest import Stubs
 from tests.helpers import (
     auth,
+    create_artifact,
     create_deployment,
     create_model,
     create_release,
@@ -577,3 +579,43 @@ async def test_keyset_pages_are_stable_under_inserts(
         token = page.next_page_token
     assert len(seen) == len(set(seen)), "no row repeated"
     assert original <= set(seen), "no original row skipped"
+
+
+# --- artifacts -------------------------------------------------------------------------
+
+
+async def test_artifacts_of_a_release(stubs: Stubs, reader_key: str, writer_key: str) -> None:
+    model = await create_model(stubs, writer_key)
+    r1 = await create_release(stubs, writer_key, model.id)
+    r2 = await create_release(stubs, writer_key, model.id)
+    wheel = await create_artifact(
+        stubs, writer_key, r1.id, name="b.whl", artifact_type="wheel", checksum="sha256:w"
+    )
+    binary = await create_artifact(
+        stubs, writer_key, r1.id, name="a.so", artifact_type="binary", checksum="sha256:b"
+    )
+    shared = await create_artifact(
+        stubs, writer_key, r2.id, name="c.whl", artifact_type="wheel", checksum="sha256:w"
+    )
+
+    async def listed(**filters: Any) -> list[str]:
+        request = artifact_service_pb2.ListArtifactsRequest(**filters)
+        return ids(await list_all(stubs.artifacts.ListArtifacts, request, "artifacts", reader_key))
+
+    assert await listed(release_id=r1.id) == [binary.id, wheel.id], "newest first"
+    assert await listed(release_id=r1.id, order_by="name") == [binary.id, wheel.id]
+    assert await listed(release_id=r1.id, order_by="name desc") == [wheel.id, binary.id]
+    assert await listed(artifact_type="wheel") == [shared.id, wheel.id]
+    assert await listed(checksum="sha256:w") == [shared.id, wheel.id], "which releases carry a file"
+    assert await listed(release_id=r2.id, artifact_type="binary") == []
+
+
+async def test_releases_order_by_version(stubs: Stubs, reader_key: str, writer_key: str) -> None:
+    model = await create_model(stubs, writer_key)
+    for version in ("1.1.0", "1.0.0", "2.0.0"):
+        await create_release(stubs, writer_key, model.id, version=version)
+    ascending = await list_releases(stubs, reader_key, image_id=model.id, order_by="version")
+    assert [r.version for r in ascending] == ["1.0.0", "1.1.0", "2.0.0"]
+    descending = await list_releases(stubs, reader_key, image_id=model.id, order_by="version desc")
+    assert [r.version for r in descending] == ["2.0.0", "1.1.0", "1.0.0"]
+    assert {r.model_name for r in ascending} == {model.name}, "each release carries its model's name"
