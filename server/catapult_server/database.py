@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -19,21 +19,25 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a transaction, committed when the block ends — before the RPC
         replies, so a failed commit is an error to the client, never a silent success."""
-        try:
-            async with self.engine.begin() as conn:
-                yield conn
-        except Exception as error:
-            if is_unavailable(error):
-                raise DatabaseUnavailable() from error
-            raise
+        async with _reachable(self.engine.begin()) as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads (one statement or a consistent few), no commit needed."""
-        try:
-            async with self.engine.connect() as conn:
-                yield conn
-        except Exception as error:
-            if is_unavailable(error):
-                raise DatabaseUnavailable() from error
-            raise
+        async with _reachable(self.engine.connect()) as conn:
+            yield conn
+
+
+@asynccontextmanager
+async def _reachable(
+    connection: AbstractAsyncContextManager[AsyncConnection],
+) -> AsyncIterator[AsyncConnection]:
+    """A lost or refused database connection becomes DatabaseUnavailable (UNAVAILABLE)."""
+    try:
+        async with connection as conn:
+            yield conn
+    except Exception as error:
+        if is_unavailable(error):
+            raise DatabaseUnavailable() from error
+        raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,8 +13,7 @@ from catapult_server import audit, repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.db import schema
-from catapult_server.idempotency import create_once
-from catapult_server.resources import ARTIFACT, parse_uuid, to_proto, values_for_create
+from catapult_server.resources import ARTIFACT, parse_uuid, to_proto
 from catapult_server.services import crud
 
 a = schema.artifacts
@@ -28,14 +28,12 @@ async def read(conn: AsyncConnection, artifact_id: uuid.UUID) -> artifact_pb2.Ar
 async def create(
     db: Database, caller: Caller, request: artifact_service_pb2.CreateArtifactRequest
 ) -> artifact_pb2.Artifact:
-    values = values_for_create(ARTIFACT, request.artifact)
-    if not values.get("uploaded_by"):
-        values["uploaded_by"] = caller.key_name
+    async def default_uploader(conn: AsyncConnection, values: dict[str, Any]) -> None:
+        values["uploaded_by"] = values.get("uploaded_by") or caller.key_name
 
-    async def insert(conn: AsyncConnection) -> uuid.UUID:
-        return await crud.insert_audited(conn, ARTIFACT, values, caller, request.request_id)
-
-    return await create_once(db, "CreateArtifact", request.request_id, insert, read)
+    return await crud.create(  # type: ignore[no-any-return]
+        db, ARTIFACT, request.artifact, caller, request.request_id, read, default_uploader
+    )
 
 
 async def get(db: Database, request: artifact_service_pb2.GetArtifactRequest) -> artifact_pb2.Artifact:

@@ -17,7 +17,8 @@ from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.db import schema
 from catapult_server.errors import InvalidArgument
-from catapult_server.resources import Resource, parse_uuid, values_for_update
+from catapult_server.idempotency import create_once
+from catapult_server.resources import Resource, parse_uuid, values_for_create, values_for_update
 
 Reader = Callable[[AsyncConnection, uuid.UUID], Awaitable[Any]]
 
@@ -30,6 +31,27 @@ async def insert_audited(
         conn, caller, "create", resource.name, new_id, repository.summary(resource, values), request_id
     )
     return new_id
+
+
+async def create(
+    db: Database,
+    resource: Resource,
+    message: Message,
+    caller: Caller,
+    request_id: str,
+    read: Reader,
+    prepare: Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]] | None = None,
+) -> Any:
+    """AIP-133 create: validate, insert and audit in one transaction, at most once per request_id.
+    `prepare(conn, values)` runs first in that transaction (e.g. to check and copy from a parent)."""
+    values = values_for_create(resource, message)
+
+    async def insert(conn: AsyncConnection) -> uuid.UUID:
+        if prepare:
+            await prepare(conn, values)
+        return await insert_audited(conn, resource, values, caller, request_id)
+
+    return await create_once(db, f"Create{resource.title}", request_id, insert, read)
 
 
 async def update(

@@ -17,8 +17,7 @@ from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.db import schema
 from catapult_server.errors import FailedPrecondition, NotFound
-from catapult_server.idempotency import create_once
-from catapult_server.resources import DEPLOYMENT, ENVIRONMENTS, now, parse_uuid, to_proto, values_for_create
+from catapult_server.resources import DEPLOYMENT, ENVIRONMENTS, now, parse_uuid, to_proto
 from catapult_server.services import crud
 
 d, r, m = schema.deployments, schema.releases, schema.models
@@ -56,12 +55,9 @@ def _terminated_at(current: Mapping[str, Any], changed: dict[str, Any]) -> None:
 async def create(
     db: Database, caller: Caller, request: deployment_service_pb2.CreateDeploymentRequest
 ) -> deployment_pb2.Deployment:
-    values = values_for_create(DEPLOYMENT, request.deployment)
-    if not values.get("deployed_by"):
-        values["deployed_by"] = caller.key_name
-    _terminated_at({"terminated_at": None}, values)
-
-    async def insert(conn: AsyncConnection) -> uuid.UUID:
+    async def from_release(conn: AsyncConnection, values: dict[str, Any]) -> None:
+        values["deployed_by"] = values.get("deployed_by") or caller.key_name
+        _terminated_at({"terminated_at": None}, values)
         # FOR SHARE: the release cannot be deleted or deprecated until this deployment commits.
         release = (
             await conn.execute(
@@ -78,9 +74,10 @@ async def create(
                 f"release {values['release_id']} is deprecated; pass force to deploy it anyway",
             )
         values["model_id"] = release.image_id
-        return await crud.insert_audited(conn, DEPLOYMENT, values, caller, request.request_id)
 
-    return await create_once(db, "CreateDeployment", request.request_id, insert, read)
+    return await crud.create(  # type: ignore[no-any-return]
+        db, DEPLOYMENT, request.deployment, caller, request.request_id, read, from_release
+    )
 
 
 async def get(

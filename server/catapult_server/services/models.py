@@ -14,7 +14,6 @@ from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.db import schema
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
-from catapult_server.idempotency import create_once
 from catapult_server.resources import (
     ARTIFACT,
     DEPLOYMENT,
@@ -22,7 +21,6 @@ from catapult_server.resources import (
     RELEASE,
     parse_uuid,
     to_proto,
-    values_for_create,
 )
 from catapult_server.services import crud
 
@@ -38,12 +36,7 @@ async def read(conn: AsyncConnection, model_id: uuid.UUID) -> model_pb2.Model:
 async def create(
     db: Database, caller: Caller, request: model_service_pb2.CreateModelRequest
 ) -> model_pb2.Model:
-    values = values_for_create(MODEL, request.model)
-
-    async def insert(conn: AsyncConnection) -> uuid.UUID:
-        return await crud.insert_audited(conn, MODEL, values, caller, request.request_id)
-
-    return await create_once(db, "CreateModel", request.request_id, insert, read)
+    return await crud.create(db, MODEL, request.model, caller, request.request_id, read)  # type: ignore[no-any-return]
 
 
 async def get(db: Database, request: model_service_pb2.GetModelRequest) -> model_pb2.Model:

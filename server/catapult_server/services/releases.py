@@ -14,7 +14,6 @@ from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.db import schema
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
-from catapult_server.idempotency import create_once
 from catapult_server.resources import (
     ARTIFACT,
     DEPLOYMENT,
@@ -23,7 +22,6 @@ from catapult_server.resources import (
     RELEASE,
     parse_uuid,
     to_proto,
-    values_for_create,
 )
 from catapult_server.services import crud
 
@@ -44,12 +42,7 @@ async def read(conn: AsyncConnection, release_id: uuid.UUID) -> release_pb2.Rele
 async def create(
     db: Database, caller: Caller, request: release_service_pb2.CreateReleaseRequest
 ) -> release_pb2.Release:
-    values = values_for_create(RELEASE, request.release)
-
-    async def insert(conn: AsyncConnection) -> uuid.UUID:
-        return await crud.insert_audited(conn, RELEASE, values, caller, request.request_id)
-
-    return await create_once(db, "CreateRelease", request.request_id, insert, read)
+    return await crud.create(db, RELEASE, request.release, caller, request.request_id, read)  # type: ignore[no-any-return]
 
 
 async def get(db: Database, request: release_service_pb2.GetReleaseRequest) -> release_pb2.Release:
