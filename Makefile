@@ -11,7 +11,7 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 BUF := $(BIN)/buf
 PROTOS := $(wildcard proto/catapult/v1/*.proto)
 # Everything `make generate` writes; CI fails when regenerating changes any of it.
-GENERATED := clients/python/catapult/v1 clients/go/catapult envoy/catapult_descriptor.pb
+GENERATED := clients/python/catapult/v1 clients/go/catapult/v1 envoy/catapult_descriptor.pb
 
 VENV_STAMP := $(VENV)/.installed
 TOOLS_STAMP := .tools/.installed
@@ -58,8 +58,10 @@ lint: install ## buf lint + format check, ruff, mypy, go vet
 	$(BIN)/mypy
 	cd clients/go && go vet ./...
 
-test-go: install ## Build the Go client module and run its tests
-	cd clients/go && go build ./... && go test ./...
+test-go: install ## Build the Go client module and run its tests against a live `catapult up`
+	@cd clients/go && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "Go code is not formatted: run 'gofmt -w clients/go'."; exit 1; }
+	@# -count=1: the integration tests start a live server (CATAPULT_BIN up), never a cached result.
+	cd clients/go && go build ./... && CATAPULT_BIN=$(BIN)/catapult go test -count=1 ./...
 
 test-python: install ## Run the Python test suite (real PostgreSQL, real server)
 	$(BIN)/pytest

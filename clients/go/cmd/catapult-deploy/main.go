@@ -1,0 +1,669 @@
+// Command catapult-deploy records releases and deployments in Catapult from a CI or deploy job.
+//
+// Usage:
+//
+//	catapult-deploy release   --model M --version V [--quantization Q] [--tag T] [--digest D] …
+//	catapult-deploy deploy    --model M --version V [--quantization Q] --environment E --endpoint URL …
+//	catapult-deploy terminate --id ID | --environment E --endpoint URL
+//	catapult-deploy latest    --model M [--quantization Q] [--environment E]
+//	catapult-deploy live      [--environment E]
+//
+// The server and key come from --addr and --api-key, or CATAPULT_ADDR (default
+// localhost:50051) and CATAPULT_API_KEY. Loopback addresses are reached in plaintext and
+// everything else with TLS; --plaintext, --tls or CATAPULT_PLAINTEXT choose explicitly, and
+// --ca-file or CATAPULT_CACERT names the CA to verify the server with.
+//
+// On success the command prints the id of what it recorded, terminated or found on stdout
+// (--output json prints the whole record, --output version a release's version) and one line
+// saying what it did on stderr. On failure it prints one line on stderr,
+// "catapult-deploy: CODE (REASON): message", and exits with:
+//
+//	0  success
+//	1  an unexpected error (INTERNAL, UNKNOWN, …)
+//	2  bad usage: unknown or missing flags, no API key
+//	3  NOT_FOUND: the model, release or deployment does not exist
+//	4  conflict: ALREADY_EXISTS (the release exists with other values), ABORTED, or a deploy
+//	   whose request_id names a deployment terminated since (pass --run-id)
+//	5  rejected: INVALID_ARGUMENT or FAILED_PRECONDITION (e.g. RELEASE_DEPRECATED: --force)
+//	6  UNAUTHENTICATED or PERMISSION_DENIED: check the API key and its role
+//	7  UNAVAILABLE or DEADLINE_EXCEEDED: the server or its database cannot be reached; retry
+//
+// Retrying is safe: release and deploy send a request_id derived from their flags, so running
+// the same command again returns the record the first run made instead of failing or recording
+// it twice; --request-id sets the id outright. A release that exists already with the values
+// given (recorded some other way) is found, not an error; with other values (another digest)
+// it is a conflict. A deploy's id also includes --run-id (CATAPULT_RUN_ID): pass the CI run's
+// id so that a later pipeline deploying the same release to the same endpoint records a new
+// deployment. terminate is retry-safe by nature.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/warlockee/catapult/clients/go/catapult"
+	catapultv1 "github.com/warlockee/catapult/clients/go/catapult/v1"
+)
+
+const name = "catapult-deploy"
+
+// Exit codes; the package comment is their documentation.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitNotFound    = 3
+	exitConflict    = 4
+	exitRejected    = 5
+	exitAuth        = 6
+	exitUnavailable = 7
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `catapult-deploy records releases and deployments in Catapult from CI.
+
+Usage:
+  catapult-deploy release   --model M --version V [--quantization Q] [--tag T] [--digest D] [...]
+  catapult-deploy deploy    --model M --version V [--quantization Q] --environment E --endpoint URL [...]
+  catapult-deploy terminate --id ID | --environment E --endpoint URL
+  catapult-deploy latest    --model M [--quantization Q] [--environment E]
+  catapult-deploy live      [--environment E]
+
+"catapult-deploy COMMAND -h" lists a command's flags. Every command takes
+  --addr HOST:PORT   (CATAPULT_ADDR, default localhost:50051)
+  --api-key KEY      (CATAPULT_API_KEY; prefer the variable: flags show in ps)
+  --plaintext/--tls  (CATAPULT_PLAINTEXT=1/0; default: plaintext for loopback addresses only)
+  --ca-file PEM      (CATAPULT_CACERT)
+  --output id|json   what to print on stdout (latest also takes "version"; live prints a table)
+  --timeout 60s
+
+release and deploy are retry-safe: the request_id is derived from their flags (for deploy
+also --run-id, CATAPULT_RUN_ID: pass your CI run id), or set with --request-id. A release
+that exists with the values given is found, not an error.
+
+Exit codes:
+  0 ok  1 unexpected error  2 bad usage  3 NOT_FOUND  4 conflict (ALREADY_EXISTS, ABORTED)
+  5 rejected (INVALID_ARGUMENT, FAILED_PRECONDITION)  6 UNAUTHENTICATED / PERMISSION_DENIED
+  7 UNAVAILABLE / DEADLINE_EXCEEDED (retry later)
+`
+
+// usageError is a mistake in the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// conflictError is a conflict the command detects itself (exit 4).
+type conflictError struct{ msg string }
+
+func (e conflictError) Error() string { return e.msg }
+
+// run is the whole command; main only wires it to the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmdName, args := args[0], args[1:]
+	if cmdName == "-h" || cmdName == "--help" || cmdName == "help" {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	cmd, ok := commands[cmdName]
+	if !ok {
+		fmt.Fprintf(stderr, "%s: unknown command %q (release, deploy, terminate, latest, live; -h for help)\n", name, cmdName)
+		return exitUsage
+	}
+	inv := &invocation{stdout: stdout, stderr: stderr, getenv: getenv}
+	fs := flag.NewFlagSet(name+" "+cmdName, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	inv.commonFlags(fs)
+	cmd.flags(inv, fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s %s %s\n\n%s\n\nFlags:\n", name, cmdName, cmd.synopsis, cmd.help)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitOK
+		}
+		return exitUsage // flag has printed the problem and the usage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s %s: unexpected argument %q (flags only)\n", name, cmdName, fs.Arg(0))
+		return exitUsage
+	}
+	inv.setFlags = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { inv.setFlags[f.Name] = true })
+
+	err := inv.validate(cmdName)
+	if err == nil {
+		err = cmd.validate(inv)
+	}
+	if err == nil {
+		err = inv.connectAndRun(ctx, cmd.run)
+	}
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	fmt.Fprintf(stderr, "%s %s: %s\n", name, cmdName, describe(err, inv.addr))
+	return code
+}
+
+// invocation holds the parsed flags and the connection of one run.
+type invocation struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	setFlags       map[string]bool
+
+	addr, apiKey, caFile, output string
+	plaintext, tls               bool
+	timeout                      time.Duration
+	requestID, runID             string
+
+	model, version, quantization, releaseID             string
+	tag, digest, platform, architecture, os, notes      string
+	sizeBytes                                           int64
+	environment, endpoint, cluster, namespace, deployID string
+	replicas                                            int
+	deployStatus                                        string
+	force                                               bool
+
+	client *catapult.Client
+}
+
+func (inv *invocation) commonFlags(fs *flag.FlagSet) {
+	addr := inv.getenv(catapult.EnvAddr)
+	if addr == "" {
+		addr = catapult.DefaultAddr
+	}
+	fs.StringVar(&inv.addr, "addr", addr, "Catapult's gRPC address (CATAPULT_ADDR)")
+	// The key's default is not shown (it is a secret): it is read after parsing.
+	fs.StringVar(&inv.apiKey, "api-key", "", "API key (default $CATAPULT_API_KEY)")
+	fs.BoolVar(&inv.plaintext, "plaintext", false, "connect without TLS (CATAPULT_PLAINTEXT=1)")
+	fs.BoolVar(&inv.tls, "tls", false, "connect with TLS even to a loopback address (CATAPULT_PLAINTEXT=0)")
+	fs.StringVar(&inv.caFile, "ca-file", inv.getenv(catapult.EnvCACert), "PEM file of the CA that signed the server's certificate (CATAPULT_CACERT)")
+	fs.StringVar(&inv.output, "output", "", "what to print on stdout: id (default) or json")
+	fs.DurationVar(&inv.timeout, "timeout", 60*time.Second, "give up after this long")
+}
+
+func (inv *invocation) requestIDFlag(fs *flag.FlagSet, derivedFrom string) {
+	fs.StringVar(&inv.requestID, "request-id", "", "request_id to send (default: derived from "+derivedFrom+")")
+}
+
+func (inv *invocation) releaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&inv.model, "model", "", "model name (required)")
+	fs.StringVar(&inv.version, "version", "", "release version, e.g. 1.0.0 (required)")
+	fs.StringVar(&inv.quantization, "quantization", "", "release quantization: fp32, bf16, fp16, fp8, int8, int4 or empty")
+}
+
+func (inv *invocation) validate(cmdName string) error {
+	if inv.apiKey == "" {
+		inv.apiKey = inv.getenv(catapult.EnvAPIKey)
+	}
+	if inv.apiKey == "" {
+		return usagef("no API key: set CATAPULT_API_KEY (or pass --api-key)")
+	}
+	if inv.plaintext && inv.tls {
+		return usagef("--plaintext and --tls contradict each other")
+	}
+	switch inv.output {
+	case "", "id", "json":
+	case "version":
+		if cmdName != "latest" {
+			return usagef("--output version is for latest only")
+		}
+	case "table":
+		if cmdName != "live" {
+			return usagef("--output table is for live only")
+		}
+	default:
+		return usagef("--output %q: want id or json", inv.output)
+	}
+	return nil
+}
+
+func (inv *invocation) connectAndRun(ctx context.Context, fn func(context.Context, *invocation) error) error {
+	ctx, cancel := context.WithTimeout(ctx, inv.timeout)
+	defer cancel()
+	plaintext := inv.getenv(catapult.EnvPlaintext)
+	switch {
+	case inv.plaintext:
+		plaintext = "1"
+	case inv.tls:
+		plaintext = "0"
+	}
+	opts, err := catapult.TransportOptions(plaintext, inv.caFile)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	opts = append(opts, catapult.WithAPIKey(inv.apiKey), catapult.WithUserAgent(name))
+	client, err := catapult.Dial(ctx, inv.addr, opts...)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	inv.client = client
+	return fn(ctx, inv)
+}
+
+// say prints the one line a CI log reader sees.
+func (inv *invocation) say(format string, args ...any) {
+	fmt.Fprintf(inv.stderr, name+": "+format+"\n", args...)
+}
+
+// print writes a record to stdout: its id, or all of it as JSON.
+func (inv *invocation) print(id string, msg proto.Message) error {
+	if inv.output == "json" {
+		return writeJSON(inv.stdout, msg)
+	}
+	_, err := fmt.Fprintln(inv.stdout, id)
+	return err
+}
+
+var jsonOptions = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
+
+// writeJSON prints msg as the JSON the scripts and grpcurl -emit-defaults print.
+func writeJSON(w io.Writer, msg proto.Message) error {
+	raw, err := jsonOptions.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+type command struct {
+	synopsis, help string
+	flags          func(*invocation, *flag.FlagSet)
+	validate       func(*invocation) error
+	run            func(context.Context, *invocation) error
+}
+
+var commands = map[string]command{
+	"release": {
+		synopsis: "--model M --version V [--quantization Q] [--tag T] [--digest D] [flags]",
+		help:     "Records a release (a Docker image of a model at one version and quantization) and prints its id.",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			inv.releaseFlags(fs)
+			fs.StringVar(&inv.tag, "tag", "", "Docker tag, e.g. v1.0-fp16")
+			fs.StringVar(&inv.digest, "digest", "", "Docker image digest, sha256:…")
+			fs.StringVar(&inv.platform, "platform", "", "e.g. linux/amd64")
+			fs.StringVar(&inv.architecture, "architecture", "", "e.g. amd64")
+			fs.StringVar(&inv.os, "os", "", "e.g. linux")
+			fs.Int64Var(&inv.sizeBytes, "size-bytes", 0, "image size in bytes")
+			fs.StringVar(&inv.notes, "notes", "", "release notes")
+			inv.requestIDFlag(fs, "the flags")
+		},
+		validate: func(inv *invocation) error { return required(inv, "model", "version") },
+		run:      runRelease,
+	},
+	"deploy": {
+		synopsis: "--model M --version V [--quantization Q] --environment E --endpoint URL [flags]",
+		help: "Records that a release runs in an environment at an endpoint, and prints the deployment's id.\n" +
+			"The release is found by model name, version and quantization (or given with --release-id).",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			inv.releaseFlags(fs)
+			fs.StringVar(&inv.releaseID, "release-id", "", "the release's id, instead of --model/--version/--quantization")
+			fs.StringVar(&inv.environment, "environment", "", "production, staging or development (required)")
+			fs.StringVar(&inv.endpoint, "endpoint", "", "the live endpoint URL (required)")
+			fs.StringVar(&inv.cluster, "cluster", "", "Kubernetes cluster")
+			fs.StringVar(&inv.namespace, "namespace", "", "Kubernetes namespace")
+			fs.IntVar(&inv.replicas, "replicas", 0, "number of replicas")
+			fs.StringVar(&inv.deployStatus, "status", catapult.StatusSuccess, "deploying, success or failed; only success counts as live")
+			fs.BoolVar(&inv.force, "force", false, "record it even though the release is deprecated")
+			fs.StringVar(&inv.runID, "run-id", inv.getenv("CATAPULT_RUN_ID"), "id of the CI run, part of the derived request_id (CATAPULT_RUN_ID)")
+			inv.requestIDFlag(fs, "the flags and --run-id")
+		},
+		validate: func(inv *invocation) error {
+			if inv.releaseID == "" {
+				if err := required(inv, "model", "version"); err != nil {
+					return usagef("%v (or pass --release-id)", err)
+				}
+			} else if inv.model != "" || inv.version != "" || inv.quantization != "" {
+				return usagef("--release-id names the release: drop --model, --version and --quantization")
+			}
+			if inv.replicas < 0 || inv.replicas > 1<<31-1 {
+				return usagef("--replicas %d: want 0 or more", inv.replicas)
+			}
+			return required(inv, "environment", "endpoint")
+		},
+		run: runDeploy,
+	},
+	"terminate": {
+		synopsis: "--id ID | --environment E --endpoint URL",
+		help: "Marks a deployment terminated (the record is kept), or every deployment that is not yet\n" +
+			"terminated in an environment at an endpoint, and prints their ids. Terminating again is not an error.",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			fs.StringVar(&inv.deployID, "id", "", "the deployment's id")
+			fs.StringVar(&inv.environment, "environment", "", "with --endpoint: terminate what is live there")
+			fs.StringVar(&inv.endpoint, "endpoint", "", "with --environment: terminate what is live there")
+		},
+		validate: func(inv *invocation) error {
+			switch {
+			case inv.deployID != "" && (inv.environment != "" || inv.endpoint != ""):
+				return usagef("give --id, or --environment and --endpoint, not both")
+			case inv.deployID != "":
+				return nil
+			case inv.environment == "" && inv.endpoint == "":
+				return usagef("give --id, or --environment and --endpoint")
+			}
+			return required(inv, "environment", "endpoint")
+		},
+		run: runTerminate,
+	},
+	"latest": {
+		synopsis: "--model M [--quantization Q] [--environment E]",
+		help:     "Prints the newest release of a model, optionally of one quantization or live in an environment.",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			fs.StringVar(&inv.model, "model", "", "model name (required)")
+			fs.StringVar(&inv.quantization, "quantization", "", "only releases of this quantization")
+			fs.StringVar(&inv.environment, "environment", "", "only releases live (deployed successfully, not terminated) here")
+		},
+		validate: func(inv *invocation) error { return required(inv, "model") },
+		run:      runLatest,
+	},
+	"live": {
+		synopsis: "[--environment E]",
+		help: "Lists what is live (status success, not terminated), one deployment a line:\n" +
+			"endpoint, model, version, quantization, company, deployment id (tab-separated).\n" +
+			"--output json prints {\"deployments\": [...]}, like scripts/live-endpoints.sh.",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			fs.StringVar(&inv.environment, "environment", "", "production, staging or development (default: all)")
+		},
+		validate: func(*invocation) error { return nil },
+		run:      runLive,
+	},
+}
+
+// required fails for each named flag that is empty.
+func required(inv *invocation, flags ...string) error {
+	values := map[string]string{
+		"model": inv.model, "version": inv.version, "environment": inv.environment, "endpoint": inv.endpoint,
+	}
+	var missing []string
+	for _, f := range flags {
+		if values[f] == "" {
+			missing = append(missing, "--"+f)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("missing %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// derivedRequestID is --request-id, or one derived from every input: the same command line
+// always maps to the same record. scripts/ derives the same id from the same inputs (see
+// catapult.RequestID).
+func (inv *invocation) derivedRequestID(kind string, parts ...string) string {
+	if inv.requestID != "" {
+		return inv.requestID
+	}
+	return catapult.RequestID(kind, parts...)
+}
+
+func runRelease(ctx context.Context, inv *invocation) error {
+	size := strconv.FormatInt(inv.sizeBytes, 10)
+	spec := catapult.ReleaseSpec{
+		Model: inv.model, Version: inv.version, Quantization: inv.quantization,
+		Tag: inv.tag, Digest: inv.digest, Platform: inv.platform, Architecture: inv.architecture,
+		OS: inv.os, SizeBytes: inv.sizeBytes, ReleaseNotes: inv.notes,
+		RequestID: inv.derivedRequestID("release", inv.model, inv.version, inv.quantization, inv.tag,
+			inv.digest, inv.platform, inv.architecture, inv.os, size, inv.notes),
+	}
+	r, err := inv.client.RecordRelease(ctx, spec)
+	verb := "recorded"
+	if catapult.IsAlreadyExists(err) {
+		// Recorded before without this request_id (by hand, another tool): fine if it has the
+		// values given, a conflict if not (another digest under the same version, say).
+		existing, resolveErr := inv.client.ResolveRelease(ctx, inv.model, inv.version, inv.quantization)
+		if resolveErr != nil {
+			return err
+		}
+		if differences := releaseDifferences(existing, spec); differences != "" {
+			return conflictError{fmt.Sprintf("%s; release %s has %s", describe(err, inv.addr), existing.GetId(), differences)}
+		}
+		r, err, verb = existing, nil, "found"
+	}
+	if err != nil {
+		return err
+	}
+	inv.say("%s release %s: %s %s%s%s", verb, r.GetId(), r.GetModelName(), r.GetVersion(),
+		quantizationSuffix(r.GetQuantization()), tagSuffix(r.GetTag()))
+	return inv.print(r.GetId(), r)
+}
+
+// releaseDifferences lists the values given for a release that an existing one does not have.
+func releaseDifferences(r *catapultv1.Release, spec catapult.ReleaseSpec) string {
+	var out []string
+	for _, f := range []struct{ name, have, given string }{
+		{"tag", r.GetTag(), spec.Tag},
+		{"digest", r.GetDigest(), spec.Digest},
+		{"platform", r.GetPlatform(), spec.Platform},
+		{"architecture", r.GetArchitecture(), spec.Architecture},
+		{"os", r.GetOs(), spec.OS},
+		{"release_notes", r.GetReleaseNotes(), spec.ReleaseNotes},
+	} {
+		if f.given != "" && f.given != f.have {
+			out = append(out, fmt.Sprintf("%s %q, not %q", f.name, f.have, f.given))
+		}
+	}
+	if spec.SizeBytes != 0 && spec.SizeBytes != r.GetSizeBytes() {
+		out = append(out, fmt.Sprintf("size_bytes %d, not %d", r.GetSizeBytes(), spec.SizeBytes))
+	}
+	return strings.Join(out, ", ")
+}
+
+func runDeploy(ctx context.Context, inv *invocation) error {
+	spec := catapult.DeploymentSpec{
+		Model: inv.model, Version: inv.version, Quantization: inv.quantization, ReleaseID: inv.releaseID,
+		Environment: inv.environment, EndpointURL: inv.endpoint, Cluster: inv.cluster,
+		Namespace: inv.namespace, Replicas: int32(inv.replicas), Status: inv.deployStatus, Force: inv.force,
+		RequestID: inv.derivedRequestID("deployment", inv.model, inv.version, inv.quantization, inv.releaseID,
+			inv.environment, inv.endpoint, inv.cluster, inv.namespace, strconv.Itoa(inv.replicas), inv.deployStatus,
+			inv.runID),
+	}
+	d, err := inv.client.RecordDeployment(ctx, spec)
+	if err != nil {
+		return err
+	}
+	if d.GetStatus() == catapult.StatusTerminated && inv.deployStatus != catapult.StatusTerminated {
+		// The request_id matched a deployment recorded earlier that has been terminated since:
+		// this is a new deployment of the same release at the same place, not a retry.
+		return conflictError{fmt.Sprintf("request_id %s already recorded deployment %s, terminated at %s; "+
+			"to record a new deployment pass --run-id (your CI run id) or --request-id",
+			spec.RequestID, d.GetId(), d.GetTerminatedAt().AsTime().Format(time.RFC3339))}
+	}
+	inv.say("recorded deployment %s: %s %s%s in %s at %s (%s)", d.GetId(), d.GetModelName(), d.GetReleaseVersion(),
+		quantizationSuffix(d.GetQuantization()), d.GetEnvironment(), d.GetEndpointUrl(), d.GetStatus())
+	return inv.print(d.GetId(), d)
+}
+
+func runTerminate(ctx context.Context, inv *invocation) error {
+	var terminated []*catapultv1.Deployment
+	if inv.deployID != "" {
+		d, err := inv.client.TerminateDeployment(ctx, inv.deployID)
+		if err != nil {
+			return err
+		}
+		terminated = append(terminated, d)
+	} else {
+		var err error
+		terminated, err = inv.client.TerminateAt(ctx, inv.environment, inv.endpoint)
+		if err != nil {
+			return err
+		}
+		if len(terminated) == 0 {
+			inv.say("nothing to terminate: every deployment in %s at %s already is", inv.environment, inv.endpoint)
+			if inv.output == "json" {
+				return writeJSON(inv.stdout, &catapultv1.ListDeploymentsResponse{})
+			}
+			return nil
+		}
+	}
+	for _, d := range terminated {
+		inv.say("terminated deployment %s: %s %s%s in %s at %s", d.GetId(), d.GetModelName(), d.GetReleaseVersion(),
+			quantizationSuffix(d.GetQuantization()), d.GetEnvironment(), d.GetEndpointUrl())
+	}
+	if inv.output == "json" {
+		if inv.deployID != "" {
+			return writeJSON(inv.stdout, terminated[0])
+		}
+		return writeJSON(inv.stdout, &catapultv1.ListDeploymentsResponse{Deployments: terminated})
+	}
+	for _, d := range terminated {
+		fmt.Fprintln(inv.stdout, d.GetId())
+	}
+	return nil
+}
+
+func runLatest(ctx context.Context, inv *invocation) error {
+	r, err := inv.client.LatestRelease(ctx, inv.model, catapult.LatestOptions{
+		Quantization: inv.quantization, Environment: inv.environment,
+	})
+	if err != nil {
+		return err
+	}
+	where := ""
+	if inv.environment != "" {
+		where = " live in " + inv.environment
+	}
+	inv.say("latest release%s of %s: %s %s%s%s", where, r.GetModelName(), r.GetId(), r.GetVersion(),
+		quantizationSuffix(r.GetQuantization()), tagSuffix(r.GetTag()))
+	if inv.output == "version" {
+		_, err := fmt.Fprintln(inv.stdout, r.GetVersion())
+		return err
+	}
+	return inv.print(r.GetId(), r)
+}
+
+func runLive(ctx context.Context, inv *invocation) error {
+	live, err := inv.client.LiveDeployments(ctx, inv.environment)
+	if err != nil {
+		return err
+	}
+	where := "anywhere"
+	if inv.environment != "" {
+		where = "in " + inv.environment
+	}
+	inv.say("%d deployment(s) live %s", len(live), where)
+	switch inv.output {
+	case "json":
+		return writeJSON(inv.stdout, &catapultv1.ListDeploymentsResponse{Deployments: live})
+	case "id":
+		for _, d := range live {
+			fmt.Fprintln(inv.stdout, d.GetId())
+		}
+		return nil
+	}
+	for _, d := range live {
+		fmt.Fprintf(inv.stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", d.GetEndpointUrl(), d.GetModelName(),
+			d.GetReleaseVersion(), d.GetQuantization(), d.GetCompany(), d.GetId())
+	}
+	return nil
+}
+
+func quantizationSuffix(q string) string {
+	if q == "" {
+		return ""
+	}
+	return " " + q
+}
+
+func tagSuffix(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	return " (tag " + tag + ")"
+}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var usage usageError
+	var conflict conflictError
+	switch {
+	case errors.As(err, &usage):
+		return exitUsage
+	case errors.As(err, &conflict):
+		return exitConflict
+	}
+	switch catapult.Code(err) {
+	case codes.NotFound:
+		return exitNotFound
+	case codes.AlreadyExists, codes.Aborted:
+		return exitConflict
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
+		return exitRejected
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return exitAuth
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
+		return exitUnavailable
+	}
+	return exitError
+}
+
+// describe renders err as the one line a CI log shows: "CODE (REASON): message", with a hint.
+func describe(err error, addr string) string {
+	var grpcErr interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &grpcErr) {
+		return err.Error()
+	}
+	st := grpcErr.GRPCStatus()
+	head := upperSnake(st.Code().String())
+	if reason := catapult.Reason(err); reason != "" {
+		head += " (" + reason + ")"
+	}
+	msg := strings.Join(strings.Fields(st.Message()), " ") // one line
+	switch st.Code() {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		if catapult.Reason(err) == "" {
+			msg = fmt.Sprintf("cannot reach Catapult at %s: %s", addr, msg)
+		}
+		msg += " (retry later)"
+	case codes.Unauthenticated:
+		msg += " (check CATAPULT_API_KEY)"
+	}
+	return head + ": " + msg
+}
+
+// upperSnake turns a gRPC code name ("NotFound") into its canonical form ("NOT_FOUND").
+func upperSnake(s string) string {
+	var b strings.Builder
+	prev := rune(0)
+	for _, r := range s {
+		if unicode.IsUpper(r) && unicode.IsLower(prev) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+		prev = r
+	}
+	return b.String()
+}

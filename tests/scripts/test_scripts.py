@@ -1,0 +1,437 @@
+"""The grpcurl scripts in scripts/ as a CI job runs them: real bash, the real grpcurl (server
+reflection), a real server. stdout must be JSON, errors one line on stderr with the server's
+message and the documented exit code.
+
+The scripts run in a worker thread: the server under test serves on this event loop, which a
+blocking subprocess call would stall."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, release_pb2, release_service_pb2
+from catapult_server.server import CatapultServer
+from tests.conftest import Stubs
+from tests.helpers import auth, create_model, create_release, unique
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+ALL_SCRIPTS = [
+    "register-release.sh",
+    "record-deployment.sh",
+    "terminate-deployment.sh",
+    "latest-release.sh",
+    "live-endpoints.sh",
+]
+
+# Exit codes, the same as catapult-deploy's (scripts/catapult-common.sh documents them).
+EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT, EXIT_REJECTED, EXIT_AUTH, EXIT_UNAVAILABLE = 2, 3, 4, 5, 6, 7
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the scripts send their calls: the server directly (and, once it is there, Envoy's
+    port in front of it: add it as another parameter of the `target` fixture)."""
+
+    addr: str
+    api_key: str
+
+
+@pytest.fixture
+def target(server: CatapultServer, writer_key: str) -> Target:
+    return Target(f"127.0.0.1:{server.port}", writer_key)
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        assert self.code == 0, self.stderr
+        return json.loads(self.stdout)
+
+    def error_line(self) -> str:
+        assert self.code != 0, self.stdout
+        assert self.stdout == "", "a failure must not print a result"
+        lines = self.stderr.splitlines()
+        assert len(lines) == 1, f"an error should be one line on stderr: {self.stderr!r}"
+        return lines[0]
+
+
+async def run(script: str, *args: str, target: Target | None = None, **env: str | None) -> Run:
+    """Run a script with CATAPULT_ADDR and CATAPULT_API_KEY set for target; keyword arguments
+    set (or, with None, unset) further variables."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CATAPULT_")}
+    if target is not None:
+        environ.update(CATAPULT_ADDR=target.addr, CATAPULT_API_KEY=target.api_key)
+    for name, value in env.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(SCRIPTS / script), *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+async def new_release(stubs: Stubs, key: str, **fields: Any) -> tuple[str, release_pb2.Release]:
+    """A fresh model (its name) with one release."""
+    model = await create_model(stubs, key, company="CompanyA")
+    return model.name, await create_release(stubs, key, model.id, **fields)
+
+
+async def test_register_release_prints_the_release_and_is_retry_safe(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    model = await create_model(stubs, admin_key)
+    args = ["--model", model.name, "--version", "1.0.0", "--quantization", "fp16", "--tag", "v1.0-fp16"]
+    args += ["--digest", "sha256:abc123", "--platform", "linux/amd64", "--size-bytes", "1024"]
+    args += ["--notes", 'first "release"\nwith two lines']
+    release = (await run("register-release.sh", *args, target=target)).json()
+    assert release["image_id"] == model.id
+    assert release["model_name"] == model.name
+    assert (release["version"], release["quantization"], release["tag"]) == ("1.0.0", "fp16", "v1.0-fp16")
+    assert release["size_bytes"] == "1024"  # int64: a JSON string
+    assert release["release_notes"] == 'first "release"\nwith two lines'
+    assert release["status"] == "active"
+
+    retried = (await run("register-release.sh", *args, target=target)).json()
+    assert retried["id"] == release["id"], "a retried job gets the release, not ALREADY_EXISTS"
+
+    # Other values for the same version and quantization are another request: ALREADY_EXISTS.
+    other = await run("register-release.sh", *args[:6], "--digest", "sha256:other", target=target)
+    assert other.code == EXIT_CONFLICT
+    assert "ALREADY_EXISTS (RESOURCE_ALREADY_EXISTS)" in other.error_line()
+    assert f'release {release["id"]} has digest "sha256:abc123", not "sha256:other"' in other.error_line()
+
+
+async def test_register_release_finds_a_release_recorded_elsewhere(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    """A pipeline re-run for the same image passes even when the release was recorded some
+    other way (without this request_id)."""
+    model, existing = await new_release(
+        stubs, admin_key, version="4.0.0", quantization="int8", digest="sha256:4"
+    )
+    args = ["--model", model, "--version", "4.0.0", "--quantization", "int8", "--digest", "sha256:4"]
+    found = (await run("register-release.sh", *args, target=target)).json()
+    assert found["id"] == existing.id
+    assert found["digest"] == "sha256:4"
+    assert found["model_name"] == model
+
+
+async def test_record_deployment_resolves_the_release_and_is_retry_safe(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    model, plain = await new_release(stubs, admin_key, version="2.0.0")
+    fp16 = await create_release(stubs, admin_key, plain.image_id, version="2.0.0", quantization="fp16")
+    url = f"https://{unique('api')}.example.test/v1"
+    args = ["--model", model, "--version", "2.0.0", "--environment", "production", "--endpoint", url]
+    args += ["--cluster", "k8s-prod-us-west-2", "--namespace", "ml-prod", "--replicas", "3"]
+
+    deployment = (await run("record-deployment.sh", *args, target=target)).json()
+    assert deployment["release_id"] == plain.id, "no --quantization is the release without one"
+    assert deployment["model_name"] == model
+    assert deployment["company"] == "CompanyA"
+    assert deployment["endpoint_url"] == url
+    assert (deployment["status"], deployment["replicas"]) == ("success", 3)
+    assert deployment["deployed_by"] == "test-writer"
+
+    retried = (await run("record-deployment.sh", *args, target=target)).json()
+    assert retried["id"] == deployment["id"]
+    listed = await stubs.deployments.ListDeployments(
+        deployment_service_pb2.ListDeploymentsRequest(release_id=plain.id), metadata=auth(admin_key)
+    )
+    assert [d.id for d in listed.deployments] == [deployment["id"]], "a retry recorded a second deployment"
+
+    quantized = await run("record-deployment.sh", *args, "--quantization", "fp16", target=target)
+    assert quantized.json()["release_id"] == fp16.id
+    next_run = await run("record-deployment.sh", *args, "--run-id", "pipeline-43", target=target)
+    assert next_run.json()["id"] != deployment["id"], "another run id records another deployment"
+    by_id = await run(
+        "record-deployment.sh",
+        "--release-id",
+        plain.id,
+        "--environment",
+        "staging",
+        "--endpoint",
+        url,
+        target=target,
+    )
+    assert by_id.json()["release_id"] == plain.id
+
+
+async def test_terminate_deployment_and_redeploy(stubs: Stubs, target: Target, admin_key: str) -> None:
+    model, _ = await new_release(stubs, admin_key, version="1.0.0")
+    args = ["--model", model, "--version", "1.0.0", "--environment", "staging"]
+    args += ["--endpoint", f"https://{unique('stg')}.example.test"]
+    deployment = (await run("record-deployment.sh", *args, target=target)).json()
+
+    terminated = (await run("terminate-deployment.sh", "--id", deployment["id"], target=target)).json()
+    assert terminated["id"] == deployment["id"]
+    assert terminated["status"] == "terminated"
+    assert terminated["terminated_at"]
+    again = (await run("terminate-deployment.sh", "--id", deployment["id"], target=target)).json()
+    assert again["terminated_at"] == terminated["terminated_at"], "terminating again changes nothing"
+
+    # The same command later is a new deployment, not a retry: the script says how to record it.
+    redeploy = await run("record-deployment.sh", *args, target=target)
+    assert redeploy.code == EXIT_CONFLICT
+    assert deployment["id"] in redeploy.error_line()
+    assert "--run-id" in redeploy.error_line()
+    fresh = (await run("record-deployment.sh", *args, target=target, CATAPULT_RUN_ID="run-2")).json()
+    assert fresh["status"] == "success"
+    assert fresh["id"] != deployment["id"]
+
+
+async def test_latest_release(stubs: Stubs, target: Target, admin_key: str) -> None:
+    model, first = await new_release(stubs, admin_key, version="1.0.0", quantization="fp16")
+    await create_release(stubs, admin_key, first.image_id, version="1.1.0", quantization="int8")
+
+    assert (await run("latest-release.sh", "--model", model, target=target)).json()["version"] == "1.1.0"
+    fp16 = (await run("latest-release.sh", "--model", model, "--quantization", "fp16", target=target)).json()
+    assert (fp16["id"], fp16["version"]) == (first.id, "1.0.0")
+
+    not_live = await run("latest-release.sh", "--model", model, "--environment", "production", target=target)
+    assert not_live.code == EXIT_NOT_FOUND
+    assert "NOT_FOUND (RESOURCE_NOT_FOUND)" in not_live.error_line()
+    await run(
+        "record-deployment.sh",
+        "--release-id",
+        first.id,
+        "--environment",
+        "production",
+        "--endpoint",
+        "https://prod.example.test",
+        target=target,
+    )
+    live = await run("latest-release.sh", "--model", model, "--environment", "production", target=target)
+    assert live.json()["id"] == first.id
+
+
+async def test_live_endpoints_reads_every_page(stubs: Stubs, target: Target, admin_key: str) -> None:
+    model, release = await new_release(stubs, admin_key, version="3.0.0")
+    urls = [f"https://{unique('dev')}.example.test/v{i}" for i in range(5)]
+    for url in urls:
+        await run(
+            "record-deployment.sh",
+            "--release-id",
+            release.id,
+            "--environment",
+            "development",
+            "--endpoint",
+            url,
+            target=target,
+        )
+    gone = (
+        await run(
+            "record-deployment.sh",
+            "--release-id",
+            release.id,
+            "--environment",
+            "development",
+            "--endpoint",
+            "https://gone.example.test",
+            target=target,
+        )
+    ).json()
+    await run("terminate-deployment.sh", "--id", gone["id"], target=target)
+    await run(
+        "record-deployment.sh",
+        "--release-id",
+        release.id,
+        "--environment",
+        "development",
+        "--endpoint",
+        "https://failed.example.test",
+        "--status",
+        "failed",
+        target=target,
+    )
+
+    live = (
+        await run("live-endpoints.sh", "--environment", "development", "--page-size", "2", target=target)
+    ).json()
+    assert sorted(d["endpoint_url"] for d in live["deployments"]) == sorted(urls)
+    assert {d["model_name"] for d in live["deployments"]} == {model}
+    assert {d["release_version"] for d in live["deployments"]} == {"3.0.0"}
+
+    everywhere = (await run("live-endpoints.sh", "--model", model, target=target)).json()
+    assert len(everywhere["deployments"]) == 5
+    nothing = (await run("live-endpoints.sh", "--environment", "production", target=target)).json()
+    assert nothing == {"deployments": []}
+
+
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+async def test_usage(script: str) -> None:
+    helped = await run(script, "-h")
+    assert helped.code == 0, helped.stderr
+    assert helped.stdout.startswith(f"Usage: {script} ")
+    for documented in ("CATAPULT_ADDR", "CATAPULT_API_KEY", "CATAPULT_PLAINTEXT", "Exit codes", "Example"):
+        assert documented in helped.stdout
+
+    unknown = await run(script, "--no-such-option", CATAPULT_API_KEY="k")
+    assert unknown.code == EXIT_USAGE
+    assert "unknown option --no-such-option" in unknown.error_line()
+
+
+@pytest.mark.parametrize(
+    ("script", "missing"),
+    [
+        ("register-release.sh", "missing --model --version"),
+        ("record-deployment.sh", "missing --model --version"),
+        ("terminate-deployment.sh", "missing --id"),
+        ("latest-release.sh", "missing --model"),
+    ],
+)
+async def test_missing_options_are_usage_errors(script: str, missing: str) -> None:
+    result = await run(script, CATAPULT_API_KEY="k")
+    assert result.code == EXIT_USAGE
+    assert missing in result.error_line()
+
+
+async def test_errors_carry_the_server_message(
+    stubs: Stubs, target: Target, admin_key: str, reader_key: str
+) -> None:
+    name = unique("no-such-model")
+    unknown = await run("register-release.sh", "--model", name, "--version", "1.0.0", target=target)
+    assert unknown.code == EXIT_NOT_FOUND
+    assert (
+        unknown.error_line()
+        == f"register-release.sh: NOT_FOUND (RESOURCE_NOT_FOUND): Model '{name}' not found"
+    )
+
+    deploy_unknown = await run(
+        "record-deployment.sh",
+        "--model",
+        name,
+        "--version",
+        "1.0.0",
+        "--environment",
+        "staging",
+        "--endpoint",
+        "https://x.test",
+        target=target,
+    )
+    assert deploy_unknown.code == EXIT_NOT_FOUND
+    assert f"Model '{name}' not found" in deploy_unknown.error_line()
+
+    model, release = await new_release(stubs, admin_key, version="1.0.0")
+    no_such_quantization = await run(
+        "record-deployment.sh",
+        "--model",
+        model,
+        "--version",
+        "1.0.0",
+        "--quantization",
+        "int4",
+        "--environment",
+        "staging",
+        "--endpoint",
+        "https://x.test",
+        target=target,
+    )
+    assert no_such_quantization.code == EXIT_NOT_FOUND
+    assert (
+        "has no release 1.0.0 with quantization int4 (it has no quantization)"
+        in no_such_quantization.error_line()
+    )
+
+    bad_environment = await run(
+        "record-deployment.sh",
+        "--release-id",
+        release.id,
+        "--environment",
+        "moon",
+        "--endpoint",
+        "https://x.test",
+        target=target,
+    )
+    assert bad_environment.code == EXIT_REJECTED
+    assert "INVALID_ARGUMENT (INVALID_FIELD): deployment.environment" in bad_environment.error_line()
+
+    await stubs.releases.UpdateRelease(
+        release_service_pb2.UpdateReleaseRequest(
+            release=release_pb2.Release(id=release.id, status="deprecated")
+        ),
+        metadata=auth(admin_key),
+    )
+    deprecated_args = [
+        "--release-id",
+        release.id,
+        "--environment",
+        "staging",
+        "--endpoint",
+        "https://old.test",
+    ]
+    deprecated = await run("record-deployment.sh", *deprecated_args, target=target)
+    assert deprecated.code == EXIT_REJECTED
+    assert "FAILED_PRECONDITION (RELEASE_DEPRECATED)" in deprecated.error_line()
+    assert (await run("record-deployment.sh", *deprecated_args, "--force", target=target)).json()["id"]
+
+    bad_key = await run("latest-release.sh", "--model", model, target=Target(target.addr, "ctp_not_a_key"))
+    assert bad_key.code == EXIT_AUTH
+    assert "UNAUTHENTICATED (API_KEY_INVALID)" in bad_key.error_line()
+
+    reader = await run(
+        "register-release.sh", "--model", model, "--version", "9", target=Target(target.addr, reader_key)
+    )
+    assert reader.code == EXIT_AUTH
+    assert "PERMISSION_DENIED (ROLE_NOT_ALLOWED)" in reader.error_line()
+
+    no_key = await run("latest-release.sh", "--model", model, target=target, CATAPULT_API_KEY=None)
+    assert no_key.code == EXIT_USAGE
+    assert "CATAPULT_API_KEY is not set" in no_key.error_line()
+
+    unreachable = await run(
+        "latest-release.sh", "--model", model, target=Target("127.0.0.1:1", "k"), CATAPULT_CONNECT_TIMEOUT="1"
+    )
+    assert unreachable.code == EXIT_UNAVAILABLE
+    assert "cannot reach Catapult at 127.0.0.1:1" in unreachable.error_line()
+
+
+async def test_derived_request_id_is_the_go_commands(stubs: Stubs, target: Target, admin_key: str) -> None:
+    """record-deployment.sh and `catapult-deploy deploy` derive the same request_id from the same
+    inputs (clients/go/cmd/catapult-deploy asserts the same constant), so a job may retry a step
+    with either and still record one deployment."""
+    model = await create_model(stubs, admin_key, name="parity-model")
+    await create_release(stubs, admin_key, model.id, version="1.0.0", quantization="fp16")
+    deployment = (
+        await run(
+            "record-deployment.sh",
+            "--model",
+            "parity-model",
+            "--version",
+            "1.0.0",
+            "--quantization",
+            "fp16",
+            "--environment",
+            "staging",
+            "--endpoint",
+            "https://parity.example.test/v1",
+            target=target,
+        )
+    ).json()
+    audit = await stubs.audit_logs.ListAuditLogs(
+        audit_log_service_pb2.ListAuditLogsRequest(
+            resource_type="deployment", resource_id=deployment["id"], action="create"
+        ),
+        metadata=auth(admin_key),
+    )
+    assert [row.request_id for row in audit.audit_logs] == ["dec2ceaa-ec74-8959-aae9-35f3386c76b8"]
