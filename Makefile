@@ -11,7 +11,8 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 BUF := $(BIN)/buf
 PROTOS := $(wildcard proto/catapult/v1/*.proto)
 # Everything `make generate` writes; CI fails when regenerating changes any of it.
-GENERATED := clients/python/catapult/v1 clients/go/catapult/v1 envoy/catapult_descriptor.pb
+GENERATED := clients/python/catapult/v1 clients/python/catapult/betterproto clients/python/catapult/_client.py \
+  clients/go/catapult/v1 envoy/catapult_descriptor.pb
 
 VENV_STAMP := $(VENV)/.installed
 TOOLS_STAMP := .tools/.installed
@@ -43,6 +44,7 @@ generate: install ## Regenerate Python and Go stubs and the Envoy descriptor set
 	$(BUF) generate --template buf.gen.go.yaml
 	@mkdir -p envoy
 	$(BUF) build --as-file-descriptor-set -o envoy/catapult_descriptor.pb
+	PYTHON=$(BIN)/python clients/python/generate.sh
 
 check-generated: generate ## Fail when the committed generated code differs from a fresh `make generate`
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \

@@ -1,0 +1,173 @@
+"""One unary call with the API key, a deadline, typed errors and retries on UNAVAILABLE:
+blocking over ``grpc`` (SyncTransport) and asyncio over ``grpc.aio`` (AsyncTransport)."""
+
+# `timeout` is the gRPC deadline of a call (as in grpc.aio's own API): it is sent to the server
+# and bounds the retries, which asyncio.timeout could not do.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any, cast
+
+import grpc
+
+from catapult._channel import auth_metadata, channel_options, check_target, credentials
+from catapult._retry import RetryPolicy, log_retry
+from catapult._rpcs import Req, Resp, Rpc
+from catapult.errors import CatapultError, UnavailableError, from_rpc_error
+
+_DEFAULT_POLICY = RetryPolicy()
+
+
+class _Base:
+    def __init__(
+        self,
+        target: str,
+        *,
+        api_key: str | None,
+        timeout: float | None,
+        retry: RetryPolicy | None,
+    ) -> None:
+        self.target = check_target(target)
+        self.timeout = timeout
+        self.retry = _DEFAULT_POLICY if retry is None else retry
+        self.metadata = auth_metadata(api_key)
+        self._callables: dict[str, Any] = {}
+
+    def deadline(self, timeout: float | None) -> float | None:
+        """The monotonic time the whole call (all attempts) must end by, or None."""
+        seconds = self.timeout if timeout is None else timeout
+        return None if seconds is None else time.monotonic() + seconds
+
+    @staticmethod
+    def remaining(deadline: float | None) -> float | None:
+        return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+    def next_delay(
+        self, rpc: Rpc[Any, Any], error: CatapultError, attempt: int, deadline: float | None, retry: bool
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None when the error is final."""
+        if not retry or not isinstance(error, UnavailableError) or attempt >= self.retry.max_attempts:
+            return None
+        delay = self.retry.backoff(attempt)
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            return None
+        log_retry(rpc.name, attempt, self.retry.max_attempts, delay, error.message)
+        return delay
+
+
+class SyncTransport(_Base):
+    """Blocking calls on a ``grpc`` channel."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        api_key: str | None,
+        tls: bool | grpc.ChannelCredentials,
+        timeout: float | None,
+        retry: RetryPolicy | None,
+        options: Sequence[tuple[str, Any]],
+    ) -> None:
+        super().__init__(target, api_key=api_key, timeout=timeout, retry=retry)
+        creds = credentials(tls)
+        opts = channel_options(options)
+        self.channel: grpc.Channel = (
+            grpc.insecure_channel(self.target, options=opts)
+            if creds is None
+            else grpc.secure_channel(self.target, creds, options=opts)
+        )
+
+    def _callable(self, rpc: Rpc[Any, Any]) -> Any:
+        method = self._callables.get(rpc.path)
+        if method is None:
+            method = self.channel.unary_unary(
+                rpc.path,
+                request_serializer=rpc.request.SerializeToString,
+                response_deserializer=rpc.response.FromString,
+            )
+            self._callables[rpc.path] = method
+        return method
+
+    def call(
+        self, rpc: Rpc[Req, Resp], request: Req, *, timeout: float | None, retry: bool | None = None
+    ) -> Resp:
+        """Call ``rpc``; retry on UNAVAILABLE when ``retry`` (default: when the RPC has no side effects)."""
+        may_retry = rpc.no_side_effects if retry is None else retry
+        deadline = self.deadline(timeout)
+        method = self._callable(rpc)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = method(request, timeout=self.remaining(deadline), metadata=self.metadata)
+                return cast(Resp, response)
+            except grpc.RpcError as err:
+                error = from_rpc_error(err)
+                delay = self.next_delay(rpc, error, attempt, deadline, may_retry)
+                if delay is None:
+                    raise error from err
+            time.sleep(delay)
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+class AsyncTransport(_Base):
+    """Awaitable calls on a ``grpc.aio`` channel."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        api_key: str | None,
+        tls: bool | grpc.ChannelCredentials,
+        timeout: float | None,
+        retry: RetryPolicy | None,
+        options: Sequence[tuple[str, Any]],
+    ) -> None:
+        super().__init__(target, api_key=api_key, timeout=timeout, retry=retry)
+        creds = credentials(tls)
+        opts = channel_options(options)
+        self.channel: grpc.aio.Channel = (
+            grpc.aio.insecure_channel(self.target, options=opts)
+            if creds is None
+            else grpc.aio.secure_channel(self.target, creds, options=opts)
+        )
+
+    def _callable(self, rpc: Rpc[Any, Any]) -> Any:
+        method = self._callables.get(rpc.path)
+        if method is None:
+            method = self.channel.unary_unary(
+                rpc.path,
+                request_serializer=rpc.request.SerializeToString,
+                response_deserializer=rpc.response.FromString,
+            )
+            self._callables[rpc.path] = method
+        return method
+
+    async def call(
+        self, rpc: Rpc[Req, Resp], request: Req, *, timeout: float | None, retry: bool | None = None
+    ) -> Resp:
+        """Call ``rpc``; retry on UNAVAILABLE when ``retry`` (default: when the RPC has no side effects)."""
+        may_retry = rpc.no_side_effects if retry is None else retry
+        deadline = self.deadline(timeout)
+        method = self._callable(rpc)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await method(request, timeout=self.remaining(deadline), metadata=self.metadata)
+                return cast(Resp, response)
+            except grpc.RpcError as err:
+                error = from_rpc_error(err)
+                delay = self.next_delay(rpc, error, attempt, deadline, may_retry)
+                if delay is None:
+                    raise error from err
+            await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        await self.channel.close()

@@ -1,0 +1,5 @@
+# ruff: noqa
+# mypy: ignore-errors
+import betterproto2
+
+default_message_pool = betterproto2.MessagePool()
