@@ -12,7 +12,8 @@ BUF := $(BIN)/buf
 PROTOS := $(wildcard proto/catapult/v1/*.proto)
 # Everything `make generate` writes; CI fails when regenerating changes any of it.
 GENERATED := clients/python/catapult/v1 clients/python/catapult/betterproto clients/python/catapult/_client.py \
-  clients/go/catapult/v1 envoy/catapult_descriptor.pb
+  clients/go/catapult/v1 envoy/catapult_descriptor.pb \
+  envoy/openapi.swagger.json envoy/envoy.yaml
 
 VENV_STAMP := $(VENV)/.installed
 TOOLS_STAMP := .tools/.installed
@@ -37,7 +38,7 @@ $(TOOLS_STAMP): tools/go.mod tools/go.sum
 run: install ## Start the whole stack on an embedded PostgreSQL in ./.catapult (ARGS="--grpc-port 50052" to change)
 	$(BIN)/catapult up $(ARGS)
 
-generate: install ## Regenerate Python and Go stubs and the Envoy descriptor set from proto/
+generate: install ## Regenerate Python and Go stubs, the Envoy descriptor set, OpenAPI and envoy.yaml from proto/
 	rm -f clients/python/catapult/v1/*_pb2*.py* clients/go/catapult/v1/*.pb.go
 	$(BIN)/python -m grpc_tools.protoc -I proto \
 	  --python_out=clients/python --pyi_out=clients/python --grpc_python_out=clients/python $(PROTOS)
@@ -45,6 +46,8 @@ generate: install ## Regenerate Python and Go stubs and the Envoy descriptor set
 	@mkdir -p envoy
 	$(BUF) build --as-file-descriptor-set -o envoy/catapult_descriptor.pb
 	PYTHON=$(BIN)/python clients/python/generate.sh
+	$(BUF) generate --template buf.gen.openapi.yaml
+	$(BIN)/catapult envoy-config --output envoy/envoy.yaml
 
 check-generated: generate ## Fail when the committed generated code differs from a fresh `make generate`
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \

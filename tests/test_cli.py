@@ -37,8 +37,10 @@ class Stack:
     def __init__(self, data_dir: Path, port: int) -> None:
         self.data_dir, self.port = data_dir, port
         self.log = data_dir.parent / f"up-{port}.log"
+        # Each stack's Envoy on a free port of its own (the default, 8080, would collide).
+        args = ["--data-dir", str(data_dir), "--grpc-port", str(port), "--http-port", str(free_port())]
         self.proc = subprocess.Popen(
-            [CATAPULT, "up", "--data-dir", str(data_dir), "--grpc-port", str(port)],
+            [CATAPULT, "up", *args],
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
             env=cli_env(),

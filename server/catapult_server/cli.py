@@ -1,4 +1,5 @@
-"""The `catapult` command: `up` (the whole local stack), `serve`, `migrate`, `api-key`."""
+"""The `catapult` command: `up` (the whole local stack), `serve`, `migrate`, `api-key`,
+`envoy-config`."""
 
 from __future__ import annotations
 
@@ -13,12 +14,17 @@ import asyncio
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catapult_server import __version__, local
 from catapult_server.config import ConfigError, Settings, env, env_number
 from catapult_server.db import migrate
+
+if TYPE_CHECKING:
+    from catapult_server.envoy import EnvoyProcess
 
 log = logging.getLogger("catapult")
 
@@ -34,20 +40,75 @@ def _settings(database_url: str, pepper: str, host: str, port: int) -> Settings:
     )
 
 
-async def _serve_until_signalled(settings: Settings, on_ready: str = "") -> None:
+def _loopback(host: str) -> str:
+    """The address to reach a server listening on `host` from this machine."""
+    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass(frozen=True)
+class RestProxy:
+    """Envoy for `catapult up`: REST/JSON and gRPC on `host:http_port`, in front of the server.
+    Its config, log and admin address (an OS-chosen port, so two stacks never collide) live in
+    `data_dir`."""
+
+    data_dir: Path
+    host: str
+    http_port: int
+
+    async def start(self, grpc_port: int) -> EnvoyProcess:
+        from catapult_server import envoy
+
+        upstream = _host_port(_loopback(self.host), grpc_port)
+        try:
+            config = envoy.local_config(self.host, self.http_port, [upstream])
+            config_path = envoy.write_config(config, self.data_dir.resolve() / "envoy.yaml")
+            proxy = envoy.EnvoyProcess(config_path, self.data_dir.resolve())
+            proxy.start()  # in the main thread: Envoy dies with the thread that started it
+        except FileNotFoundError as error:
+            raise ConfigError(
+                f"cannot start Envoy: {error} (run from a checkout after `make install`, set "
+                "CATAPULT_ENVOY_DIR to a directory with the descriptor set, or use --http-port 0)"
+            ) from None
+        try:
+            await asyncio.to_thread(proxy.wait_ready)
+        except (RuntimeError, TimeoutError) as error:
+            proxy.stop()
+            raise ConfigError(
+                f"Envoy could not serve REST on {_host_port(self.host, self.http_port)} "
+                f"(port taken? choose another with --http-port, or 0 for none); "
+                f"its log is {proxy.log_path}:\n{error}"
+            ) from None
+        return proxy
+
+
+async def _serve_until_signalled(
+    settings: Settings, on_ready: str = "", rest: RestProxy | None = None
+) -> None:
     from catapult_server.server import CatapultServer
 
-    server = CatapultServer(settings)
-    await server.start()
-    if on_ready:
-        print(on_ready.format(port=server.port), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    log.info("shutting down: draining in-flight RPCs")
-    await server.stop()
+    server = CatapultServer(settings)
+    await server.start()
+    proxy: EnvoyProcess | None = None
+    try:
+        if rest is not None:
+            proxy = await rest.start(server.port)
+        if on_ready:
+            print(on_ready.format(port=server.port), flush=True)
+        await stop.wait()
+        log.info("shutting down: draining in-flight RPCs")
+    finally:
+        await server.stop()
+        # After the drain, so REST calls in flight through Envoy finish too.
+        if proxy is not None:
+            proxy.stop()
 
 
 async def _bootstrap_admin_key(settings: Settings) -> str:
@@ -80,19 +141,29 @@ def cmd_up(args: argparse.Namespace) -> int:
     if secret:
         local.write_private(key_file, secret + "\n")
     key_note = "created on this first start" if secret else "from the first start"
-    banner = "\n".join(
-        [
-            f"Catapult {__version__} is up.",
-            f"  gRPC:       {args.host}:{{port}}   (grpcurl -plaintext {args.host}:{{port}} list)",
-            f"  admin key:  {key_file.resolve()}  ({key_note}; mode 0600)",
-            f"  data:       {data_dir.resolve()}",
-            "Try:",
-            f'  grpcurl -plaintext -H "x-api-key: $(cat {key_file})" {args.host}:{{port}} '
-            "catapult.v1.ModelService/ListModels",
-            "Ctrl-C stops everything.",
+    rest = RestProxy(data_dir, args.host, args.http_port) if args.http_port else None
+    base_url = f"http://{_host_port(_loopback(args.host), args.http_port)}"
+    lines = [
+        f"Catapult {__version__} is up.",
+        f"  gRPC:       {args.host}:{{port}}   (grpcurl -plaintext {args.host}:{{port}} list)",
+    ]
+    if rest:
+        lines += [
+            f"  REST:       {base_url}/api/v1   (JSON through Envoy; native gRPC on this port too)",
+            f"  OpenAPI:    {base_url}/api/openapi.json",
         ]
-    )
-    asyncio.run(_serve_until_signalled(settings, banner))
+    lines += [
+        f"  admin key:  {key_file.resolve()}  ({key_note}; mode 0600)",
+        f"  data:       {data_dir.resolve()}"
+        + ("   (Envoy config and log: envoy.yaml, envoy.log)" if rest else ""),
+        "Try:",
+        f'  grpcurl -plaintext -H "x-api-key: $(cat {key_file})" {args.host}:{{port}} '
+        "catapult.v1.ModelService/ListModels",
+    ]
+    if rest:
+        lines.append(f'  curl -H "X-API-Key: $(cat {key_file})" {base_url}/api/v1/models')
+    lines.append("Ctrl-C stops everything.")
+    asyncio.run(_serve_until_signalled(settings, "\n".join(lines), rest))
     return 0
 
 
@@ -100,6 +171,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     database_url = args.database_url or env("DATABASE_URL") or ""
     settings = _settings(database_url, local.require_pepper(), args.host, args.grpc_port)
     asyncio.run(_serve_until_signalled(settings, "catapult serving gRPC on " + args.host + ":{port}"))
+    return 0
+
+
+def cmd_envoy_config(args: argparse.Namespace) -> int:
+    from catapult_server import envoy
+
+    try:
+        config = envoy.EnvoyConfig(
+            listen_host=args.listen_host,
+            listen_port=args.http_port,
+            upstreams=tuple(args.upstream or ["127.0.0.1:50051"]),
+            admin_port=None if args.no_admin else args.admin_port,
+            admin_host=args.admin_host,
+            descriptor_path=args.descriptor,
+            openapi_path=args.openapi,
+            max_request_bytes=args.max_request_bytes,
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    # The services come from the descriptor: the one Envoy will read if it is here, else this
+    # checkout's (a config for another machine may name a path that exists only there).
+    descriptor = Path(args.descriptor)
+    if not descriptor.is_file():
+        descriptor = envoy.REPO_ENVOY_DIR / envoy.DESCRIPTOR_FILE
+    text = envoy.render(config, descriptor)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
@@ -237,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--grpc-port", type=int, default=int(env_number("GRPC_PORT", 50051, int)), help="gRPC port (50051)"
     )
+    up.add_argument(
+        "--http-port",
+        type=int,
+        default=int(env_number("HTTP_PORT", 8080, int)),
+        help="REST/JSON (and gRPC) port of the Envoy in front of the server (8080); 0: no Envoy",
+    )
     up.set_defaults(func=cmd_up)
 
     serve = commands.add_parser("serve", help="run the gRPC server alone (production)")
@@ -246,6 +354,59 @@ def build_parser() -> argparse.ArgumentParser:
         "--grpc-port", type=int, default=int(env_number("GRPC_PORT", 50051, int)), help="gRPC port (50051)"
     )
     serve.set_defaults(func=cmd_serve)
+
+    from catapult_server import envoy
+
+    defaults = envoy.EnvoyConfig()
+    envoy_config = commands.add_parser(
+        "envoy-config",
+        help="write an Envoy config (REST/JSON + gRPC in front of catapult servers) for a deployment",
+    )
+    envoy_config.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    envoy_config.add_argument(
+        "--listen-host",
+        default=defaults.listen_host,
+        help=f"address Envoy listens on ({defaults.listen_host})",
+    )
+    envoy_config.add_argument(
+        "--http-port",
+        type=int,
+        default=defaults.listen_port,
+        help=f"REST and gRPC port ({defaults.listen_port})",
+    )
+    envoy_config.add_argument(
+        "--upstream",
+        action="append",
+        metavar="HOST:PORT",
+        help="a catapult gRPC server; repeat for several (default 127.0.0.1:50051)",
+    )
+    envoy_config.add_argument(
+        "--admin-port",
+        type=int,
+        default=defaults.admin_port,
+        help=f"Envoy admin port ({defaults.admin_port}); 0: any free port, see --admin-address-path",
+    )
+    envoy_config.add_argument(
+        "--admin-host", default=defaults.admin_host, help=f"Envoy admin address ({defaults.admin_host})"
+    )
+    envoy_config.add_argument("--no-admin", action="store_true", help="no admin interface")
+    envoy_config.add_argument(
+        "--descriptor",
+        default=defaults.descriptor_path,
+        help=f"descriptor set path as Envoy sees it ({defaults.descriptor_path})",
+    )
+    envoy_config.add_argument(
+        "--openapi",
+        default=defaults.openapi_path,
+        help=f"OpenAPI document path as Envoy sees it ({defaults.openapi_path})",
+    )
+    envoy_config.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=defaults.max_request_bytes,
+        help=f"REST request bodies above this get 413 ({defaults.max_request_bytes})",
+    )
+    envoy_config.set_defaults(func=cmd_envoy_config)
 
     mig = commands.add_parser("migrate", help="apply database migrations")
     data_dir_arg(mig)

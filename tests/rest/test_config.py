@@ -1,0 +1,125 @@
+"""The Envoy config: the committed default is the generator's output, its services come from the
+descriptor set, and `catapult envoy-config` writes configs Envoy accepts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catapult_server import envoy
+from catapult_server.server import SERVICE_NAMES
+
+CATAPULT = str(Path(sys.executable).parent / "catapult")
+REPO = envoy.REPO_ENVOY_DIR.parent
+
+
+def http_connection_manager(config: dict[str, Any]) -> dict[str, Any]:
+    listener = config["static_resources"]["listeners"][0]
+    found: dict[str, Any] = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    return found
+
+
+def http_filter(config: dict[str, Any], name: str) -> dict[str, Any]:
+    for item in http_connection_manager(config)["http_filters"]:
+        if item["name"] == name:
+            found: dict[str, Any] = item["typed_config"]
+            return found
+    raise AssertionError(f"no {name} filter")
+
+
+def validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [envoy.envoy_binary(), "--mode", "validate", "-c", str(path), "--log-level", "error"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+
+
+def test_the_committed_envoy_yaml_is_the_generators_output() -> None:
+    committed = envoy.DEFAULT_CONFIG_PATH.read_text()
+    expected = envoy.render(envoy.EnvoyConfig(), envoy.REPO_ENVOY_DIR / envoy.DESCRIPTOR_FILE)
+    assert committed == expected, (
+        "envoy/envoy.yaml is out of date: run `make generate` "
+        "(or `.venv/bin/catapult envoy-config --output envoy/envoy.yaml`) and commit it"
+    )
+    result = validate(envoy.DEFAULT_CONFIG_PATH)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_transcoded_services_are_read_from_the_descriptor() -> None:
+    config = envoy.build(envoy.EnvoyConfig(), envoy.REPO_ENVOY_DIR / envoy.DESCRIPTOR_FILE)
+    transcoder = http_filter(config, envoy.TRANSCODER)
+    assert transcoder["services"] == sorted(SERVICE_NAMES)
+    assert transcoder["print_options"]["preserve_proto_field_names"] is True
+    assert transcoder["convert_grpc_status"] is True
+    assert all(transcoder["request_validation_options"].values())
+    # The Lua filter (strips /api) and the body cap come before the transcoder; the router last.
+    names = [f["name"] for f in http_connection_manager(config)["http_filters"]]
+    assert names == ["envoy.filters.http.lua", envoy.BUFFER, envoy.TRANSCODER, "envoy.filters.http.router"]
+    # The upstream speaks HTTP/2 and is health-checked with grpc.health.v1.
+    cluster = config["static_resources"]["clusters"][0]
+    options = cluster["typed_extension_protocol_options"][
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    ]
+    assert "http2_protocol_options" in options["explicit_http_config"]
+    assert "grpc_health_check" in cluster["health_checks"][0]
+    # Never strip grpc-status (errors would turn into empty 200s).
+    assert "grpc-status" not in yaml.safe_dump(http_connection_manager(config)["route_config"])
+
+
+def test_envoy_config_command_writes_a_config_for_another_deployment(tmp_path: Path) -> None:
+    output = tmp_path / "deploy" / "envoy.yaml"
+    result = subprocess.run(
+        [
+            CATAPULT,
+            "envoy-config",
+            "--output",
+            str(output),
+            "--http-port",
+            "9090",
+            "--upstream",
+            "catapult-1.internal:50051",
+            "--upstream",
+            "10.0.0.7:50051",
+            "--no-admin",
+            "--descriptor",
+            str(envoy.REPO_ENVOY_DIR / envoy.DESCRIPTOR_FILE),
+            "--openapi",
+            str(envoy.REPO_ENVOY_DIR / envoy.OPENAPI_FILE),
+            "--max-request-bytes",
+            "65536",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(output.read_text())
+    assert "admin" not in config
+    assert config["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] == 9090
+    cluster = config["static_resources"]["clusters"][0]
+    assert cluster["type"] == "STRICT_DNS"  # a host name among the upstreams
+    endpoints = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    assert [e["endpoint"]["address"]["socket_address"] for e in endpoints] == [
+        {"address": "catapult-1.internal", "port_value": 50051},
+        {"address": "10.0.0.7", "port_value": 50051},
+    ]
+    assert http_filter(config, envoy.BUFFER)["max_request_bytes"] == 65536
+    assert "--upstream catapult-1.internal:50051" in output.read_text()  # the header says how it was made
+    checked = validate(output)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_envoy_config_command_rejects_bad_settings() -> None:
+    for flags in (["--upstream", "no-port"], ["--http-port", "70000"]):
+        result = subprocess.run(
+            [CATAPULT, "envoy-config", *flags], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("catapult: "), result.stderr
