@@ -67,6 +67,8 @@ test-go: install ## Build the Go client module and run its tests against a live 
 	@cd clients/go && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "Go code is not formatted: run 'gofmt -w clients/go'."; exit 1; }
 	@# -count=1: the integration tests start a live server (CATAPULT_BIN up), never a cached result.
 	cd clients/go && go build ./... && CATAPULT_BIN=$(BIN)/catapult go test -count=1 ./...
+	@# The same tests again through Envoy's port, where production clients connect.
+	cd clients/go && CATAPULT_BIN=$(BIN)/catapult CATAPULT_TEST_VIA_ENVOY=1 go test -count=1 ./...
 
 test-python: install ## Run the Python test suite (real PostgreSQL, real server)
 	$(BIN)/pytest

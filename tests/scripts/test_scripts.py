@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import subprocess
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, release_p
 from catapult_server.server import CatapultServer
 from tests.conftest import Stubs
 from tests.helpers import auth, create_model, create_release, unique
+from tests.rest.conftest import start_envoy
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 ALL_SCRIPTS = [
@@ -37,16 +39,26 @@ EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT, EXIT_REJECTED, EXIT_AUTH, EXIT_UNAVAI
 
 @dataclass(frozen=True)
 class Target:
-    """Where the scripts send their calls: the server directly (and, once it is there, Envoy's
-    port in front of it: add it as another parameter of the `target` fixture)."""
+    """Where the scripts send their calls: the server directly, or Envoy's port in front of it."""
 
     addr: str
     api_key: str
 
 
-@pytest.fixture
-def target(server: CatapultServer, writer_key: str) -> Target:
-    return Target(f"127.0.0.1:{server.port}", writer_key)
+@pytest.fixture(params=["direct", "through-envoy"])
+async def target(
+    request: pytest.FixtureRequest, server: CatapultServer, writer_key: str, tmp_path: Path
+) -> AsyncIterator[Target]:
+    """Each script test runs against the server directly and through Envoy's port."""
+    if request.param == "direct":
+        yield Target(f"127.0.0.1:{server.port}", writer_key)
+        return
+    proxy = await start_envoy(server.port, tmp_path / "envoy")
+    try:
+        port = await asyncio.to_thread(proxy.listen_port)
+        yield Target(f"127.0.0.1:{port}", writer_key)
+    finally:
+        proxy.stop()
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,16 @@ func Start() (*Server, error) {
 	}
 	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), dataDir: dataDir, done: make(chan struct{})}
 	args := []string{"up", "--data-dir", dataDir, "--grpc-port", strconv.Itoa(port), "--host", "127.0.0.1"}
-	if hasHTTPPortFlag(bin) {
+	if os.Getenv("CATAPULT_TEST_VIA_ENVOY") != "" {
+		// Every call goes through Envoy's port (REST and native gRPC share it), as a client
+		// behind the production gateway would.
+		httpPort, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--http-port", strconv.Itoa(httpPort))
+		s.Addr = "127.0.0.1:" + strconv.Itoa(httpPort)
+	} else if hasHTTPPortFlag(bin) {
 		// No Envoy: its default port (8080) would collide between test packages run in
 		// parallel and with a developer's `make run`.
 		args = append(args, "--http-port", "0")
