@@ -34,11 +34,19 @@ def cli_env() -> dict[str, str]:
 class Stack:
     """`catapult up` running in the background until stopped with Ctrl-C (SIGINT)."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, *extra: str) -> None:
         self.data_dir, self.port = data_dir, port
         self.log = data_dir.parent / f"up-{port}.log"
         # Each stack's Envoy on a free port of its own (the default, 8080, would collide).
-        args = ["--data-dir", str(data_dir), "--grpc-port", str(port), "--http-port", str(free_port())]
+        args = [
+            "--data-dir",
+            str(data_dir),
+            "--grpc-port",
+            str(port),
+            "--http-port",
+            str(free_port()),
+            *extra,
+        ]
         self.proc = subprocess.Popen(
             [CATAPULT, "up", *args],
             stdout=self.log.open("w"),
@@ -172,3 +180,41 @@ def test_serve_refuses_to_start_without_a_pepper() -> None:
     )
     assert result.returncode == 2
     assert "CATAPULT_KEY_PEPPER" in result.stderr
+
+
+def test_workers_share_the_port_and_survive_one_another(tmp_path: Path, stacks: list[Stack]) -> None:
+    import psutil
+
+    stack = Stack(tmp_path / "workers", free_port(), "--workers", "3")
+    stacks.append(stack)
+    key = (tmp_path / "workers" / "admin-key").read_text().strip()
+    auth = (("x-api-key", key),)
+    workers = [
+        p
+        for p in psutil.Process(stack.proc.pid).children()
+        if any("spawn_main" in part for part in p.cmdline())
+    ]
+    assert len(workers) == 3, [p.cmdline() for p in workers]
+    listening = {
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.laddr and c.laddr.port == stack.port and c.status == "LISTEN"
+    }
+    assert {w.pid for w in workers} <= listening, "every worker listens on the one gRPC port"
+
+    def gone(process: psutil.Process) -> bool:
+        try:  # a dead worker stays a zombie until the parent reaps it
+            return bool(process.status() == psutil.STATUS_ZOMBIE)
+        except psutil.NoSuchProcess:
+            return True
+
+    workers[0].kill()  # a crashed worker: the others keep serving new connections
+    deadline = time.monotonic() + 10
+    while not gone(workers[0]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    for _ in range(5):
+        listed = stack.models().ListModels(model_service_pb2.ListModelsRequest(), metadata=auth)
+        assert list(listed.models) == []
+    assert stack.stop() == 0
+    assert all(gone(w) for w in workers), "stopping `up` stops every worker"

@@ -11,13 +11,17 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import multiprocessing
 import signal
+import socket
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from catapult_server import __version__, local
 from catapult_server.config import ConfigError, Settings, env, env_number
@@ -85,30 +89,113 @@ class RestProxy:
         return proxy
 
 
-async def _serve_until_signalled(
-    settings: Settings, on_ready: str = "", rest: RestProxy | None = None
-) -> None:
-    from catapult_server.server import CatapultServer
-
+def _stop_event() -> asyncio.Event:
+    """Set on SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    server = CatapultServer(settings)
-    await server.start()
+    return stop
+
+
+async def _serve_until_signalled(
+    settings: Settings, on_ready: str = "", rest: RestProxy | None = None, workers: int = 1
+) -> None:
+    """Serve until SIGINT/SIGTERM: in this process, or in `workers` processes sharing the port."""
+    stop = _stop_event()
+    if workers > 1:
+        pool = WorkerPool(settings, workers)
+        await asyncio.to_thread(pool.start)
+        port, drain = pool.port, pool.stop
+    else:
+        from catapult_server.server import CatapultServer
+
+        server = CatapultServer(settings)
+        await server.start()
+        port, drain = server.port, server.stop
     proxy: EnvoyProcess | None = None
     try:
         if rest is not None:
-            proxy = await rest.start(server.port)
+            proxy = await rest.start(port)
         if on_ready:
-            print(on_ready.format(port=server.port), flush=True)
+            print(on_ready.format(port=port), flush=True)
         await stop.wait()
         log.info("shutting down: draining in-flight RPCs")
     finally:
-        await server.stop()
+        await drain()
         # After the drain, so REST calls in flight through Envoy finish too.
         if proxy is not None:
             proxy.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((_loopback(host), 0))
+        return int(sock.getsockname()[1])
+
+
+class WorkerPool:
+    """`--workers N`: N server processes listening on one port (SO_REUSEPORT), so the kernel
+    spreads connections over every core; Python runs one core per process. Processes are
+    spawned, not forked: gRPC's threads do not survive a fork."""
+
+    def __init__(self, settings: Settings, workers: int) -> None:
+        if settings.grpc_port == 0:  # every worker must bind the same port
+            settings = dataclasses.replace(settings, grpc_port=_free_port(settings.grpc_host))
+        self.settings = settings
+        self.port = settings.grpc_port
+        context = multiprocessing.get_context("spawn")
+        self._ready = [context.Event() for _ in range(workers)]
+        self._processes = [
+            context.Process(target=_worker_main, args=(settings, ready), name=f"catapult-worker-{i}")
+            for i, ready in enumerate(self._ready)
+        ]
+
+    def start(self) -> None:
+        """Start every worker and wait until each is serving (or one has failed)."""
+        for process in self._processes:
+            process.start()
+        ready = self._ready
+        deadline = time.monotonic() + 60
+        for process, event in zip(self._processes, ready, strict=True):
+            while not event.wait(0.2):
+                if not process.is_alive() or time.monotonic() > deadline:
+                    self._terminate()
+                    raise ConfigError(
+                        f"server worker {process.name} failed to start on "
+                        f"{self.settings.grpc_host}:{self.port} (port taken? see the log above)"
+                    )
+
+    def _terminate(self) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: the worker drains like a single server would
+        for process in self._processes:
+            process.join(self.settings.shutdown_grace + 5)
+            if process.is_alive():
+                process.kill()
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._terminate)
+
+
+def _worker_main(settings: Settings, ready: Any) -> None:
+    """One worker process: a CatapultServer until SIGTERM/SIGINT."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
+    )
+
+    async def serve() -> None:
+        from catapult_server.server import CatapultServer
+
+        stop = _stop_event()
+        server = CatapultServer(settings)
+        await server.start()
+        ready.set()
+        await stop.wait()
+        await server.stop()
+
+    asyncio.run(serve())
 
 
 async def _bootstrap_admin_key(settings: Settings) -> str:
@@ -163,14 +250,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     if rest:
         lines.append(f'  curl -H "X-API-Key: $(cat {key_file})" {base_url}/api/v1/models')
     lines.append("Ctrl-C stops everything.")
-    asyncio.run(_serve_until_signalled(settings, "\n".join(lines), rest))
+    asyncio.run(_serve_until_signalled(settings, "\n".join(lines), rest, args.workers))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     database_url = args.database_url or env("DATABASE_URL") or ""
     settings = _settings(database_url, local.require_pepper(), args.host, args.grpc_port)
-    asyncio.run(_serve_until_signalled(settings, "catapult serving gRPC on " + args.host + ":{port}"))
+    banner = f"catapult serving gRPC on {args.host}:{{port}} with {args.workers} worker(s)"
+    asyncio.run(_serve_until_signalled(settings, banner, workers=args.workers))
     return 0
 
 
@@ -312,6 +400,28 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """grpc.health.v1 Check against a running server: exit 0 when SERVING, 1 otherwise (down,
+    NOT_SERVING while its database is away, or no answer within --timeout). A container
+    HEALTHCHECK: Docker reads 0 as healthy and 1 as unhealthy."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    serving = health_pb2.HealthCheckResponse.SERVING
+    with grpc.insecure_channel(args.addr) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout
+            )
+        except grpc.RpcError as error:
+            detail = f"{error.code().name}: {error.details()}"
+            print(f"catapult healthcheck: {args.addr}: {detail}", file=sys.stderr)
+            return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    print(f"{args.addr}: {status}")
+    return 0 if reply.status == serving else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catapult", description="Catapult: the MLOps registry.")
     parser.add_argument("--version", action="version", version=f"catapult {__version__}")
@@ -331,6 +441,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--database-url", default=env("DATABASE_URL"), help="PostgreSQL URL ($CATAPULT_DATABASE_URL)"
         )
 
+    def workers_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=int(env_number("WORKERS", os.cpu_count() or 1, int)),
+            help="server processes sharing the gRPC port (default: the core count, $CATAPULT_WORKERS)",
+        )
+
     up = commands.add_parser(
         "up", help="run the whole stack locally (embedded PostgreSQL, migrations, server)"
     )
@@ -345,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(env_number("HTTP_PORT", 8080, int)),
         help="REST/JSON (and gRPC) port of the Envoy in front of the server (8080); 0: no Envoy",
     )
+    workers_arg(up)
     up.set_defaults(func=cmd_up)
 
     serve = commands.add_parser("serve", help="run the gRPC server alone (production)")
@@ -353,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--grpc-port", type=int, default=int(env_number("GRPC_PORT", 50051, int)), help="gRPC port (50051)"
     )
+    workers_arg(serve)
     serve.set_defaults(func=cmd_serve)
 
     from catapult_server import envoy
@@ -431,6 +551,20 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (create, lst, revoke):
         data_dir_arg(p)
         database_arg(p)
+
+    health = commands.add_parser(
+        "healthcheck",
+        help="probe a server's grpc.health.v1: exit 0 when SERVING, else 1 (a container HEALTHCHECK)",
+    )
+    health.add_argument(
+        "--addr",
+        default=f"127.0.0.1:{int(env_number('GRPC_PORT', 50051, int))}",
+        metavar="HOST:PORT",
+        help="the server to ask (127.0.0.1:$CATAPULT_GRPC_PORT, 127.0.0.1:50051)",
+    )
+    health.add_argument("--service", default="", help="service name to ask about (default: the whole server)")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer (3)")
+    health.set_defaults(func=cmd_healthcheck)
     return parser
 
 
