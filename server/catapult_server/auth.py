@@ -84,6 +84,7 @@ class KeyStore:
 
     def __init__(self, engine: AsyncEngine, pepper: str, flush_seconds: float) -> None:
         self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._pepper = pepper
         self._flush_seconds = flush_seconds
         self._cache: dict[str, tuple[float, _StoredKey | None]] = {}
@@ -121,7 +122,7 @@ class KeyStore:
         if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
             return cached[1]
         t = schema.api_keys
-        async with self._engine.connect() as conn:
+        async with self._autocommit.connect() as conn:
             row = (
                 await conn.execute(
                     select(t.c.id, t.c.name, t.c.role, t.c.key_hash, t.c.expires_at, t.c.revoked_at).where(

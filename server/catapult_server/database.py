@@ -14,6 +14,9 @@ from catapult_server.errors import DatabaseUnavailable
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Reads run in autocommit: no BEGIN/ROLLBACK round trips around a single SELECT.
+        # Same pool, other execution options.
+        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -24,8 +27,9 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads (one statement or a consistent few), no commit needed."""
-        async with _reachable(self.engine.connect()) as conn:
+        """A connection for reads, in autocommit: each statement sees the latest committed data.
+        Reads that must agree with each other go in transaction() instead."""
+        async with _reachable(self.autocommit.connect()) as conn:
             yield conn
 
 

@@ -99,18 +99,28 @@ async def abort(context: grpc.aio.ServicerContext, error: CatapultError) -> None
 class CatapultInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
+        # One guarded handler per method, built on its first call: the per-call work is only
+        # what depends on the call (its metadata).
+        self._guarded: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
         method: str = details.method
+        guarded = self._guarded.get(method)
+        if guarded is not None:
+            return guarded
+        handler = await continuation(details)
         if handler is None or handler.unary_unary is None or not method.startswith("/catapult.v1."):
             return handler
+        guarded = self._guard(method, handler)
+        self._guarded[method] = guarded
+        return guarded
+
+    def _guard(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         behavior = handler.unary_unary
-        metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
         keys = self._keys
         public = method in PUBLIC_METHODS
         writes = method in WRITE_METHODS
@@ -119,6 +129,7 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 if not public:
+                    metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
                     caller = await keys.authenticate(api_key_of(metadata), peer_of(context, metadata))
                     if admin_only:
                         caller.require_admin()
