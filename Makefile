@@ -13,12 +13,12 @@ PROTOS := $(wildcard proto/catapult/v1/*.proto)
 # Everything `make generate` writes; CI fails when regenerating changes any of it.
 GENERATED := clients/python/catapult/v1 clients/python/catapult/betterproto clients/python/catapult/_client.py \
   clients/go/catapult/v1 envoy/catapult_descriptor.pb \
-  envoy/openapi.swagger.json envoy/envoy.yaml
+  envoy/openapi.swagger.json envoy/envoy.yaml envoy/compose.yaml
 
 VENV_STAMP := $(VENV)/.installed
 TOOLS_STAMP := .tools/.installed
 
-.PHONY: help install run generate check-generated lint test test-python test-go clean
+.PHONY: help install run bench generate check-generated lint test test-python test-go clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,7 +28,7 @@ install: $(VENV_STAMP) $(TOOLS_STAMP) ## Install the Python venv (.venv) and the
 $(VENV_STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ./clients/python -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./clients/python -e '.[dev,local]'
 	@touch $@
 
 $(TOOLS_STAMP): tools/go.mod tools/go.sum
@@ -38,7 +38,11 @@ $(TOOLS_STAMP): tools/go.mod tools/go.sum
 run: install ## Start the whole stack on an embedded PostgreSQL in ./.catapult (ARGS="--grpc-port 50052" to change)
 	$(BIN)/catapult up $(ARGS)
 
-generate: install ## Regenerate Python and Go stubs, the Envoy descriptor set, OpenAPI and envoy.yaml from proto/
+bench: install ## Benchmarks: seed 1M deployments, load with ghz and wrk, write bench/results/latest.{json,md} (BENCH_ARGS=--quick)
+	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+generate: install ## Regenerate Python and Go stubs, the Envoy descriptor set, OpenAPI and the Envoy configs from proto/
 	rm -f clients/python/catapult/v1/*_pb2*.py* clients/go/catapult/v1/*.pb.go
 	$(BIN)/python -m grpc_tools.protoc -I proto \
 	  --python_out=clients/python --pyi_out=clients/python --grpc_python_out=clients/python $(PROTOS)
@@ -48,6 +52,9 @@ generate: install ## Regenerate Python and Go stubs, the Envoy descriptor set, O
 	PYTHON=$(BIN)/python clients/python/generate.sh
 	$(BUF) generate --template buf.gen.openapi.yaml
 	$(BIN)/catapult envoy-config --output envoy/envoy.yaml
+	@# docker-compose.yml's Envoy: the servers are the compose service `server` (every replica), admin
+	@# reachable from the host (the compose file publishes it on 127.0.0.1 only).
+	$(BIN)/catapult envoy-config --upstream server:50051 --admin-host 0.0.0.0 --output envoy/compose.yaml
 
 check-generated: generate ## Fail when the committed generated code differs from a fresh `make generate`
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
