@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-from google.protobuf import json_format
+from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import Message
 from sqlalchemy import Table
 
@@ -300,34 +300,57 @@ def revision_of(etag_value: str) -> int | None:
     return int(etag_value) if etag_value.isdigit() else None
 
 
+def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
+    """Timestamp from an aware datetime; several times faster than Timestamp.FromDatetime,
+    which matters at 50 rows × 4 timestamps per list page."""
+    return timestamp_pb2.Timestamp(seconds=int(value.timestamp()), nanos=value.microsecond * 1000)
+
+
+# Output-only timestamp columns a resource's message may carry besides its writable fields.
+_OUTPUT_TIMESTAMPS = ("created_at", "updated_at", "terminated_at", "revoked_at", "last_used_at")
+
+
+_Plan = tuple[tuple[tuple[str, str, Kind], ...], tuple[str, ...], bool]
+_plans: dict[str, _Plan] = {}  # by resource name: hashing a Resource costs more than the plan saves
+
+
+def _plan(resource: Resource) -> _Plan:
+    """How to read a row into this resource's message: (field, column, kind)s, the output-only
+    timestamps it has, and whether it has an etag."""
+    plan = _plans.get(resource.name)
+    if plan is None:
+        fields = resource.message.DESCRIPTOR.fields_by_name
+        columns = set(resource.table.c.keys())
+        readers = tuple((f.name, f.col, f.kind) for f in resource.fields)
+        stamps = tuple(name for name in _OUTPUT_TIMESTAMPS if name in fields and name in columns)
+        plan = _plans[resource.name] = (readers, stamps, "revision" in columns)
+    return plan
+
+
 def to_proto(resource: Resource, row: Mapping[Any, Any], **extra: Any) -> Any:
-    """A proto message from a row; `extra` fills output-only fields (joined names)."""
-    message: Any = resource.message()
-    message.id = str(row["id"])
-    for spec in resource.fields:
-        value = row[spec.col]
-        if value is None:
+    """A proto message from a row; `extra` fills output-only fields (joined names). Built with
+    one constructor call: the cheapest way to make a message in Python."""
+    readers, stamps, has_etag = _plan(resource)
+    values: dict[str, Any] = {"id": str(row["id"])}
+    for name, column, kind in readers:
+        value = row[column]
+        if value is None or value == "":
             continue
-        if spec.kind is Kind.STRUCT:
-            if value:
-                getattr(message, spec.name).update(value)
-        elif spec.kind is Kind.TAGS:
-            getattr(message, spec.name).extend(value)
-        elif spec.kind is Kind.TIMESTAMP:
-            getattr(message, spec.name).FromDatetime(value)
-        elif spec.kind is Kind.UUID:
-            setattr(message, spec.name, str(value))
-        else:
-            setattr(message, spec.name, value)
-    for name in ("created_at", "updated_at", "terminated_at", "revoked_at", "last_used_at"):
-        if name in row and row[name] is not None and message.DESCRIPTOR.fields_by_name.get(name):
-            getattr(message, name).FromDatetime(row[name])
-    if "revision" in row:
-        message.etag = etag(row["revision"])
+        if kind is Kind.TIMESTAMP:
+            value = timestamp(value)
+        elif kind is Kind.UUID:
+            value = str(value)
+        values[name] = value  # Struct fields take a dict, repeated fields a list
+    for name in stamps:
+        value = row[name]
+        if value is not None:
+            values[name] = timestamp(value)
+    if has_etag:
+        values["etag"] = etag(row["revision"])
     for name, value in extra.items():
         if value is not None:
-            setattr(message, name, str(value) if isinstance(value, uuid.UUID) else value)
-    return message
+            values[name] = str(value) if isinstance(value, uuid.UUID) else value
+    return resource.message(**values)
 
 
 def audit_to_proto(row: Mapping[Any, Any]) -> audit_log_pb2.AuditLog:
@@ -343,7 +366,7 @@ def audit_to_proto(row: Mapping[Any, Any]) -> audit_log_pb2.AuditLog:
     )
     if row["changes"]:
         log.changes.update(row["changes"])
-    log.created_at.FromDatetime(row["created_at"])
+    log.created_at.CopyFrom(timestamp(row["created_at"]))
     return log
 
 
