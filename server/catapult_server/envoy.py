@@ -347,9 +347,13 @@ def build(config: EnvoyConfig, descriptor: Path | None = None) -> dict[str, Any]
     }
 
     hosts = [parse_address(upstream) for upstream in config.upstreams]
-    cluster = {
+    static = all(_is_ip(host) for host, _ in hosts)
+    cluster: dict[str, Any] = {
         "name": UPSTREAM_CLUSTER,
-        "type": "STATIC" if all(_is_ip(host) for host, _ in hosts) else "STRICT_DNS",
+        # A host name is resolved again every 5 s (Envoy's default dns_refresh_rate) and every
+        # address it has is an endpoint: `server:50051` in docker compose names all the replicas
+        # of `--scale server=N`, and a replica added or removed is picked up within seconds.
+        "type": "STATIC" if static else "STRICT_DNS",
         "connect_timeout": "1s",
         "lb_policy": "ROUND_ROBIN",
         # gRPC needs HTTP/2 to the server; so does the grpc_health_check.
@@ -386,6 +390,11 @@ def build(config: EnvoyConfig, descriptor: Path | None = None) -> dict[str, Any]
         # requests are tried anyway, so the client gets the server's own UNAVAILABLE with its
         # details, or a 503 when nothing listens, and the first request after a restart succeeds.
     }
+    if not static:
+        # Envoy's default (AUTO) takes a name's IPv6 addresses when it has any, but `catapult
+        # serve` listens on 0.0.0.0, IPv4 only: on a dual-stack network every request would be
+        # refused. IPv4 first; IPv6 only for a name that has no IPv4 address.
+        cluster["dns_lookup_family"] = "V4_PREFERRED"
 
     bootstrap: dict[str, Any] = {
         # Bounds open client connections (and silences Envoy's start-up warning that none is set).
