@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from catapult_server import __version__, local
 from catapult_server.config import ConfigError, Settings, env, env_number
-from catapult_server.db import migrate
 
 if TYPE_CHECKING:
     from catapult_server.envoy import EnvoyProcess
@@ -244,6 +243,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     _require_local_extra("up", database=not env("DATABASE_URL"), proxy=bool(args.http_port))
     data_dir = Path(args.data_dir)
     database_url = local.database_url(data_dir)
+    from catapult_server.db import migrate  # alembic: imported only by the commands that migrate
+
     migrate.upgrade(database_url)
     settings = _settings(database_url, local.pepper(data_dir), args.host, args.grpc_port)
     key_file = data_dir / "admin-key"
@@ -323,6 +324,8 @@ def _database(args: argparse.Namespace) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from catapult_server.db import migrate
+
     migrate.upgrade(_database(args))
     print(f"database schema at {migrate.head_revision()}")
     return 0
