@@ -294,12 +294,16 @@ class Stack:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        deadline = time.monotonic() + 120
-        while "is up" not in (data_dir / "up.log").read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((data_dir / "up.log").read_text())
-            time.sleep(0.2)
-        self.key = (data_dir / "admin-key").read_text().strip()
+        try:
+            deadline = time.monotonic() + 120
+            while "is up" not in (data_dir / "up.log").read_text():
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((data_dir / "up.log").read_text())
+                time.sleep(0.2)
+            self.key = (data_dir / "admin-key").read_text().strip()
+        except BaseException:
+            self.proc.kill()  # never leave a stack running behind a failed benchmark
+            raise
         self.address = f"127.0.0.1:{self.grpc_port}"
         self.rest = f"http://127.0.0.1:{self.http_port}"
 
