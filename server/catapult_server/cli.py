@@ -201,16 +201,12 @@ async def _bootstrap_admin_key(settings: Settings) -> str:
     """On a stack's first start (no key in the database yet), create an admin key."""
     from sqlalchemy import func, select
 
+    from catapult_server.database import Database
     from catapult_server.db import schema
-    from catapult_server.db.engine import create_engine
     from catapult_server.services import api_keys
 
-    engine = create_engine(settings)
-    try:
-        async with engine.connect() as conn:
-            existing = await conn.scalar(select(func.count()).select_from(schema.api_keys))
-    finally:
-        await engine.dispose()
+    async with Database.open(settings) as db, db.read() as conn:
+        existing = await conn.scalar(select(func.count()).select_from(schema.api_keys))
     if existing:
         return ""
     created = await api_keys.create_key_directly(settings, name="bootstrap-admin", role="admin")
@@ -336,48 +332,31 @@ def _cli_settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_api_key_create(args: argparse.Namespace) -> int:
-    from catapult.v1 import api_key_pb2, api_key_service_pb2
-    from catapult_server.auth import CLI_CALLER
-    from catapult_server.database import Database
-    from catapult_server.db.engine import create_engine
     from catapult_server.services import api_keys
 
     settings = _cli_settings(args)
-    key = api_key_pb2.ApiKey(name=args.name, role=args.role)
-    if args.expires_in_days:
-        key.expires_at.FromDatetime(datetime.now(UTC) + timedelta(days=args.expires_in_days))
-
-    async def create() -> str:
-        engine = create_engine(settings)
-        try:
-            request = api_key_service_pb2.CreateApiKeyRequest(api_key=key)
-            created = await api_keys.create(Database(engine), settings.key_pepper, CLI_CALLER, request)
-            return created.secret
-        finally:
-            await engine.dispose()
-
-    print(asyncio.run(create()))  # only the key, so KEY=$(catapult api-key create …) works
+    expires_at = datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    created = asyncio.run(api_keys.create_key_directly(settings, args.name, args.role, expires_at))
+    print(created.secret)  # only the key, so KEY=$(catapult api-key create …) works
     return 0
 
 
 def cmd_api_key_list(args: argparse.Namespace) -> int:
     from catapult.v1 import api_key_service_pb2
     from catapult_server.database import Database
-    from catapult_server.db.engine import create_engine
     from catapult_server.services import api_keys
 
     settings = _cli_settings(args)
 
     async def list_all() -> list[list[str]]:
-        engine = create_engine(settings)
         rows = []
-        try:
+        async with Database.open(settings) as db:
             token = ""
             while True:
                 request = api_key_service_pb2.ListApiKeysRequest(
                     page_size=1000, page_token=token, include_revoked=args.all
                 )
-                page = await api_keys.list_keys(Database(engine), request)
+                page = await api_keys.list_keys(db, request)
                 for k in page.api_keys:
                     state = "revoked" if k.HasField("revoked_at") else "active"
                     used = k.last_used_at.ToJsonString() if k.HasField("last_used_at") else "-"
@@ -385,8 +364,6 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
                 token = page.next_page_token
                 if not token:
                     return rows
-        finally:
-            await engine.dispose()
 
     rows = asyncio.run(list_all())
     header = ["ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"]
@@ -403,26 +380,22 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
     from catapult_server.auth import CLI_CALLER
     from catapult_server.database import Database
     from catapult_server.db import schema
-    from catapult_server.db.engine import create_engine
     from catapult_server.services import api_keys
 
     settings = _cli_settings(args)
 
     async def revoke() -> str:
-        engine = create_engine(settings)
-        try:
-            async with engine.connect() as conn:
+        async with Database.open(settings) as db:
+            async with db.read() as conn:
                 k = schema.api_keys
                 key_id = await conn.scalar(
                     select(k.c.id).where((k.c.name == args.key) | (k.c.prefix == args.key))
                 )
             target = str(key_id) if key_id else args.key
             revoked = await api_keys.revoke(
-                Database(engine), CLI_CALLER, api_key_service_pb2.RevokeApiKeyRequest(id=target)
+                db, CLI_CALLER, api_key_service_pb2.RevokeApiKeyRequest(id=target)
             )
             return f"revoked {revoked.name} ({revoked.prefix})"
-        finally:
-            await engine.dispose()
 
     print(asyncio.run(revoke()))
     return 0

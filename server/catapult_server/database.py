@@ -7,11 +7,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from catapult_server.db.engine import is_unavailable
+from catapult_server.config import Settings
+from catapult_server.db.engine import create_engine, is_unavailable
 from catapult_server.errors import DatabaseUnavailable
 
 
 class Database:
+    """The server's database: its engine, and the one way RPCs open connections on it."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         # Reads run in autocommit: no BEGIN/ROLLBACK round trips around a single SELECT.
@@ -24,6 +27,16 @@ class Database:
         replies, so a failed commit is an error to the client, never a silent success."""
         async with _reachable(self.engine.begin()) as conn:
             yield conn
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings) -> AsyncIterator[Database]:
+        """A Database for a one-off command (the CLI), its engine disposed of afterwards."""
+        engine = create_engine(settings)
+        try:
+            yield cls(engine)
+        finally:
+            await engine.dispose()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

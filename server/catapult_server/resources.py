@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -174,7 +174,7 @@ def parse_uuid(value: str, field: str) -> uuid.UUID:
         raise InvalidArgument.field(field, f"must be a UUID, got {value[:64]!r}") from None
 
 
-def _check(spec: Field, value: Any, path: str) -> str | None:
+def _check(spec: Field, value: Any) -> str | None:
     """The problem with a value, or None."""
     if spec.kind is Kind.STRING:
         if spec.required and not value.strip():
@@ -228,26 +228,33 @@ def _is_set(message: Message, spec: Field) -> bool:
     return bool(getattr(message, spec.name))
 
 
-def values_for_create(resource: Resource, message: Message) -> dict[str, Any]:
-    """Column values for an insert; every field is checked and every problem reported at once."""
+def _validated(resource: Resource, message: Message, specs: Sequence[Field]) -> dict[str, Any]:
+    """{column: value} of these fields; every field is checked and every problem reported at once."""
     values: dict[str, Any] = {}
     problems = []
-    for spec in resource.fields:
+    for spec in specs:
         value = _read(message, spec)
-        problem = _check(spec, value, resource.name)
+        problem = _check(spec, value)
         if problem:
             problems.append(FieldViolation(f"{resource.name}.{spec.name}", problem))
             continue
-        if spec.kind is Kind.UUID:
-            value = uuid.UUID(value)
-        if spec.kind is Kind.TIMESTAMP and value is None:
-            continue  # the column's default applies
-        if spec.kind is Kind.STRING and spec.choices is not None and value == "" and "" not in spec.choices:
-            continue  # e.g. status: the column's default applies
-        values[spec.col] = value
+        values[spec.col] = uuid.UUID(value) if spec.kind is Kind.UUID and value else value
     if problems:
         raise InvalidArgument(problems)
     return values
+
+
+def _defaulted(spec: Field, value: Any) -> bool:
+    """An unset value whose column default applies on insert (a timestamp, a status)."""
+    if spec.kind is Kind.TIMESTAMP:
+        return value is None
+    return spec.kind is Kind.STRING and spec.choices is not None and value == "" and "" not in spec.choices
+
+
+def values_for_create(resource: Resource, message: Message) -> dict[str, Any]:
+    """Column values for an insert."""
+    values = _validated(resource, message, resource.fields)
+    return {spec.col: values[spec.col] for spec in resource.fields if not _defaulted(spec, values[spec.col])}
 
 
 def values_for_update(resource: Resource, message: Message, mask_paths: list[str]) -> dict[str, Any]:
@@ -271,20 +278,7 @@ def values_for_update(resource: Resource, message: Message, mask_paths: list[str
         # Immutable fields may come back unchanged from a read-modify-write client; the
         # repository compares them with the stored values (repository.update).
         chosen = [f for f in resource.fields if _is_set(message, f)]
-    values: dict[str, Any] = {}
-    problems = []
-    for spec in chosen:
-        value = _read(message, spec)
-        problem = _check(spec, value, resource.name)
-        if problem:
-            problems.append(FieldViolation(f"{resource.name}.{spec.name}", problem))
-            continue
-        if spec.kind is Kind.UUID:
-            value = uuid.UUID(value)
-        values[spec.col] = value
-    if problems:
-        raise InvalidArgument(problems)
-    return values
+    return _validated(resource, message, chosen)
 
 
 # --- rows to protos --------------------------------------------------------------------

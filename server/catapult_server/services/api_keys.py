@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,7 +15,6 @@ from catapult_server.auth import CLI_CALLER, Caller
 from catapult_server.config import Settings
 from catapult_server.database import Database
 from catapult_server.db import schema
-from catapult_server.db.engine import create_engine
 from catapult_server.errors import InvalidArgument
 from catapult_server.idempotency import create_once
 from catapult_server.resources import API_KEY, now, parse_uuid, to_proto, values_for_create
@@ -63,8 +63,7 @@ async def list_keys(
     query = select(k)
     if not request.include_revoked:
         query = query.where(k.c.revoked_at.is_(None))
-    filters = crud.filters_of(request, "include_revoked")
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, k.c.id, request, filters, "created_at desc")
+    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, k.c.id, request, "created_at desc")
     keys = [to_proto(API_KEY, row, prefix=row["prefix"], created_by=row["created_by"]) for row in rows]
     return api_key_service_pb2.ListApiKeysResponse(api_keys=keys, next_page_token=token)
 
@@ -86,12 +85,17 @@ async def revoke(
 
 
 async def create_key_directly(
-    settings: Settings, name: str, role: str = "writer", caller: Caller = CLI_CALLER
+    settings: Settings,
+    name: str,
+    role: str = "writer",
+    expires_at: datetime | None = None,
+    caller: Caller = CLI_CALLER,
 ) -> CreatedKey:
     """Create a key straight in the database: the CLI's `api-key create` and the bootstrap key."""
-    engine = create_engine(settings)
-    try:
-        request = api_key_service_pb2.CreateApiKeyRequest(api_key=api_key_pb2.ApiKey(name=name, role=role))
-        return await create(Database(engine), settings.key_pepper, caller, request)
-    finally:
-        await engine.dispose()
+    key = api_key_pb2.ApiKey(name=name, role=role)
+    if expires_at is not None:
+        key.expires_at.FromDatetime(expires_at)
+    async with Database.open(settings) as db:
+        return await create(
+            db, settings.key_pepper, caller, api_key_service_pb2.CreateApiKeyRequest(api_key=key)
+        )

@@ -52,8 +52,7 @@ async def list_artifacts(
         )
     if request.checksum:
         query = query.where(a.c.checksum == request.checksum)
-    filters = crud.filters_of(request, "release_id", "artifact_type", "checksum")
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, a.c.id, request, filters, "created_at desc")
+    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, a.c.id, request, "created_at desc")
     return artifact_service_pb2.ListArtifactsResponse(
         artifacts=[to_proto(ARTIFACT, row) for row in rows], next_page_token=token
     )

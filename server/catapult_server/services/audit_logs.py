@@ -36,10 +36,7 @@ async def list_audit_logs(
         query = query.where(t.c.created_at >= request.after.ToDatetime(tzinfo=UTC))
     if request.HasField("before"):
         query = query.where(t.c.created_at < request.before.ToDatetime(tzinfo=UTC))
-    filters = crud.filters_of(
-        request, "resource_type", "resource_id", "action", "api_key_name", "after", "before"
-    )
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, t.c.id, request, filters, "created_at desc")
+    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, t.c.id, request, "created_at desc")
     return audit_log_service_pb2.ListAuditLogsResponse(
         audit_logs=[audit_to_proto(row) for row in rows], next_page_token=token
     )

@@ -101,10 +101,10 @@ async def list_page(
     columns: Mapping[str, ColumnElement[Any]],
     id_column: ColumnElement[Any],
     request: Any,
-    filters: Mapping[str, Any],
     default_order: str,
 ) -> tuple[Sequence[Mapping[str, Any]], str]:
     """One keyset page of `query` (already filtered) and the next page token."""
+    filters = filters_of(request)
     size = pagination.page_size(request.page_size)
     order = pagination.parse_order_by(getattr(request, "order_by", ""), list(columns), default_order)
     paged = pagination.apply(
@@ -115,10 +115,16 @@ async def list_page(
     return pagination.next_token(rows, size, order.column, filters, order)
 
 
-def filters_of(request: Message, *names: str) -> dict[str, Any]:
-    """The request's filter values, for the page token fingerprint."""
+PAGING_FIELDS = ("page_size", "page_token", "order_by")
+
+
+def filters_of(request: Message) -> dict[str, Any]:
+    """Every filter of a List request (all its fields but paging), for the page token fingerprint:
+    read from the message, so a filter added to the proto is bound to tokens without more code."""
     out: dict[str, Any] = {}
-    for name in names:
+    for name in request.DESCRIPTOR.fields_by_name:
+        if name in PAGING_FIELDS:
+            continue
         value = getattr(request, name)
         if hasattr(value, "ToJsonString"):
             value = value.ToJsonString() if request.HasField(name) else ""

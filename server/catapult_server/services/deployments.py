@@ -111,22 +111,7 @@ async def list_deployments(
         query = query.where(d.c.deployed_at >= request.deployed_after.ToDatetime(tzinfo=UTC))
     if request.HasField("deployed_before"):
         query = query.where(d.c.deployed_at < request.deployed_before.ToDatetime(tzinfo=UTC))
-    filters = crud.filters_of(
-        request,
-        "environment",
-        "status",
-        "cluster",
-        "k8s_namespace",
-        "endpoint_url",
-        "company",
-        "model_name",
-        "model_id",
-        "release_id",
-        "active_only",
-        "deployed_after",
-        "deployed_before",
-    )
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, d.c.id, request, filters, "deployed_at desc")
+    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, d.c.id, request, "deployed_at desc")
     return deployment_service_pb2.ListDeploymentsResponse(
         deployments=[_proto(row) for row in rows], next_page_token=token
     )

@@ -70,8 +70,7 @@ async def list_models(
     if request.tag:
         # jsonb containment, served by the GIN index on tags: every tag must be present.
         query = query.where(m.c.tags.contains(list(request.tag)))
-    filters = crud.filters_of(request, "search", "company", "base_model", "parameter_count", "tag")
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, m.c.id, request, filters, "created_at desc")
+    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, m.c.id, request, "created_at desc")
     return model_service_pb2.ListModelsResponse(
         models=[to_proto(MODEL, row) for row in rows], next_page_token=token
     )

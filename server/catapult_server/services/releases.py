@@ -108,8 +108,7 @@ async def list_releases(
         )
     if request.status:
         query = query.where(r.c.status == crud.choice(request.status, schema.RELEASE_STATUSES, "status"))
-    filters = crud.filters_of(request, "image_id", "model_name", "version", "quantization", "status")
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, r.c.id, request, filters, "created_at desc")
+    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, r.c.id, request, "created_at desc")
     return release_service_pb2.ListReleasesResponse(
         releases=[_proto(row) for row in rows], next_page_token=token
     )
