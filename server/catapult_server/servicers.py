@@ -141,6 +141,9 @@ class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):
     async def GetInfo(self, request: Any, context: Any) -> Any:
         return await system.get_info(self.db, self.started_at)
 
+    async def GetCaller(self, request: Any, context: Any) -> Any:
+        return system.caller(current_caller())
+
     async def Health(self, request: Any, context: Any) -> Any:
         return await system.health(self.db)
 

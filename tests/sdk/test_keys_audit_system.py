@@ -26,6 +26,8 @@ async def test_api_keys(connect: ConnectFn, admin: catapult.AsyncClient) -> None
 
     dashboard = connect(created.secret)
     assert (await dashboard.info()).api_version == "v1"
+    caller = await dashboard.caller()
+    assert (caller.api_key_name, caller.role) == ("dashboard", "reader")
     with pytest.raises(catapult.PermissionDeniedError):
         await dashboard.create_model("x", storage_path="s3://x/")
 

@@ -37,3 +37,16 @@ async def test_health_needs_no_key(stubs: Stubs, reader_key: str) -> None:
     assert health.status == "ok"
     info = await stubs.system.GetInfo(system_service_pb2.GetInfoRequest(), metadata=auth(reader_key))
     assert health.version == info.version
+
+
+async def test_get_caller_names_the_key_and_its_role(
+    stubs: Stubs, reader_key: str, writer_key: str, admin_key: str
+) -> None:
+    for key, name, role in (
+        (reader_key, "test-reader", "reader"),
+        (writer_key, "test-writer", "writer"),
+        (admin_key, "test-admin", "admin"),
+    ):
+        caller = await stubs.system.GetCaller(system_service_pb2.GetCallerRequest(), metadata=auth(key))
+        assert (caller.api_key_name, caller.role) == (name, role)
+        assert caller.api_key_id

@@ -966,6 +966,11 @@ class AsyncClient:
         request = system_service_pb2.GetInfoRequest()
         return await self._transport.call(rpcs.GET_INFO, request, timeout=timeout)
 
+    async def caller(self, *, timeout: float | None = None) -> system_pb2.Caller:
+        """The API key this client calls with: its name and role (``"admin"``, ``"writer"``, ``"reader"``)."""
+        request = system_service_pb2.GetCallerRequest()
+        return await self._transport.call(rpcs.GET_CALLER, request, timeout=timeout)
+
     async def health(self, *, timeout: float | None = None) -> system_service_pb2.HealthResponse:
         """``status == "ok"`` when the server and its database serve; needs no API key.
 

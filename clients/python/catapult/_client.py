@@ -948,6 +948,11 @@ class Client:
         request = system_service_pb2.GetInfoRequest()
         return self._transport.call(rpcs.GET_INFO, request, timeout=timeout)
 
+    def caller(self, *, timeout: float | None = None) -> system_pb2.Caller:
+        """The API key this client calls with: its name and role (``"admin"``, ``"writer"``, ``"reader"``)."""
+        request = system_service_pb2.GetCallerRequest()
+        return self._transport.call(rpcs.GET_CALLER, request, timeout=timeout)
+
     def health(self, *, timeout: float | None = None) -> system_service_pb2.HealthResponse:
         """``status == "ok"`` when the server and its database serve; needs no API key.
 

@@ -129,6 +129,7 @@ LIST_AUDIT_LOGS = _rpc(
 )
 
 GET_INFO = _rpc(_ss, "SystemService", "GetInfo", _ss.GetInfoRequest, system_pb2.SystemInfo)
+GET_CALLER = _rpc(_ss, "SystemService", "GetCaller", _ss.GetCallerRequest, system_pb2.Caller)
 HEALTH = _rpc(_ss, "SystemService", "Health", _ss.HealthRequest, _ss.HealthResponse)
 
 ALL: tuple[Rpc[Message, Message], ...] = tuple(

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from catapult.v1 import system_pb2, system_service_pb2
 from catapult_server import __version__
+from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.errors import DatabaseUnavailable
 from catapult_server.resources import now
@@ -41,3 +42,7 @@ async def ping(db: Database) -> None:
 async def health(db: Database) -> system_service_pb2.HealthResponse:
     await ping(db)
     return system_service_pb2.HealthResponse(status="ok", version=__version__)
+
+
+def caller(who: Caller) -> system_pb2.Caller:
+    return system_pb2.Caller(api_key_id=str(who.key_id or ""), api_key_name=who.key_name, role=who.role)

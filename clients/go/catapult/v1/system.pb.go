@@ -166,6 +166,70 @@ func (x *DatabaseInfo) GetServerVersion() string {
 	return ""
 }
 
+// The API key a request was made with.
+type Caller struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key's UUID.
+	ApiKeyId string `protobuf:"bytes,1,opt,name=api_key_id,json=apiKeyId,proto3" json:"api_key_id,omitempty"`
+	// The key's name, e.g. "ci-deployer": what the audit log records as the actor.
+	ApiKeyName string `protobuf:"bytes,2,opt,name=api_key_name,json=apiKeyName,proto3" json:"api_key_name,omitempty"`
+	// "admin", "writer" or "reader".
+	Role          string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Caller) Reset() {
+	*x = Caller{}
+	mi := &file_catapult_v1_system_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Caller) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Caller) ProtoMessage() {}
+
+func (x *Caller) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_system_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Caller.ProtoReflect.Descriptor instead.
+func (*Caller) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_system_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Caller) GetApiKeyId() string {
+	if x != nil {
+		return x.ApiKeyId
+	}
+	return ""
+}
+
+func (x *Caller) GetApiKeyName() string {
+	if x != nil {
+		return x.ApiKeyName
+	}
+	return ""
+}
+
+func (x *Caller) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
 var File_catapult_v1_system_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_system_proto_rawDesc = "" +
@@ -184,7 +248,13 @@ const file_catapult_v1_system_proto_rawDesc = "" +
 	"\fDatabaseInfo\x12\x1c\n" +
 	"\treachable\x18\x01 \x01(\bR\treachable\x12'\n" +
 	"\x0fschema_revision\x18\x02 \x01(\tR\x0eschemaRevision\x12%\n" +
-	"\x0eserver_version\x18\x03 \x01(\tR\rserverVersionBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\x0eserver_version\x18\x03 \x01(\tR\rserverVersion\"n\n" +
+	"\x06Caller\x12\"\n" +
+	"\n" +
+	"api_key_id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\bapiKeyId\x12&\n" +
+	"\fapi_key_name\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"apiKeyName\x12\x18\n" +
+	"\x04role\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x04roleBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_system_proto_rawDescOnce sync.Once
@@ -198,16 +268,17 @@ func file_catapult_v1_system_proto_rawDescGZIP() []byte {
 	return file_catapult_v1_system_proto_rawDescData
 }
 
-var file_catapult_v1_system_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_catapult_v1_system_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_catapult_v1_system_proto_goTypes = []any{
 	(*SystemInfo)(nil),            // 0: catapult.v1.SystemInfo
 	(*DatabaseInfo)(nil),          // 1: catapult.v1.DatabaseInfo
-	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(*Caller)(nil),                // 2: catapult.v1.Caller
+	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
 }
 var file_catapult_v1_system_proto_depIdxs = []int32{
 	1, // 0: catapult.v1.SystemInfo.database:type_name -> catapult.v1.DatabaseInfo
-	2, // 1: catapult.v1.SystemInfo.server_time:type_name -> google.protobuf.Timestamp
-	2, // 2: catapult.v1.SystemInfo.started_at:type_name -> google.protobuf.Timestamp
+	3, // 1: catapult.v1.SystemInfo.server_time:type_name -> google.protobuf.Timestamp
+	3, // 2: catapult.v1.SystemInfo.started_at:type_name -> google.protobuf.Timestamp
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -226,7 +297,7 @@ func file_catapult_v1_system_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_catapult_v1_system_proto_rawDesc), len(file_catapult_v1_system_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SystemService_GetInfo_FullMethodName = "/catapult.v1.SystemService/GetInfo"
-	SystemService_Health_FullMethodName  = "/catapult.v1.SystemService/Health"
+	SystemService_GetInfo_FullMethodName   = "/catapult.v1.SystemService/GetInfo"
+	SystemService_GetCaller_FullMethodName = "/catapult.v1.SystemService/GetCaller"
+	SystemService_Health_FullMethodName    = "/catapult.v1.SystemService/Health"
 )
 
 // SystemServiceClient is the client API for SystemService service.
@@ -31,6 +32,9 @@ const (
 type SystemServiceClient interface {
 	// Returns the server's version and the state of its database. Needs an API key (any role).
 	GetInfo(ctx context.Context, in *GetInfoRequest, opts ...grpc.CallOption) (*SystemInfo, error)
+	// Returns who is calling: the API key's name and role, so a console can show only what the
+	// key may do. Needs an API key (any role).
+	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*Caller, error)
 	// Answers whether the server can serve: it checks the database. Needs no API key, so load
 	// balancers and `curl /api/health` can call it.
 	// Errors: UNAVAILABLE (DATABASE_UNAVAILABLE) when the database cannot be reached.
@@ -55,6 +59,16 @@ func (c *systemServiceClient) GetInfo(ctx context.Context, in *GetInfoRequest, o
 	return out, nil
 }
 
+func (c *systemServiceClient) GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*Caller, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Caller)
+	err := c.cc.Invoke(ctx, SystemService_GetCaller_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *systemServiceClient) Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HealthResponse)
@@ -73,6 +87,9 @@ func (c *systemServiceClient) Health(ctx context.Context, in *HealthRequest, opt
 type SystemServiceServer interface {
 	// Returns the server's version and the state of its database. Needs an API key (any role).
 	GetInfo(context.Context, *GetInfoRequest) (*SystemInfo, error)
+	// Returns who is calling: the API key's name and role, so a console can show only what the
+	// key may do. Needs an API key (any role).
+	GetCaller(context.Context, *GetCallerRequest) (*Caller, error)
 	// Answers whether the server can serve: it checks the database. Needs no API key, so load
 	// balancers and `curl /api/health` can call it.
 	// Errors: UNAVAILABLE (DATABASE_UNAVAILABLE) when the database cannot be reached.
@@ -89,6 +106,9 @@ type UnimplementedSystemServiceServer struct{}
 
 func (UnimplementedSystemServiceServer) GetInfo(context.Context, *GetInfoRequest) (*SystemInfo, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetInfo not implemented")
+}
+func (UnimplementedSystemServiceServer) GetCaller(context.Context, *GetCallerRequest) (*Caller, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
 }
 func (UnimplementedSystemServiceServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
@@ -132,6 +152,24 @@ func _SystemService_GetInfo_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SystemService_GetCaller_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCallerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SystemServiceServer).GetCaller(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SystemService_GetCaller_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SystemServiceServer).GetCaller(ctx, req.(*GetCallerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SystemService_Health_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HealthRequest)
 	if err := dec(in); err != nil {
@@ -160,6 +198,10 @@ var SystemService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetInfo",
 			Handler:    _SystemService_GetInfo_Handler,
+		},
+		{
+			MethodName: "GetCaller",
+			Handler:    _SystemService_GetCaller_Handler,
 		},
 		{
 			MethodName: "Health",

@@ -32,3 +32,13 @@ class DatabaseInfo(_message.Message):
     schema_revision: str
     server_version: str
     def __init__(self, reachable: _Optional[bool] = ..., schema_revision: _Optional[str] = ..., server_version: _Optional[str] = ...) -> None: ...
+
+class Caller(_message.Message):
+    __slots__ = ("api_key_id", "api_key_name", "role")
+    API_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    api_key_id: str
+    api_key_name: str
+    role: str
+    def __init__(self, api_key_id: _Optional[str] = ..., api_key_name: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...

@@ -41,6 +41,11 @@ class SystemServiceStub:
                 request_serializer=catapult_dot_v1_dot_system__service__pb2.GetInfoRequest.SerializeToString,
                 response_deserializer=catapult_dot_v1_dot_system__pb2.SystemInfo.FromString,
                 _registered_method=True)
+        self.GetCaller = channel.unary_unary(
+                '/catapult.v1.SystemService/GetCaller',
+                request_serializer=catapult_dot_v1_dot_system__service__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=catapult_dot_v1_dot_system__pb2.Caller.FromString,
+                _registered_method=True)
         self.Health = channel.unary_unary(
                 '/catapult.v1.SystemService/Health',
                 request_serializer=catapult_dot_v1_dot_system__service__pb2.HealthRequest.SerializeToString,
@@ -54,6 +59,14 @@ class SystemServiceServicer:
 
     def GetInfo(self, request, context):
         """Returns the server's version and the state of its database. Needs an API key (any role).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaller(self, request, context):
+        """Returns who is calling: the API key's name and role, so a console can show only what the
+        key may do. Needs an API key (any role).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -75,6 +88,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.GetInfo,
                     request_deserializer=catapult_dot_v1_dot_system__service__pb2.GetInfoRequest.FromString,
                     response_serializer=catapult_dot_v1_dot_system__pb2.SystemInfo.SerializeToString,
+            ),
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=catapult_dot_v1_dot_system__service__pb2.GetCallerRequest.FromString,
+                    response_serializer=catapult_dot_v1_dot_system__pb2.Caller.SerializeToString,
             ),
             'Health': grpc.unary_unary_rpc_method_handler(
                     servicer.Health,
@@ -110,6 +128,33 @@ class SystemService:
             '/catapult.v1.SystemService/GetInfo',
             catapult_dot_v1_dot_system__service__pb2.GetInfoRequest.SerializeToString,
             catapult_dot_v1_dot_system__pb2.SystemInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/catapult.v1.SystemService/GetCaller',
+            catapult_dot_v1_dot_system__service__pb2.GetCallerRequest.SerializeToString,
+            catapult_dot_v1_dot_system__pb2.Caller.FromString,
             options,
             channel_credentials,
             insecure,

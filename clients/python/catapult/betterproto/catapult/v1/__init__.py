@@ -12,6 +12,7 @@ __all__ = (
     "ArtifactServiceStub",
     "AuditLog",
     "AuditLogServiceStub",
+    "Caller",
     "CreateApiKeyRequest",
     "CreateApiKeyResponse",
     "CreateArtifactRequest",
@@ -30,6 +31,7 @@ __all__ = (
     "DeploymentServiceStub",
     "ErrorReason",
     "GetArtifactRequest",
+    "GetCallerRequest",
     "GetDeploymentRequest",
     "GetInfoRequest",
     "GetLatestReleaseRequest",
@@ -353,6 +355,31 @@ class AuditLog(betterproto2.Message):
 
 
 default_message_pool.register_message("catapult.v1", "AuditLog", AuditLog)
+
+
+@dataclass(eq=False, repr=False)
+class Caller(betterproto2.Message):
+    """
+    The API key a request was made with.
+    """
+
+    api_key_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The key's UUID.
+    """
+
+    api_key_name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The key's name, e.g. "ci-deployer": what the audit log records as the actor.
+    """
+
+    role: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    "admin", "writer" or "reader".
+    """
+
+
+default_message_pool.register_message("catapult.v1", "Caller", Caller)
 
 
 @dataclass(eq=False, repr=False)
@@ -718,6 +745,14 @@ class GetArtifactRequest(betterproto2.Message):
 
 
 default_message_pool.register_message("catapult.v1", "GetArtifactRequest", GetArtifactRequest)
+
+
+@dataclass(eq=False, repr=False)
+class GetCallerRequest(betterproto2.Message):
+    pass
+
+
+default_message_pool.register_message("catapult.v1", "GetCallerRequest", GetCallerRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -1916,6 +1951,21 @@ class SystemServiceStub:
             "/catapult.v1.SystemService/GetInfo",
             GetInfoRequest.SerializeToString,
             SystemInfo.FromString,
+        )(message)
+
+    def get_caller(self, message: "GetCallerRequest | None" = None) -> "Caller":
+        """
+        Returns who is calling: the API key's name and role, so a console can show only what the
+        key may do. Needs an API key (any role).
+        """
+
+        if message is None:
+            message = GetCallerRequest()
+
+        return self._channel.unary_unary(
+            "/catapult.v1.SystemService/GetCaller",
+            GetCallerRequest.SerializeToString,
+            Caller.FromString,
         )(message)
 
     def health(self, message: "HealthRequest | None" = None) -> "HealthResponse":
