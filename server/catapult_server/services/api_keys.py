@@ -22,6 +22,7 @@ k = API_KEY.table
 
 LISTING = Listing(
     api_key_service_pb2.ListApiKeysRequest,
+    api_key_service_pb2.ListApiKeysResponse,
     API_KEY,
     filters={"include_revoked": unless_true(k.c.revoked_at.is_(None))},
     order_columns={"created_at": k.c.created_at},
@@ -48,13 +49,6 @@ async def create(
     return CreatedKey(created.resource, secret if created.is_new else "")
 
 
-async def list_keys(
-    db: Database, request: api_key_service_pb2.ListApiKeysRequest
-) -> api_key_service_pb2.ListApiKeysResponse:
-    keys, token = await LISTING.page(db, request)
-    return api_key_service_pb2.ListApiKeysResponse(api_keys=keys, next_page_token=token)
-
-
 async def revoke(
     db: Database, caller: Caller, request: api_key_service_pb2.RevokeApiKeyRequest
 ) -> api_key_pb2.ApiKey:
@@ -69,6 +63,12 @@ async def revoke(
         if revoked is not None:
             await audit.record(tx, caller, "revoke", API_KEY, key_id, {})
         return await repository.read(tx, API_KEY, key_id)
+
+
+async def any_exist(db: Database) -> bool:
+    """Whether any key was ever created (a new stack has none, and gets a bootstrap admin key)."""
+    async with db.read() as conn:
+        return bool(await conn.scalar(select(k.c.id).limit(1)))
 
 
 async def find(db: Database, key: str) -> uuid.UUID:

@@ -24,6 +24,7 @@ d, r, m = DEPLOYMENT.table, RELEASE.table, MODEL.table
 
 LISTING = Listing(
     deployment_service_pb2.ListDeploymentsRequest,
+    deployment_service_pb2.ListDeploymentsResponse,
     DEPLOYMENT,
     filters={
         "environment": equals(d.c.environment),
@@ -83,19 +84,6 @@ async def create(
         new_id = await crud.insert_audited(tx, DEPLOYMENT, values, caller, request.request_id)
         await idempotency.bind(tx, request.request_id, new_id)
         return await repository.read(tx, DEPLOYMENT, new_id)
-
-
-async def get(
-    db: Database, request: deployment_service_pb2.GetDeploymentRequest
-) -> deployment_pb2.Deployment:
-    return await crud.get(db, DEPLOYMENT, request.id)
-
-
-async def list_deployments(
-    db: Database, request: deployment_service_pb2.ListDeploymentsRequest
-) -> deployment_service_pb2.ListDeploymentsResponse:
-    deployments, token = await LISTING.page(db, request)
-    return deployment_service_pb2.ListDeploymentsResponse(deployments=deployments, next_page_token=token)
 
 
 async def update(

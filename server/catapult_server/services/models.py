@@ -20,6 +20,7 @@ m, r, a, d = MODEL.table, RELEASE.table, ARTIFACT.table, DEPLOYMENT.table
 
 LISTING = Listing(
     model_service_pb2.ListModelsRequest,
+    model_service_pb2.ListModelsResponse,
     MODEL,
     filters={
         "search": contains_text(m.c.name),
@@ -39,29 +40,12 @@ async def create(
     return (await crud.create(db, MODEL, values, caller, request.request_id)).resource
 
 
-async def get(db: Database, request: model_service_pb2.GetModelRequest) -> model_pb2.Model:
-    return await crud.get(db, MODEL, request.id)
-
-
 async def get_by_name(db: Database, request: model_service_pb2.GetModelByNameRequest) -> model_pb2.Model:
     async with db.read() as conn:
         row = (await conn.execute(MODEL.query.where(m.c.name == request.name))).mappings().first()
     if row is None:
         raise NotFound("Model", request.name, field="name")
     return MODEL.to_proto(row)
-
-
-async def list_models(
-    db: Database, request: model_service_pb2.ListModelsRequest
-) -> model_service_pb2.ListModelsResponse:
-    models, token = await LISTING.page(db, request)
-    return model_service_pb2.ListModelsResponse(models=models, next_page_token=token)
-
-
-async def update(
-    db: Database, caller: Caller, request: model_service_pb2.UpdateModelRequest
-) -> model_pb2.Model:
-    return await crud.update(db, MODEL, request.model, list(request.update_mask.paths), request.etag, caller)
 
 
 async def delete(

@@ -20,6 +20,7 @@ r, m, a, d = RELEASE.table, MODEL.table, ARTIFACT.table, DEPLOYMENT.table
 
 LISTING = Listing(
     release_service_pb2.ListReleasesRequest,
+    release_service_pb2.ListReleasesResponse,
     RELEASE,
     filters={
         "image_id": equals(r.c.image_id),
@@ -38,10 +39,6 @@ async def create(
     # The model's existence is checked by the foreign key: a missing one is NOT_FOUND (image_id).
     values = RELEASE.values_for_create(request.release)
     return (await crud.create(db, RELEASE, values, caller, request.request_id)).resource
-
-
-async def get(db: Database, request: release_service_pb2.GetReleaseRequest) -> release_pb2.Release:
-    return await crud.get(db, RELEASE, request.id)
 
 
 async def _model_id(conn: AsyncConnection, image_id: str, model_name: str) -> uuid.UUID:
@@ -74,21 +71,6 @@ async def get_latest(
     if row is None:
         raise NotFound("Release", f"latest of model {request.image_id or request.model_name}")
     return RELEASE.to_proto(row)
-
-
-async def list_releases(
-    db: Database, request: release_service_pb2.ListReleasesRequest
-) -> release_service_pb2.ListReleasesResponse:
-    releases, token = await LISTING.page(db, request)
-    return release_service_pb2.ListReleasesResponse(releases=releases, next_page_token=token)
-
-
-async def update(
-    db: Database, caller: Caller, request: release_service_pb2.UpdateReleaseRequest
-) -> release_pb2.Release:
-    return await crud.update(
-        db, RELEASE, request.release, list(request.update_mask.paths), request.etag, caller
-    )
 
 
 async def delete(
