@@ -58,6 +58,9 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
     async def DeleteModel(self, request: Any, context: Any) -> Any:
         return await models.delete(self.db, current_caller(), request)
 
+    async def GetModelRollout(self, request: Any, context: Any) -> Any:
+        return await models.rollout(self.db, request)
+
 
 class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
     def __init__(self, db: Database) -> None:

@@ -43,7 +43,6 @@ async def create(
     if values.get("expires_at") is not None and values["expires_at"] <= now():
         raise InvalidArgument.field("api_key.expires_at", "must be in the future")
     secret, prefix = auth.new_key()
-    values.setdefault("role", "writer")  # written out, so the audit row says which role it got
     values.update(prefix=prefix, key_hash=auth.key_hash(pepper, secret), created_by=caller.key_name)
     created = await crud.create(db, API_KEY, values, caller, request.request_id)
     return CreatedKey(created.resource, secret if created.is_new else "")
