@@ -4,9 +4,12 @@ stable reason), the field where Envoy's text names one, and a message a person c
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import socket
 from dataclasses import dataclass
+from typing import Any
 
 from catapult.v1 import error_reason_pb2
 from catapult_server.envoy.replies import ENVOY_REASONS
@@ -190,6 +193,32 @@ async def test_a_rejected_value_is_quoted_back_short_and_as_valid_utf8(rest: Res
     raw = await rest.call("GET", "/api/v1/deployments?deployed_after=%FF%FE")
     info = detail(assert_status_body(raw, 400, 3), "ErrorInfo")
     assert info["metadata"] == {"field": "deployed_after"}
+
+
+def raw_http(port: int, request: bytes) -> tuple[int, Any]:
+    """Send `request` as is; the status and JSON body of Envoy's reply (it closes the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower(), reply
+    return int(head.split()[1]), json.loads(body)
+
+
+async def test_requests_envoy_refuses_before_any_filter_runs_get_the_same_json(rest: Rest) -> None:
+    for request, http, reason in (
+        (b"GET /api/v1/models HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n", 400, "MALFORMED_REQUEST"),
+        (
+            b"GET /api/v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n",
+            431,
+            "REQUEST_TOO_LARGE",
+        ),
+    ):
+        status, body = await asyncio.to_thread(raw_http, rest.port, request)
+        assert status == http, body
+        assert detail(body, "ErrorInfo")["reason"] == reason, body
 
 
 async def test_a_client_that_accepts_gzip_gets_the_same_reply_compressed(rest: Rest) -> None:

@@ -33,8 +33,6 @@ ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"  # no API route for this method and path
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"  # a body or headers over Envoy's limits
 SERVER_UNAVAILABLE = "SERVER_UNAVAILABLE"  # no Catapult server answered: retry later
 ENVOY_REASONS = (MALFORMED_REQUEST, ROUTE_NOT_FOUND, REQUEST_TOO_LARGE, SERVER_UNAVAILABLE)
-# The reason the Lua filter gives a rejected value whose field the transcoder names; an ErrorReason.
-INVALID_FIELD = "INVALID_FIELD"
 
 
 @dataclass(frozen=True)
