@@ -67,6 +67,15 @@ const (
 	// The deployment's status cannot move that way (terminated is final; a deployment is live at
 	// most once): record a new deployment instead. (FAILED_PRECONDITION)
 	ErrorReason_STATUS_TRANSITION_NOT_ALLOWED ErrorReason = 18
+	// Replies Envoy makes itself, before a request reaches a server (REST and gRPC-Web clients):
+	// The body is not JSON, or not a JSON object; or the HTTP request could not be parsed. (INVALID_ARGUMENT)
+	ErrorReason_MALFORMED_REQUEST ErrorReason = 19
+	// No API route for this method and path; metadata names them. (NOT_FOUND, UNIMPLEMENTED)
+	ErrorReason_ROUTE_NOT_FOUND ErrorReason = 20
+	// The request body or headers are over Envoy's limits; metadata.limit_bytes. (RESOURCE_EXHAUSTED)
+	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 21
+	// No Catapult server answered; retry later. (UNAVAILABLE)
+	ErrorReason_SERVER_UNAVAILABLE ErrorReason = 22
 )
 
 // Enum value maps for ErrorReason.
@@ -91,6 +100,10 @@ var (
 		16: "CONCURRENT_CHANGE",
 		17: "HAS_LIVE_DEPLOYMENTS",
 		18: "STATUS_TRANSITION_NOT_ALLOWED",
+		19: "MALFORMED_REQUEST",
+		20: "ROUTE_NOT_FOUND",
+		21: "REQUEST_TOO_LARGE",
+		22: "SERVER_UNAVAILABLE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":      0,
@@ -112,6 +125,10 @@ var (
 		"CONCURRENT_CHANGE":             16,
 		"HAS_LIVE_DEPLOYMENTS":          17,
 		"STATUS_TRANSITION_NOT_ALLOWED": 18,
+		"MALFORMED_REQUEST":             19,
+		"ROUTE_NOT_FOUND":               20,
+		"REQUEST_TOO_LARGE":             21,
+		"SERVER_UNAVAILABLE":            22,
 	}
 )
 
@@ -146,7 +163,7 @@ var File_catapult_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xcb\x03\n" +
+	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xa6\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_FIELD\x10\x01\x12\x16\n" +
@@ -167,7 +184,11 @@ const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\x0eINTERNAL_ERROR\x10\x0f\x12\x15\n" +
 	"\x11CONCURRENT_CHANGE\x10\x10\x12\x18\n" +
 	"\x14HAS_LIVE_DEPLOYMENTS\x10\x11\x12!\n" +
-	"\x1dSTATUS_TRANSITION_NOT_ALLOWED\x10\x12BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\x1dSTATUS_TRANSITION_NOT_ALLOWED\x10\x12\x12\x15\n" +
+	"\x11MALFORMED_REQUEST\x10\x13\x12\x13\n" +
+	"\x0fROUTE_NOT_FOUND\x10\x14\x12\x15\n" +
+	"\x11REQUEST_TOO_LARGE\x10\x15\x12\x16\n" +
+	"\x12SERVER_UNAVAILABLE\x10\x16BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_error_reason_proto_rawDescOnce sync.Once

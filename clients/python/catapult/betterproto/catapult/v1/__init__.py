@@ -184,6 +184,27 @@ class ErrorReason(betterproto2.Enum):
     most once): record a new deployment instead. (FAILED_PRECONDITION)
     """
 
+    MALFORMED_REQUEST = 19
+    """
+    Replies Envoy makes itself, before a request reaches a server (REST and gRPC-Web clients):
+    The body is not JSON, or not a JSON object; or the HTTP request could not be parsed. (INVALID_ARGUMENT)
+    """
+
+    ROUTE_NOT_FOUND = 20
+    """
+    No API route for this method and path; metadata names them. (NOT_FOUND, UNIMPLEMENTED)
+    """
+
+    REQUEST_TOO_LARGE = 21
+    """
+    The request body or headers are over Envoy's limits; metadata.limit_bytes. (RESOURCE_EXHAUSTED)
+    """
+
+    SERVER_UNAVAILABLE = 22
+    """
+    No Catapult server answered; retry later. (UNAVAILABLE)
+    """
+
 
 @dataclass(eq=False, repr=False)
 class ApiKey(betterproto2.Message):
