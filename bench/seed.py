@@ -19,6 +19,8 @@ import time
 
 import asyncpg
 
+from catapult_server.versions import sort_key
+
 MODELS_SQL = """
 INSERT INTO models (name, company, base_model, parameter_count, storage_path, tags, metadata,
                     created_at, updated_at)
@@ -49,34 +51,53 @@ SELECT m.id,
 FROM models m CROSS JOIN generate_series(0, $1 - 1) AS j
 """
 
-# Deployment k goes to release number k mod R, so the table can grow in steps.
+# Deployment k goes to release number k mod R and to endpoint k mod E, deployed k minutes after
+# the start: each endpoint gets a new deployment every E minutes, which supersedes the one before
+# (as the write path would: that one is terminated at the moment the new one goes live). Only
+# the newest deployment of an endpoint can be live, so about 70% of E deployments are, as in a
+# real fleet, whatever the table's size.
 DEPLOYMENTS_SQL = """
 WITH numbered AS (
   SELECT id, image_id, (row_number() OVER (ORDER BY created_at, id)) - 1 AS n FROM releases
 ), total AS (SELECT count(*) AS r FROM releases)
 INSERT INTO deployments (release_id, model_id, environment, cluster, k8s_namespace, endpoint_url, replicas,
-                         status, deployed_by, deployed_at, terminated_at, metadata, created_at, updated_at)
+                         status, deployed_by, deployed_at, terminated_at, live_since, metadata, created_at,
+                         updated_at)
 SELECT rel.id, rel.image_id,
-       (ARRAY['production', 'staging', 'development'])[1 + k % 3],
-       'k8s-' || (ARRAY['prod', 'staging', 'dev'])[1 + k % 3] || '-' || (k % 4),
+       (ARRAY['production', 'staging', 'development'])[1 + (k % $3) % 3],
+       'k8s-' || (ARRAY['prod', 'staging', 'dev'])[1 + (k % $3) % 3] || '-' || (k % 4),
        'ml-' || (k % 20),
-       'https://api.bench/' || k || '/v1',
+       'https://api.bench/' || (k % $3) || '/v1',
        1 + k % 5,
        st.status,
        'bench@company.com',
        ts.at,
-       CASE WHEN st.status = 'terminated' THEN ts.at + interval '1 day' END,
+       CASE WHEN st.superseded THEN ts.at + make_interval(mins => $3::int)
+            WHEN st.status = 'terminated' THEN ts.at + interval '1 day' END,
+       CASE WHEN st.status IN ('success', 'terminated') THEN ts.at END,
        '{"deployed_via": "bench"}'::jsonb,
        ts.at, ts.at
 FROM generate_series($1::bigint, $2::bigint - 1) AS k
 CROSS JOIN total
 JOIN numbered rel ON rel.n = k % total.r
-CROSS JOIN LATERAL (SELECT timestamptz '2024-01-01' + make_interval(secs => k * 60) AS at) ts
+CROSS JOIN LATERAL (SELECT timestamptz '2024-01-01' + make_interval(mins => k::int) AS at) ts
+CROSS JOIN LATERAL (SELECT k % 20 < 14 AND k + $3 < $2 AS superseded) sup
 CROSS JOIN LATERAL (
-  SELECT CASE WHEN k % 20 < 14 THEN 'success' WHEN k % 20 < 16 THEN 'failed'
+  SELECT sup.superseded,
+         CASE WHEN sup.superseded THEN 'terminated'
+              WHEN k % 20 < 14 THEN 'success' WHEN k % 20 < 16 THEN 'failed'
               WHEN k % 20 < 19 THEN 'terminated' ELSE 'deploying' END AS status
 ) st
 """
+# The live deployments the next rows supersede (their endpoint gets a newer deployment).
+SUPERSEDE_SQL = """
+UPDATE deployments SET status = 'terminated', terminated_at = deployed_at + make_interval(mins => $2::int)
+WHERE status = 'success'
+  AND deployed_at + make_interval(mins => $2::int) < timestamptz '2024-01-01' + make_interval(mins => $1::int)
+"""
+# A multiple of 20, so a deployment and its successor at the endpoint have the same status pattern:
+# only a deployment that goes live supersedes.
+ENDPOINTS = 10_000
 
 
 def _dsn(url: str) -> str:
@@ -84,19 +105,29 @@ def _dsn(url: str) -> str:
 
 
 async def seed_catalogue(conn: asyncpg.Connection, models: int, releases_per_model: int) -> None:
-    """Models and releases (run once, on an empty database)."""
+    """Models and releases (run once, on an empty database), with the version sort keys the
+    write path computes (catapult_server.versions)."""
     await conn.execute(MODELS_SQL, models)
     await conn.execute(RELEASES_SQL, releases_per_model)
+    rows = await conn.fetch("SELECT id, version FROM releases")
+    await conn.execute(
+        "UPDATE releases SET version_key = v.key FROM unnest($1::uuid[], $2::text[]) AS v(id, key)"
+        " WHERE releases.id = v.id",
+        [row["id"] for row in rows],
+        [sort_key(row["version"]) for row in rows],
+    )
 
 
-async def grow_deployments(conn: asyncpg.Connection, to_total: int) -> int:
+async def grow_deployments(conn: asyncpg.Connection, to_total: int, endpoints: int = ENDPOINTS) -> int:
     """Add deployments until there are `to_total`; returns how many were added."""
     have: int = await conn.fetchval("SELECT count(*) FROM deployments")
     if have >= to_total:
         return 0
     step = 200_000  # bounded transactions
     for start in range(have, to_total, step):
-        await conn.execute(DEPLOYMENTS_SQL, start, min(start + step, to_total))
+        end = min(start + step, to_total)
+        await conn.execute(SUPERSEDE_SQL, end, endpoints)
+        await conn.execute(DEPLOYMENTS_SQL, start, end, endpoints)
     await conn.execute("ANALYZE")
     return to_total - have
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -74,5 +75,103 @@ async def test_database_enforces_the_design_constraints(database_url: str) -> No
             "WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'"
         )
         assert types == [], "timestamptz everywhere"
+    finally:
+        await conn.close()
+
+
+async def test_live_truth_migration_resolves_existing_data_and_goes_back(empty_database: str) -> None:
+    """A database filled under the schema before live truth: several deployments live in one
+    slot. The newest deployed_at stays live, the older ones are superseded in a chain, live_since
+    is backfilled from deployed_at, versions get their sort keys; and downgrade -1 works."""
+    before_live_truth = "8f58d567755d"
+    upgraded = alembic(empty_database, "upgrade", before_live_truth)
+    assert upgraded.returncode == 0, upgraded.stderr
+    conn = await asyncpg.connect(_dsn(empty_database))
+    try:
+        model = await conn.fetchval(
+            "INSERT INTO models (name, storage_path) VALUES ('m', 's3://m/') RETURNING id"
+        )
+        releases = {
+            version: await conn.fetchval(
+                "INSERT INTO releases (image_id, version) VALUES ($1, $2) RETURNING id", model, version
+            )
+            for version in ("1.0.0", "10.0.0", "2.0.0-rc.1", "nightly")
+        }
+
+        async def deploy(name: str, status: str, day: int, endpoint: str = "", cluster: str = "") -> None:
+            ids[name] = await conn.fetchval(
+                "INSERT INTO deployments (release_id, model_id, environment, endpoint_url, cluster, status,"
+                " deployed_at) VALUES ($1, $2, 'production', $3, $4, $5,"
+                " '2026-01-01'::timestamptz + $6 * interval '1 day') RETURNING id",
+                releases["1.0.0"],
+                model,
+                endpoint,
+                cluster,
+                status,
+                day,
+            )
+
+        ids: dict[str, Any] = {}
+        for name, day in (("oldest", 1), ("newest", 3), ("middle", 2)):  # recorded out of order
+            await deploy(name, "success", day, endpoint="https://e/1")
+        await deploy("elsewhere", "success", 1, endpoint="https://e/2")
+        await deploy("placed_old", "success", 1, cluster="k8s")
+        await deploy("placed_new", "success", 2, cluster="k8s")
+        await deploy("gone", "terminated", 1, endpoint="https://e/3")
+        await deploy("broken", "failed", 1, endpoint="https://e/4")
+    finally:
+        await conn.close()
+
+    upgraded = alembic(empty_database, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    conn = await asyncpg.connect(_dsn(empty_database))
+    try:
+        rows = {
+            row["id"]: row
+            for row in await conn.fetch(
+                "SELECT id, status, deployed_at, terminated_at, live_since, replaces_id, superseded_by_id"
+                " FROM deployments"
+            )
+        }
+        by = {name: rows[deployment_id] for name, deployment_id in ids.items()}
+        assert [by[n]["status"] for n in ("oldest", "middle", "newest")] == [
+            "terminated",
+            "terminated",
+            "success",
+        ]
+        assert (by["oldest"]["superseded_by_id"], by["middle"]["superseded_by_id"]) == (
+            ids["middle"],
+            ids["newest"],
+        )
+        assert (by["newest"]["replaces_id"], by["middle"]["replaces_id"]) == (ids["middle"], ids["oldest"])
+        assert by["oldest"]["terminated_at"] == by["middle"]["deployed_at"], (
+            "superseded when the next went live"
+        )
+        assert by["elsewhere"]["status"] == "success", "another endpoint is another slot"
+        assert (by["placed_old"]["status"], by["placed_new"]["status"]) == ("terminated", "success")
+        for name in ("oldest", "newest", "gone", "elsewhere"):
+            assert by[name]["live_since"] == by[name]["deployed_at"], name
+        assert by["broken"]["live_since"] is None and by["broken"]["status"] == "failed"
+        ordered = await conn.fetch("SELECT version FROM releases ORDER BY version_key")
+        assert [row["version"] for row in ordered] == ["1.0.0", "2.0.0-rc.1", "10.0.0", "nightly"]
+        insert = (
+            "INSERT INTO deployments (release_id, model_id, environment, endpoint_url)"
+            " VALUES ($1, $2, 'qa', 'x') RETURNING status"
+        )
+        status = await conn.fetchval(insert, releases["nightly"], model)
+        assert status == "success", "a new deployment is live by default"
+        with pytest.raises(asyncpg.UniqueViolationError):  # one live deployment per slot, in the database too
+            await conn.execute(insert, releases["nightly"], model)
+    finally:
+        await conn.close()
+
+    downgraded = alembic(empty_database, "downgrade", "-1")
+    assert downgraded.returncode == 0, downgraded.stderr
+    conn = await asyncpg.connect(_dsn(empty_database))
+    try:
+        columns = await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'deployments'"
+        )
+        assert "live_since" not in {row["column_name"] for row in columns}
     finally:
         await conn.close()

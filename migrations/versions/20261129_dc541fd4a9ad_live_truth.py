@@ -100,6 +100,9 @@ def upgrade() -> None:
             WHERE d.id = ranked.id AND (ranked.successor IS NOT NULL OR ranked.predecessor IS NOT NULL)
             """
         )
+    # The links are checked at commit (deferred); check them now, as ALTER TABLE refuses to run
+    # with checks pending.
+    op.execute("SET CONSTRAINTS ALL IMMEDIATE")
     op.alter_column("deployments", "status", server_default=sa.text("'success'"))
     op.drop_index(op.f("ix_deployments_endpoint_url"), table_name="deployments")
     op.create_index(

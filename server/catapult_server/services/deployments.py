@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -270,9 +270,12 @@ def _json_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(dict(row), default=str)))
 
 
-async def rollout(tx: AsyncConnection, model_id: uuid.UUID) -> list[deployment_pb2.Deployment]:
+def rollout_query(model_id: uuid.UUID) -> Select[Any]:
     """A model's live deployments by environment, newest live first in each."""
-    query = DEPLOYMENT.query.where(d.c.model_id == model_id, LIVE).order_by(
+    return DEPLOYMENT.query.where(d.c.model_id == model_id, LIVE).order_by(
         d.c.environment, d.c.live_since.desc(), d.c.id.desc()
     )
-    return [DEPLOYMENT.to_proto(row) for row in (await tx.execute(query)).mappings()]
+
+
+async def rollout(tx: AsyncConnection, model_id: uuid.UUID) -> list[deployment_pb2.Deployment]:
+    return [DEPLOYMENT.to_proto(row) for row in (await tx.execute(rollout_query(model_id))).mappings()]

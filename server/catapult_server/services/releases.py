@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
@@ -51,6 +52,24 @@ async def _model_id(conn: AsyncConnection, image_id: str, model_name: str) -> uu
     return found
 
 
+def latest_query(model_id: uuid.UUID, quantization: str, environment: str) -> Select[Any]:
+    """A model's latest release, of one quantization if given. In an environment: what serves
+    there now, the release of the live deployment that became live last. Otherwise the highest
+    semantic version (one that is not a semantic version only if none is)."""
+    query = RELEASE.query.where(r.c.image_id == model_id)
+    if quantization:
+        query = query.where(r.c.quantization == quantization)
+    if environment:
+        serving = query.join(d, d.c.release_id == r.c.id).where(
+            d.c.model_id == model_id, d.c.environment == environment, deployments.LIVE
+        )
+        return serving.order_by(d.c.live_since.desc(), d.c.id.desc()).limit(1)
+    semantic = r.c.version_key.startswith(versions.SEMANTIC)
+    return query.order_by(
+        semantic.desc(), r.c.version_key.desc(), r.c.created_at.desc(), r.c.id.desc()
+    ).limit(1)
+
+
 async def get_latest(
     db: Database, request: release_service_pb2.GetLatestReleaseRequest
 ) -> release_pb2.Release:
@@ -58,22 +77,8 @@ async def get_latest(
         raise InvalidArgument.field("image_id", "give the model as image_id or model_name")
     async with db.read() as conn:
         model_id = await _model_id(conn, request.image_id, request.model_name)
-        query = RELEASE.query.where(r.c.image_id == model_id)
-        if request.quantization:
-            query = query.where(r.c.quantization == request.quantization)
-        if request.environment:
-            # What serves there now: the release of the live deployment that became live last.
-            serving = query.join(d, d.c.release_id == r.c.id).where(
-                d.c.model_id == model_id, d.c.environment == request.environment, deployments.LIVE
-            )
-            latest = serving.order_by(d.c.live_since.desc(), d.c.id.desc())
-        else:
-            # The highest semantic version; one that is not a semantic version only if none is.
-            semantic = r.c.version_key.startswith(versions.SEMANTIC)
-            latest = query.order_by(
-                semantic.desc(), r.c.version_key.desc(), r.c.created_at.desc(), r.c.id.desc()
-            )
-        row = (await conn.execute(latest.limit(1))).mappings().first()
+        latest = latest_query(model_id, request.quantization, request.environment)
+        row = (await conn.execute(latest)).mappings().first()
     if row is None:
         raise NotFound("Release", f"latest of model {request.image_id or request.model_name}")
     return RELEASE.to_proto(row)
