@@ -45,7 +45,7 @@ def _first_page(listing: Listing[Any, Any], request: Any) -> Select[Any]:
     query = listing.resource.query.where(*listing.where(request))
     order = pagination.parse_order_by(getattr(request, "order_by", ""), listing.order)
     column = listing.order_columns[order.column]
-    return pagination.seek(query, column, listing.resource.table.c.id, order, 50, "", {})
+    return pagination.seek(query, column, listing.resource.table.c.id, order, 50, None)
 
 
 def _scans(node: dict[str, Any]) -> list[str]:

@@ -92,7 +92,13 @@ async def database_url(postgres_url: str, template_url: str) -> AsyncIterator[st
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, key_pepper=TEST_PEPPER, grpc_port=0, shutdown_grace=2.0)
+    return Settings(
+        database_url=database_url,
+        key_pepper=TEST_PEPPER,
+        page_token_secret=TEST_PEPPER,
+        grpc_port=0,
+        shutdown_grace=2.0,
+    )
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ async def test_unreachable_database_means_not_serving_and_unavailable() -> None:
     settings = Settings(
         database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/catapult",
         key_pepper=TEST_PEPPER,
+        page_token_secret=TEST_PEPPER,
         grpc_port=0,
         health_probe_seconds=0.2,
     )

@@ -32,10 +32,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("catapult")
 
 
-def _settings(database_url: str, pepper: str, host: str, port: int) -> Settings:
+def _settings(database_url: str, secrets: local.Secrets, host: str, port: int) -> Settings:
     return Settings(
         database_url=database_url,
-        key_pepper=pepper,
+        key_pepper=secrets.key_pepper,
+        page_token_secret=secrets.page_token_secret,
         grpc_host=host,
         grpc_port=port,
         db_pool_size=int(env_number("DB_POOL_SIZE", 10, int)),
@@ -238,7 +239,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from catapult_server.db import migrate  # alembic: imported only by the commands that migrate
 
     migrate.upgrade(database_url)
-    settings = _settings(database_url, local.pepper(data_dir), args.host, args.grpc_port)
+    settings = _settings(database_url, local.local_secrets(data_dir), args.host, args.grpc_port)
     key_file = data_dir / "admin-key"
     secret = "" if key_file.exists() else asyncio.run(_bootstrap_admin_key(settings))
     if secret:
@@ -272,7 +273,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     database_url = args.database_url or env("DATABASE_URL") or ""
-    settings = _settings(database_url, local.require_pepper(), args.host, args.grpc_port)
+    settings = _settings(database_url, local.required_secrets(), args.host, args.grpc_port)
     banner = f"catapult serving gRPC on {args.host}:{{port}} with {args.workers} worker(s)"
     asyncio.run(_serve_until_signalled(settings, banner, workers=args.workers))
     return 0
@@ -325,7 +326,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cli_settings(args: argparse.Namespace) -> Settings:
-    return _settings(_database(args), local.pepper(Path(args.data_dir)), "127.0.0.1", 0)
+    return _settings(_database(args), local.local_secrets(Path(args.data_dir)), "127.0.0.1", 0)
 
 
 def cmd_api_key_create(args: argparse.Namespace) -> int:
@@ -341,6 +342,7 @@ def cmd_api_key_create(args: argparse.Namespace) -> int:
 def cmd_api_key_list(args: argparse.Namespace) -> int:
     from catapult.v1 import api_key_service_pb2
     from catapult_server.database import Database
+    from catapult_server.pagination import PageTokens
     from catapult_server.services import api_keys
 
     settings = _cli_settings(args)
@@ -353,7 +355,7 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
                 request = api_key_service_pb2.ListApiKeysRequest(
                     page_size=1000, page_token=token, include_revoked=args.all
                 )
-                page = await api_keys.LISTING.page(db, request)
+                page = await api_keys.LISTING.page(db, PageTokens(settings.page_token_secret), request)
                 for k in page.api_keys:
                     state = "revoked" if k.HasField("revoked_at") else "active"
                     used = k.last_used_at.ToJsonString() if k.HasField("last_used_at") else "-"

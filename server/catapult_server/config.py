@@ -23,6 +23,9 @@ class Settings:
     database_url: str
     # Secret mixed into every API key hash (HMAC-SHA256). Changing it invalidates every key.
     key_pepper: str = field(repr=False)
+    # Secret page tokens are signed with (HMAC-SHA256), the same on every replica. Changing it
+    # invalidates the page tokens clients hold (they start from the first page again).
+    page_token_secret: str = field(repr=False)
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
     db_pool_size: int = 10
@@ -35,11 +38,15 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalise_database_url(self.database_url))
-        if len(self.key_pepper) < 16:
-            raise ConfigError(
-                "CATAPULT_KEY_PEPPER must be set to a secret of at least 16 characters "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
-            )
+        for variable, value in (
+            ("KEY_PEPPER", self.key_pepper),
+            ("PAGE_TOKEN_SECRET", self.page_token_secret),
+        ):
+            if len(value) < 16:
+                raise ConfigError(
+                    f"CATAPULT_{variable} must be set to a secret of at least 16 characters "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                )
         if not 0 <= self.grpc_port <= 65535:
             raise ConfigError(f"--grpc-port / CATAPULT_GRPC_PORT must be 0..65535, got {self.grpc_port}")
         if self.db_pool_size < 1:

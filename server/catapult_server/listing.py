@@ -146,12 +146,12 @@ class Listing(Generic[M, R]):
                 clauses.append(predicate(value))
         return clauses
 
-    async def page(self, db: Database, request: Message) -> R:
+    async def page(self, db: Database, tokens: pagination.PageTokens, request: Message) -> R:
         """The response: one keyset page of the resources matching `request` (in the response's
         first field, as AIP-132 lays it out) and the next page token."""
         query = (self.query if self.query is not None else self.resource.query).where(*self.where(request))
         rows, token = await pagination.fetch_page(
-            db, query, self.order_columns, self.resource.table.c.id, request, self.order
+            db, tokens, query, self.order_columns, self.resource.table.c.id, request, self.order
         )
         items = self.response.DESCRIPTOR.fields[0].name
         return self.response(

@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from catapult_server.config import ConfigError, env, normalise_database_url
@@ -25,16 +26,51 @@ def write_private(path: Path, content: str) -> None:
     path.chmod(0o600)
 
 
-def pepper(data_dir: Path) -> str:
-    """CATAPULT_KEY_PEPPER, or for a local stack one generated once into the data dir."""
-    configured = env("KEY_PEPPER")
-    if configured:
-        return configured
-    path = data_dir / "key-pepper"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        write_private(path, secrets.token_urlsafe(32))
-    return path.read_text().strip()
+@dataclass(frozen=True)
+class Secrets:
+    """The server's secrets, the same on every replica: the pepper API key hashes are keyed with,
+    and the key page tokens are signed with."""
+
+    key_pepper: str = field(repr=False)
+    page_token_secret: str = field(repr=False)
+
+
+# Each secret: its CATAPULT_* variable, its file in a local stack's data dir.
+SECRETS = {
+    "key_pepper": ("KEY_PEPPER", "key-pepper"),
+    "page_token_secret": ("PAGE_TOKEN_SECRET", "page-token-secret"),
+}
+
+
+def local_secrets(data_dir: Path) -> Secrets:
+    """For a local stack: each secret from its CATAPULT_* variable, or generated once into the
+    data dir (0600), so a new user configures nothing."""
+    values = {}
+    for name, (variable, filename) in SECRETS.items():
+        configured = env(variable)
+        if configured:
+            values[name] = configured
+            continue
+        path = data_dir / filename
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            write_private(path, secrets.token_urlsafe(32))
+        values[name] = path.read_text().strip()
+    return Secrets(**values)
+
+
+def required_secrets() -> Secrets:
+    """For `catapult serve`: production has no local fallback and no defaults."""
+    values = {}
+    for name, (variable, _) in SECRETS.items():
+        value = env(variable)
+        if not value:
+            raise ConfigError(
+                f"CATAPULT_{variable} must be set (a secret of at least 16 characters, the same on every "
+                "replica: `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        values[name] = value
+    return Secrets(**values)
 
 
 def database_url(data_dir: Path) -> str:
@@ -53,11 +89,3 @@ def database_url(data_dir: Path) -> str:
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{DATABASE_NAME}";')
     return normalise_database_url(server.get_uri(DATABASE_NAME))
-
-
-def require_pepper() -> str:
-    """For `catapult serve`: production has no local fallback."""
-    value = env("KEY_PEPPER")
-    if not value:
-        raise ConfigError("CATAPULT_KEY_PEPPER must be set (the secret API key hashes are keyed with)")
-    return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -73,30 +74,62 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict) and "t" in value:
-        return datetime.fromisoformat(value["t"])
-    return value
+class PageTokens:
+    """Mints and checks page tokens. A token is its payload (the last row's sort key, the
+    fingerprint of the filters and order) and an HMAC-SHA256 of it under the server's page-token
+    secret, which every replica shares: a token from any replica works on any other, and a
+    forged or altered one is refused before anything in it is used."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"catapult page tokens\0" + secret.encode()).digest()
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
+
+    def encode(
+        self, last_sort_value: Any, last_id: uuid.UUID, filters: Mapping[str, Any], order: Order
+    ) -> str:
+        payload = json.dumps(
+            {"k": [_encode_value(last_sort_value), str(last_id)], "f": _fingerprint(filters, order)},
+            separators=(",", ":"),
+        ).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+
+    def decode(
+        self, token: str, filters: Mapping[str, Any], order: Order, sort_type: type
+    ) -> tuple[Any, uuid.UUID]:
+        """The last row's (sort value, id); INVALID_ARGUMENT (INVALID_PAGE_TOKEN) for a token this
+        server did not issue, or one issued for other filters or another order."""
+        try:
+            encoded_payload, encoded_signature = token.split(".")
+            payload, signature = _unb64(encoded_payload), _unb64(encoded_signature)
+        except ValueError:
+            raise InvalidPageToken("is not a page token this server issued") from None
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            raise InvalidPageToken("is not a page token this server issued")
+        try:
+            content = json.loads(payload)
+            (sort_value, last_id), fingerprint = content["k"], content["f"]
+            if sort_type is datetime:
+                sort_value = datetime.fromisoformat(sort_value["t"])
+            if not isinstance(sort_value, sort_type):
+                raise TypeError(sort_value)
+            key = (sort_value, uuid.UUID(last_id))
+        except (ValueError, KeyError, TypeError):  # signed, so only a token of an older format
+            raise InvalidPageToken("is not a page token this server issued") from None
+        if fingerprint != _fingerprint(filters, order):
+            raise InvalidPageToken(
+                "was issued for other filters or another order_by; start from the first page"
+            )
+        return key
 
 
-def encode_token(last_sort_value: Any, last_id: uuid.UUID, filters: Mapping[str, Any], order: Order) -> str:
-    payload = {"k": [_encode_value(last_sort_value), str(last_id)], "f": _fingerprint(filters, order)}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def decode_token(token: str, filters: Mapping[str, Any], order: Order) -> tuple[Any, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        payload = json.loads(raw)
-        sort_value, last_id = payload["k"]
-        fingerprint = payload["f"]
-        key = (_decode_value(sort_value), uuid.UUID(last_id))
-    except (ValueError, KeyError, TypeError):
-        raise InvalidPageToken("is not a page token this server issued") from None
-    if fingerprint != _fingerprint(filters, order):
-        raise InvalidPageToken("was issued for other filters or another order_by; start from the first page")
-    return key
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def seek(
@@ -105,15 +138,13 @@ def seek(
     id_column: ColumnElement[Any],
     order: Order,
     size: int,
-    token: str,
-    filters: Mapping[str, Any],
+    after: tuple[Any, uuid.UUID] | None,
 ) -> Select[Any]:
-    """Order, seek past the token's row, and fetch one extra row to know if a next page exists."""
-    if token:
-        last_value, last_id = decode_token(token, filters, order)
-        key = tuple_(sort_column, id_column)
-        after = tuple_(last_value, last_id)
-        query = query.where(key < after if order.descending else key > after)
+    """Order, seek past the row `after` names (its sort value and id), and fetch one extra row
+    to know whether a next page exists."""
+    if after is not None:
+        key, last = tuple_(sort_column, id_column), tuple_(*after)
+        query = query.where(key < last if order.descending else key > last)
     if order.descending:
         query = query.order_by(sort_column.desc(), id_column.desc())
     else:
@@ -123,6 +154,7 @@ def seek(
 
 async def fetch_page(
     db: Database,
+    tokens: PageTokens,
     query: Select[Any],
     columns: Mapping[str, ColumnElement[Any]],
     id_column: ColumnElement[Any],
@@ -133,7 +165,11 @@ async def fetch_page(
     filters = filter_values(request)
     size = request.page_size or DEFAULT_PAGE_SIZE
     order = parse_order_by(getattr(request, "order_by", ""), allowed)
-    paged = seek(query, columns[order.column], id_column, order, size, request.page_token, filters)
+    sort_column = columns[order.column]
+    after = None
+    if request.page_token:
+        after = tokens.decode(request.page_token, filters, order, sort_column.type.python_type)
+    paged = seek(query, sort_column, id_column, order, size, after)
     async with db.read() as conn:
         rows = (await conn.execute(paged)).mappings().all()
     if len(rows) <= size:
@@ -141,5 +177,5 @@ async def fetch_page(
     page = rows[:size]
     last = page[-1]
     # The sort column's value in the row: its own key ("version" orders by version_key).
-    sort_key = getattr(columns[order.column], "key", order.column)
-    return page, encode_token(last[sort_key], last["id"], filters, order)
+    sort_key = getattr(sort_column, "key", order.column)
+    return page, tokens.encode(last[sort_key], last["id"], filters, order)

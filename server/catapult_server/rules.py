@@ -47,6 +47,7 @@ class Rules:
     max_json_bytes: int | None = None
     order_by: OrderBy | None = None
     default: str = ""
+    hint: str = ""
 
     @property
     def compiled_pattern(self) -> re.Pattern[str] | None:
@@ -101,6 +102,7 @@ def rules_of(field: FieldDescriptor) -> Rules:
             else None
         ),
         default=declared.default,
+        hint=declared.hint,
     )
 
 

@@ -48,7 +48,7 @@ class CatapultServer:
         self._server = grpc.aio.server(interceptors=[CatapultInterceptor(self.keys)], options=_SERVER_OPTIONS)
         self._probe: asyncio.Task[None] | None = None
         self._serving: bool | None = None
-        servicers.register(self._server, self.db, settings.key_pepper, started_at=now())
+        servicers.register(self._server, self.db, settings, started_at=now())
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
             [

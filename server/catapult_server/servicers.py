@@ -18,8 +18,10 @@ from catapult.v1 import (
     release_service_pb2_grpc,
     system_service_pb2_grpc,
 )
+from catapult_server.config import Settings
 from catapult_server.database import Database
 from catapult_server.interceptors import current_caller
+from catapult_server.pagination import PageTokens
 from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE
 from catapult_server.services import (
     api_keys,
@@ -36,8 +38,9 @@ from catapult_server.services import (
 
 
 class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, pages: PageTokens) -> None:
         self.db = db
+        self.pages = pages
 
     async def CreateModel(self, request: Any, context: Any) -> Any:
         return await models.create(self.db, current_caller(), request)
@@ -49,7 +52,7 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
         return await models.get_by_name(self.db, request)
 
     async def ListModels(self, request: Any, context: Any) -> Any:
-        return await models.LISTING.page(self.db, request)
+        return await models.LISTING.page(self.db, self.pages, request)
 
     async def UpdateModel(self, request: Any, context: Any) -> Any:
         mask = list(request.update_mask.paths)
@@ -63,8 +66,9 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
 
 
 class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, pages: PageTokens) -> None:
         self.db = db
+        self.pages = pages
 
     async def CreateRelease(self, request: Any, context: Any) -> Any:
         return await releases.create(self.db, current_caller(), request)
@@ -76,7 +80,7 @@ class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
         return await releases.get_latest(self.db, request)
 
     async def ListReleases(self, request: Any, context: Any) -> Any:
-        return await releases.LISTING.page(self.db, request)
+        return await releases.LISTING.page(self.db, self.pages, request)
 
     async def UpdateRelease(self, request: Any, context: Any) -> Any:
         mask = list(request.update_mask.paths)
@@ -87,8 +91,9 @@ class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
 
 
 class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, pages: PageTokens) -> None:
         self.db = db
+        self.pages = pages
 
     async def CreateArtifact(self, request: Any, context: Any) -> Any:
         return await artifacts.create(self.db, current_caller(), request)
@@ -97,7 +102,7 @@ class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
         return await crud.get(self.db, ARTIFACT, request.id)
 
     async def ListArtifacts(self, request: Any, context: Any) -> Any:
-        return await artifacts.LISTING.page(self.db, request)
+        return await artifacts.LISTING.page(self.db, self.pages, request)
 
     async def UpdateArtifact(self, request: Any, context: Any) -> Any:
         mask = list(request.update_mask.paths)
@@ -108,8 +113,9 @@ class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
 
 
 class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, pages: PageTokens) -> None:
         self.db = db
+        self.pages = pages
 
     async def CreateDeployment(self, request: Any, context: Any) -> Any:
         return await deployments.create(self.db, current_caller(), request)
@@ -118,7 +124,7 @@ class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
         return await crud.get(self.db, DEPLOYMENT, request.id)
 
     async def ListDeployments(self, request: Any, context: Any) -> Any:
-        return await deployments.LISTING.page(self.db, request)
+        return await deployments.LISTING.page(self.db, self.pages, request)
 
     async def UpdateDeployment(self, request: Any, context: Any) -> Any:
         return await deployments.update(self.db, current_caller(), request)
@@ -128,8 +134,9 @@ class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
 
 
 class ApiKeyServicer(api_key_service_pb2_grpc.ApiKeyServiceServicer):
-    def __init__(self, db: Database, pepper: str) -> None:
+    def __init__(self, db: Database, pages: PageTokens, pepper: str) -> None:
         self.db = db
+        self.pages = pages
         self.pepper = pepper
 
     async def CreateApiKey(self, request: Any, context: Any) -> Any:
@@ -137,18 +144,19 @@ class ApiKeyServicer(api_key_service_pb2_grpc.ApiKeyServiceServicer):
         return api_key_service_pb2.CreateApiKeyResponse(api_key=created.api_key, secret=created.secret)
 
     async def ListApiKeys(self, request: Any, context: Any) -> Any:
-        return await api_keys.LISTING.page(self.db, request)
+        return await api_keys.LISTING.page(self.db, self.pages, request)
 
     async def RevokeApiKey(self, request: Any, context: Any) -> Any:
         return await api_keys.revoke(self.db, current_caller(), request)
 
 
 class AuditLogServicer(audit_log_service_pb2_grpc.AuditLogServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, pages: PageTokens) -> None:
         self.db = db
+        self.pages = pages
 
     async def ListAuditLogs(self, request: Any, context: Any) -> Any:
-        return await audit_logs.LISTING.page(self.db, request)
+        return await audit_logs.LISTING.page(self.db, self.pages, request)
 
 
 class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):
@@ -166,12 +174,14 @@ class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):
         return await system.health(self.db)
 
 
-def register(server: Any, db: Database, pepper: str, started_at: datetime) -> None:
+def register(server: Any, db: Database, settings: Settings, started_at: datetime) -> None:
     """Add every catapult.v1 servicer to a grpc.aio server."""
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(db), server)
-    release_service_pb2_grpc.add_ReleaseServiceServicer_to_server(ReleaseServicer(db), server)
-    artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(db), server)
-    deployment_service_pb2_grpc.add_DeploymentServiceServicer_to_server(DeploymentServicer(db), server)
-    api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(db, pepper), server)
-    audit_log_service_pb2_grpc.add_AuditLogServiceServicer_to_server(AuditLogServicer(db), server)
+    pages = PageTokens(settings.page_token_secret)
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(db, pages), server)
+    release_service_pb2_grpc.add_ReleaseServiceServicer_to_server(ReleaseServicer(db, pages), server)
+    artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(db, pages), server)
+    deployment_service_pb2_grpc.add_DeploymentServiceServicer_to_server(DeploymentServicer(db, pages), server)
+    api_keys = ApiKeyServicer(db, pages, settings.key_pepper)
+    api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(api_keys, server)
+    audit_log_service_pb2_grpc.add_AuditLogServiceServicer_to_server(AuditLogServicer(db, pages), server)
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(SystemServicer(db, started_at), server)

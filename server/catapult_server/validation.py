@@ -175,7 +175,9 @@ def _field_check(
 
         def check_string(message: Message) -> list[FieldViolation]:
             found = problem(getattr(message, name))
-            return [FieldViolation(path, found)] if found else []
+            if not found:
+                return []
+            return [FieldViolation(path, f"{found}; {rules.hint}" if rules.hint else found)]
 
         return check_string
     if field.type in _INTEGER_TYPES and (rules.minimum is not None or rules.maximum is not None):

@@ -35,11 +35,12 @@ from .files import (
     seconds,
 )
 
-SECRETS = ("POSTGRES_PASSWORD", "CATAPULT_KEY_PEPPER")
+SECRETS = ("POSTGRES_PASSWORD", "CATAPULT_KEY_PEPPER", "CATAPULT_PAGE_TOKEN_SECRET")
 # What an operator puts in .env (token_urlsafe-like values).
 OPERATOR_ENV = {
     "POSTGRES_PASSWORD": "pg-Secret_0123456789",
     "CATAPULT_KEY_PEPPER": "pepper-Secret_0123456789abc",
+    "CATAPULT_PAGE_TOKEN_SECRET": "tokens-Secret_0123456789abc",
 }
 
 RAW = load_compose()
@@ -173,7 +174,11 @@ def test_the_server_environment_makes_valid_settings_for_the_compose_database() 
         assert url.username == postgres_env["POSTGRES_USER"]
         assert url.password == postgres_env["POSTGRES_PASSWORD"]
         assert url.database == postgres_env["POSTGRES_DB"]
-        settings = Settings(database_url=env["CATAPULT_DATABASE_URL"], key_pepper=env["CATAPULT_KEY_PEPPER"])
+        settings = Settings(
+            database_url=env["CATAPULT_DATABASE_URL"],
+            key_pepper=env["CATAPULT_KEY_PEPPER"],
+            page_token_secret=env["CATAPULT_PAGE_TOKEN_SECRET"],
+        )
         assert settings.database_url.startswith("postgresql+asyncpg://")
 
 

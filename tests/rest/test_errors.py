@@ -182,6 +182,7 @@ async def test_database_away_is_the_servers_own_503(tmp_path: Path) -> None:
         settings = Settings(
             database_url=f"postgresql://postgres@127.0.0.1:{port}/catapult",
             key_pepper=TEST_PEPPER,
+            page_token_secret=TEST_PEPPER,
             grpc_port=0,
             health_probe_seconds=0.2,
         )

@@ -113,7 +113,9 @@ async def test_unavailable_database_is_retried_then_raised(
 ) -> None:
     # A server whose database is a port nobody listens on: its Health answers UNAVAILABLE.
     nowhere = f"postgresql://nobody:nothing@127.0.0.1:{free_port()}/none"
-    broken = CatapultServer(Settings(database_url=nowhere, key_pepper=TEST_PEPPER, grpc_port=0))
+    broken = CatapultServer(
+        Settings(database_url=nowhere, key_pepper=TEST_PEPPER, page_token_secret=TEST_PEPPER, grpc_port=0)
+    )
     await broken.start()
     try:
         policy = catapult.RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)

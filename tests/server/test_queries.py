@@ -3,6 +3,9 @@ keyset pagination (AIP-158)."""
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,6 +22,7 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
+from catapult_server.pagination import Order, PageTokens
 from tests.conftest import Stubs
 from tests.helpers import (
     auth,
@@ -511,10 +515,51 @@ async def test_page_token_of_another_list_is_rejected(stubs: Stubs, reader_key: 
     )
 
 
-@pytest.mark.parametrize("token", ["garbage", "AAAA", "eyJ4IjoxfQ", "%%%not-base64%%%", "a" * 5000])
-async def test_garbage_page_token(stubs: Stubs, reader_key: str, token: str) -> None:
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("garbage", "INVALID_PAGE_TOKEN"),
+        ("AAAA", "INVALID_PAGE_TOKEN"),
+        ("eyJ4IjoxfQ", "INVALID_PAGE_TOKEN"),
+        ("eyJ4IjoxfQ.AAAA", "INVALID_PAGE_TOKEN"),
+        ("%%%not-base64%%%", "INVALID_PAGE_TOKEN"),
+        ("a" * 5000, "INVALID_FIELD"),  # longer than any token the server issues (the field's rule)
+    ],
+)
+async def test_garbage_page_token(stubs: Stubs, reader_key: str, token: str, reason: str) -> None:
     await expect_error(
         stubs.models.ListModels(ListModels(page_token=token), metadata=auth(reader_key)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        reason,
+        field="page_token",
+    )
+
+
+async def test_forged_page_tokens_are_refused(stubs: Stubs, reader_key: str, writer_key: str) -> None:
+    """Tokens are signed: an altered sort value (even a well-formed one), a null, a token signed
+    with another secret — each is refused, never used to page."""
+    for _ in range(3):
+        await create_model(stubs, writer_key)
+    token = (
+        await stubs.models.ListModels(ListModels(page_size=1), metadata=auth(reader_key))
+    ).next_page_token
+    payload, signature = token.split(".")
+    content = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    for sort_value in (None, 7, {"t": "0001-01-01T00:00:00+00:00"}, {"t": [[[[]]]]}):
+        content["k"][0] = sort_value
+        forged = base64.urlsafe_b64encode(json.dumps(content).encode()).decode().rstrip("=")
+        await expect_error(
+            stubs.models.ListModels(
+                ListModels(page_size=1, page_token=f"{forged}.{signature}"), metadata=auth(reader_key)
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "INVALID_PAGE_TOKEN",
+        )
+    other_secret = PageTokens("another-secret-0123456789").encode(
+        "x", uuid.uuid4(), {}, Order("created_at", True)
+    )
+    await expect_error(
+        stubs.models.ListModels(ListModels(page_size=1, page_token=other_secret), metadata=auth(reader_key)),
         grpc.StatusCode.INVALID_ARGUMENT,
         "INVALID_PAGE_TOKEN",
     )

@@ -965,10 +965,11 @@ class Client:
         """Every change to the registry matching all the filters given, newest first.
 
         Args:
-            resource_type: ``"model"``, ``"release"``, ``"artifact"``, ``"deployment"`` or ``"api_key"``.
+            resource_type: ``"model"``, ``"release"``, ``"artifact"``, ``"deployment"``, ``"api_key"`` or
+                ``"audit_log"``.
             resource_id: changes to this resource.
-            action: ``"create"``, ``"update"``, ``"delete"``, ``"terminate"``, ``"supersede"`` or
-                ``"revoke"``.
+            action: ``"create"``, ``"update"``, ``"delete"``, ``"terminate"``, ``"supersede"``,
+                ``"revoke"``, ``"deny"`` (a key refused a call its role does not allow) or ``"prune"``.
             api_key_name: changes made with this key.
             after, before: a time window (``created_at >= after``, ``< before``).
         """

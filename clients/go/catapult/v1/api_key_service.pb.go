@@ -302,11 +302,11 @@ const file_catapult_v1_api_key_service_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"\\\n" +
 	"\x14CreateApiKeyResponse\x12,\n" +
 	"\aapi_key\x18\x01 \x01(\v2\x13.catapult.v1.ApiKeyR\x06apiKey\x12\x16\n" +
-	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x84\x01\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x8d\x01\n" +
 	"\x12ListApiKeysRequest\x12&\n" +
-	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12&\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12'\n" +
+	"page_token\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\x80\x10R\tpageToken\x12'\n" +
 	"\x0finclude_revoked\x18\x03 \x01(\bR\x0eincludeRevoked\"m\n" +
 	"\x13ListApiKeysResponse\x12.\n" +
 	"\bapi_keys\x18\x01 \x03(\v2\x13.catapult.v1.ApiKeyR\aapiKeys\x12&\n" +

@@ -438,11 +438,11 @@ const file_catapult_v1_artifact_service_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"0\n" +
 	"\x12GetArtifactRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\xda\x02\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\xe3\x02\n" +
 	"\x14ListArtifactsRequest\x12&\n" +
-	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12&\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12D\n" +
+	"page_token\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\x80\x10R\tpageToken\x12D\n" +
 	"\border_by\x18\x03 \x01(\tB)\x8a\xb5\x18%Z#\n" +
 	"\n" +
 	"created_at\n" +
@@ -453,16 +453,16 @@ const file_catapult_v1_artifact_service_proto_rawDesc = "" +
 	"\bchecksum\x18\x06 \x01(\tB#\x8a\xb5\x18\x1fb\x1dcatapult.v1.Artifact.checksumR\bchecksum\"t\n" +
 	"\x15ListArtifactsResponse\x123\n" +
 	"\tartifacts\x18\x01 \x03(\v2\x15.catapult.v1.ArtifactR\tartifacts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa1\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa9\x01\n" +
 	"\x15UpdateArtifactRequest\x127\n" +
 	"\bartifact\x18\x01 \x01(\v2\x15.catapult.v1.ArtifactB\x04\xe2A\x01\x02R\bartifact\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"G\n" +
+	"updateMask\x12\x1a\n" +
+	"\x04etag\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag\"O\n" +
 	"\x15DeleteArtifactRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\"(\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x1a\n" +
+	"\x04etag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag\"(\n" +
 	"\x16DeleteArtifactResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id2\xf4\x04\n" +
 	"\x0fArtifactService\x12l\n" +

@@ -188,11 +188,11 @@ var File_catapult_v1_audit_log_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_audit_log_service_proto_rawDesc = "" +
 	"\n" +
-	"#catapult/v1/audit_log_service.proto\x12\vcatapult.v1\x1a\x1bcatapult/v1/audit_log.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x03\n" +
+	"#catapult/v1/audit_log_service.proto\x12\vcatapult.v1\x1a\x1bcatapult/v1/audit_log.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\x03\n" +
 	"\x14ListAuditLogsRequest\x12&\n" +
-	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12&\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12M\n" +
+	"page_token\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\x80\x10R\tpageToken\x12M\n" +
 	"\rresource_type\x18\x03 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.AuditLog.resource_typeR\fresourceType\x12'\n" +
 	"\vresource_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\n" +
 	"resourceId\x129\n" +

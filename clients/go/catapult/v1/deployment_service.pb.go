@@ -523,11 +523,11 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"2\n" +
 	"\x14GetDeploymentRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\x8a\t\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\x93\t\n" +
 	"\x16ListDeploymentsRequest\x12&\n" +
-	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12&\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12L\n" +
+	"page_token\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\x80\x10R\tpageToken\x12L\n" +
 	"\border_by\x18\x03 \x01(\tB1\x8a\xb5\x18-Z+\n" +
 	"\vdeployed_at\n" +
 	"\n" +
@@ -554,18 +554,18 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\x0erelease_status\x18\x13 \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.statusR\rreleaseStatus\"|\n" +
 	"\x17ListDeploymentsResponse\x129\n" +
 	"\vdeployments\x18\x01 \x03(\v2\x17.catapult.v1.DeploymentR\vdeployments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa9\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb1\x01\n" +
 	"\x17UpdateDeploymentRequest\x12=\n" +
 	"\n" +
 	"deployment\x18\x01 \x01(\v2\x17.catapult.v1.DeploymentB\x04\xe2A\x01\x02R\n" +
 	"deployment\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"I\n" +
+	"updateMask\x12\x1a\n" +
+	"\x04etag\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag\"Q\n" +
 	"\x17DeleteDeploymentRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag2\x9c\x05\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x1a\n" +
+	"\x04etag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag2\x9c\x05\n" +
 	"\x11DeploymentService\x12v\n" +
 	"\x10CreateDeployment\x12$.catapult.v1.CreateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"#\x82\xd3\xe4\x93\x02\x1d:\n" +
 	"deployment\"\x0f/v1/deployments\x12l\n" +

@@ -76,6 +76,12 @@ const (
 	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 21
 	// No Catapult server answered; retry later. (UNAVAILABLE)
 	ErrorReason_SERVER_UNAVAILABLE ErrorReason = 22
+	// Revoking this key would leave no active admin key: create another admin key first. (FAILED_PRECONDITION)
+	ErrorReason_LAST_ADMIN_KEY ErrorReason = 23
+	// The call's deadline passed before the database answered; retry with a longer one. (DEADLINE_EXCEEDED)
+	ErrorReason_DEADLINE_PASSED ErrorReason = 24
+	// The server is shutting down; retry, another replica (or this one, restarted) answers. (UNAVAILABLE)
+	ErrorReason_SERVER_SHUTTING_DOWN ErrorReason = 25
 )
 
 // Enum value maps for ErrorReason.
@@ -104,6 +110,9 @@ var (
 		20: "ROUTE_NOT_FOUND",
 		21: "REQUEST_TOO_LARGE",
 		22: "SERVER_UNAVAILABLE",
+		23: "LAST_ADMIN_KEY",
+		24: "DEADLINE_PASSED",
+		25: "SERVER_SHUTTING_DOWN",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":      0,
@@ -129,6 +138,9 @@ var (
 		"ROUTE_NOT_FOUND":               20,
 		"REQUEST_TOO_LARGE":             21,
 		"SERVER_UNAVAILABLE":            22,
+		"LAST_ADMIN_KEY":                23,
+		"DEADLINE_PASSED":               24,
+		"SERVER_SHUTTING_DOWN":          25,
 	}
 )
 
@@ -163,7 +175,7 @@ var File_catapult_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xa6\x04\n" +
+	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xe9\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_FIELD\x10\x01\x12\x16\n" +
@@ -188,7 +200,10 @@ const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\x11MALFORMED_REQUEST\x10\x13\x12\x13\n" +
 	"\x0fROUTE_NOT_FOUND\x10\x14\x12\x15\n" +
 	"\x11REQUEST_TOO_LARGE\x10\x15\x12\x16\n" +
-	"\x12SERVER_UNAVAILABLE\x10\x16BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\x12SERVER_UNAVAILABLE\x10\x16\x12\x12\n" +
+	"\x0eLAST_ADMIN_KEY\x10\x17\x12\x13\n" +
+	"\x0fDEADLINE_PASSED\x10\x18\x12\x18\n" +
+	"\x14SERVER_SHUTTING_DOWN\x10\x19BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_error_reason_proto_rawDescOnce sync.Once

@@ -711,16 +711,15 @@ const file_catapult_v1_model_service_proto_rawDesc = "" +
 	"\x12CreateModelRequest\x12.\n" +
 	"\x05model\x18\x01 \x01(\v2\x12.catapult.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"-\n" +
-	"\x0fGetModelRequest\x12\x1a\n" +
-	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"M\n" +
+	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"\x7f\n" +
+	"\x0fGetModelRequest\x12l\n" +
+	"\x02id\x18\x01 \x01(\tB\\\xe2A\x01\x02\x8a\xb5\x18T@\x01rPto find a model by its name, use GetModelByName (GET /v1/models:byName?name=…)R\x02id\"M\n" +
 	"\x15GetModelByNameRequest\x124\n" +
-	"\x04name\x18\x01 \x01(\tB \xe2A\x01\x02\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\x04name\"\xcd\x03\n" +
+	"\x04name\x18\x01 \x01(\tB \xe2A\x01\x02\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\x04name\"\xd6\x03\n" +
 	"\x11ListModelsRequest\x12&\n" +
-	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12&\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12P\n" +
+	"page_token\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\x80\x10R\tpageToken\x12P\n" +
 	"\border_by\x18\x03 \x01(\tB5\x8a\xb5\x181Z/\n" +
 	"\n" +
 	"created_at\n" +
@@ -735,19 +734,18 @@ const file_catapult_v1_model_service_proto_rawDesc = "" +
 	"\x0fparameter_count\x18\b \x01(\tB'\x8a\xb5\x18#b!catapult.v1.Model.parameter_countR\x0eparameterCount\"h\n" +
 	"\x12ListModelsResponse\x12*\n" +
 	"\x06models\x18\x01 \x03(\v2\x12.catapult.v1.ModelR\x06models\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
 	"\x12UpdateModelRequest\x12.\n" +
 	"\x05model\x18\x01 \x01(\v2\x12.catapult.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"Z\n" +
-	"\x12DeleteModelRequest\x12\x1a\n" +
-	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
-	"\x05force\x18\x03 \x01(\bR\x05force\"m\n" +
-	"\x16GetModelRolloutRequest\x12\x16\n" +
-	"\x02id\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\x02id\x12;\n" +
+	"updateMask\x12\x1a\n" +
+	"\x04etag\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag\"\xb8\x01\n" +
+	"\x12DeleteModelRequest\x12p\n" +
+	"\x02id\x18\x01 \x01(\tB`\xe2A\x01\x02\x8a\xb5\x18X@\x01rTfind the model's id by its name with GetModelByName (GET /v1/models:byName?name=…)R\x02id\x12\x1a\n" +
+	"\x04etag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"\xb7\x01\n" +
+	"\x16GetModelRolloutRequest\x12`\n" +
+	"\x02id\x18\x01 \x01(\tBP\x8a\xb5\x18L@\x01rHto name the model by its name, use GET /v1/models:rollout?model_name=…R\x02id\x12;\n" +
 	"\n" +
 	"model_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\"\xa7\x01\n" +
 	"\fModelRollout\x12\x19\n" +

@@ -571,11 +571,11 @@ const file_catapult_v1_release_service_proto_rawDesc = "" +
 	"\n" +
 	"model_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\x12J\n" +
 	"\fquantization\x18\x03 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantizationR\fquantization\x12J\n" +
-	"\venvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environmentR\venvironment\"\x82\x04\n" +
+	"\venvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environmentR\venvironment\"\x8b\x04\n" +
 	"\x13ListReleasesRequest\x12&\n" +
-	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12&\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12G\n" +
+	"page_token\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\x80\x10R\tpageToken\x12G\n" +
 	"\border_by\x18\x03 \x01(\tB,\x8a\xb5\x18(Z&\n" +
 	"\n" +
 	"created_at\n" +
@@ -589,16 +589,16 @@ const file_catapult_v1_release_service_proto_rawDesc = "" +
 	"\x06digest\x18\t \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.digestR\x06digest\"p\n" +
 	"\x14ListReleasesResponse\x120\n" +
 	"\breleases\x18\x01 \x03(\v2\x14.catapult.v1.ReleaseR\breleases\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa5\x01\n" +
 	"\x14UpdateReleaseRequest\x124\n" +
 	"\arelease\x18\x01 \x01(\v2\x14.catapult.v1.ReleaseB\x04\xe2A\x01\x02R\arelease\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"\\\n" +
+	"updateMask\x12\x1a\n" +
+	"\x04etag\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag\"d\n" +
 	"\x14DeleteReleaseRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x1a\n" +
+	"\x04etag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag\x12\x14\n" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"\x85\x01\n" +
 	"\x15DeleteReleaseResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +

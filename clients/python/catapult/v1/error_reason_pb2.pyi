@@ -29,6 +29,9 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROUTE_NOT_FOUND: _ClassVar[ErrorReason]
     REQUEST_TOO_LARGE: _ClassVar[ErrorReason]
     SERVER_UNAVAILABLE: _ClassVar[ErrorReason]
+    LAST_ADMIN_KEY: _ClassVar[ErrorReason]
+    DEADLINE_PASSED: _ClassVar[ErrorReason]
+    SERVER_SHUTTING_DOWN: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_FIELD: ErrorReason
 INVALID_PAGE_TOKEN: ErrorReason
@@ -52,3 +55,6 @@ MALFORMED_REQUEST: ErrorReason
 ROUTE_NOT_FOUND: ErrorReason
 REQUEST_TOO_LARGE: ErrorReason
 SERVER_UNAVAILABLE: ErrorReason
+LAST_ADMIN_KEY: ErrorReason
+DEADLINE_PASSED: ErrorReason
+SERVER_SHUTTING_DOWN: ErrorReason

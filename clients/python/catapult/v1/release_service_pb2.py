@@ -29,7 +29,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!catapult/v1/release_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x19\x63\x61tapult/v1/release.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"`\n\x14\x43reateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\"+\n\x11GetReleaseRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"\xe2\x01\n\x17GetLatestReleaseRequest\x12\x18\n\x08image_id\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12<\n\x0cquantization\x18\x03 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantization\x12=\n\x0b\x65nvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environment\"\xa9\x03\n\x13ListReleasesRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x12\n\npage_token\x18\x02 \x01(\t\x12>\n\x08order_by\x18\x03 \x01(\tB,\x8a\xb5\x18(Z&\n\ncreated_at\n\x07version\x12\x0f\x63reated_at desc\x12\x18\n\x08image_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x05 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12\x32\n\x07version\x18\x06 \x01(\tB!\x8a\xb5\x18\x1d\x62\x1b\x63\x61tapult.v1.Release.version\x12<\n\x0cquantization\x18\x07 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantization\x12\x30\n\x06status\x18\x08 \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.status\x12\x30\n\x06\x64igest\x18\t \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.digest\"W\n\x14ListReleasesResponse\x12&\n\x08releases\x18\x01 \x03(\x0b\x32\x14.catapult.v1.Release\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x82\x01\n\x14UpdateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"K\n\x14\x44\x65leteReleaseRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"[\n\x15\x44\x65leteReleaseResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65leted_artifacts\x18\x02 \x01(\x05\x12\x1b\n\x13\x64\x65leted_deployments\x18\x03 \x01(\x05\x32\xc9\x05\n\x0eReleaseService\x12g\n\rCreateRelease\x12!.catapult.v1.CreateReleaseRequest\x1a\x14.catapult.v1.Release\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/releases:\x07release\x12`\n\nGetRelease\x12\x1e.catapult.v1.GetReleaseRequest\x1a\x14.catapult.v1.Release\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/releases/{id}\x12n\n\x10GetLatestRelease\x12$.catapult.v1.GetLatestReleaseRequest\x1a\x14.catapult.v1.Release\"\x1e\x90\x02\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/releases:latest\x12l\n\x0cListReleases\x12 .catapult.v1.ListReleasesRequest\x1a!.catapult.v1.ListReleasesResponse\"\x17\x90\x02\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/releases\x12\x9a\x01\n\rUpdateRelease\x12!.catapult.v1.UpdateReleaseRequest\x1a\x14.catapult.v1.Release\"P\x82\xd3\xe4\x93\x02J\x1a\x19/v1/releases/{release.id}:\x07releaseZ$2\x19/v1/releases/{release.id}:\x07release\x12q\n\rDeleteRelease\x12!.catapult.v1.DeleteReleaseRequest\x1a\".catapult.v1.DeleteReleaseResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/releases/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!catapult/v1/release_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x19\x63\x61tapult/v1/release.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"`\n\x14\x43reateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\"+\n\x11GetReleaseRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"\xe2\x01\n\x17GetLatestReleaseRequest\x12\x18\n\x08image_id\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12<\n\x0cquantization\x18\x03 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantization\x12=\n\x0b\x65nvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environment\"\xb2\x03\n\x13ListReleasesRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\x80\x10\x12>\n\x08order_by\x18\x03 \x01(\tB,\x8a\xb5\x18(Z&\n\ncreated_at\n\x07version\x12\x0f\x63reated_at desc\x12\x18\n\x08image_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x05 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12\x32\n\x07version\x18\x06 \x01(\tB!\x8a\xb5\x18\x1d\x62\x1b\x63\x61tapult.v1.Release.version\x12<\n\x0cquantization\x18\x07 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantization\x12\x30\n\x06status\x18\x08 \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.status\x12\x30\n\x06\x64igest\x18\t \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.digest\"W\n\x14ListReleasesResponse\x12&\n\x08releases\x18\x01 \x03(\x0b\x32\x14.catapult.v1.Release\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8a\x01\n\x14UpdateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x14\n\x04\x65tag\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x14\"S\n\x14\x44\x65leteReleaseRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x14\n\x04\x65tag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x14\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"[\n\x15\x44\x65leteReleaseResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65leted_artifacts\x18\x02 \x01(\x05\x12\x1b\n\x13\x64\x65leted_deployments\x18\x03 \x01(\x05\x32\xc9\x05\n\x0eReleaseService\x12g\n\rCreateRelease\x12!.catapult.v1.CreateReleaseRequest\x1a\x14.catapult.v1.Release\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/releases:\x07release\x12`\n\nGetRelease\x12\x1e.catapult.v1.GetReleaseRequest\x1a\x14.catapult.v1.Release\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/releases/{id}\x12n\n\x10GetLatestRelease\x12$.catapult.v1.GetLatestReleaseRequest\x1a\x14.catapult.v1.Release\"\x1e\x90\x02\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/releases:latest\x12l\n\x0cListReleases\x12 .catapult.v1.ListReleasesRequest\x1a!.catapult.v1.ListReleasesResponse\"\x17\x90\x02\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/releases\x12\x9a\x01\n\rUpdateRelease\x12!.catapult.v1.UpdateReleaseRequest\x1a\x14.catapult.v1.Release\"P\x82\xd3\xe4\x93\x02J\x1a\x19/v1/releases/{release.id}:\x07releaseZ$2\x19/v1/releases/{release.id}:\x07release\x12q\n\rDeleteRelease\x12!.catapult.v1.DeleteReleaseRequest\x1a\".catapult.v1.DeleteReleaseResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/releases/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,6 +53,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['environment']._serialized_options = b'\212\265\030$b\"catapult.v1.Deployment.environment'
   _globals['_LISTRELEASESREQUEST'].fields_by_name['page_size']._loaded_options = None
   _globals['_LISTRELEASESREQUEST'].fields_by_name['page_size']._serialized_options = b'\212\265\030\005(\0000\350\007'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['page_token']._serialized_options = b'\212\265\030\003\010\200\020'
   _globals['_LISTRELEASESREQUEST'].fields_by_name['order_by']._loaded_options = None
   _globals['_LISTRELEASESREQUEST'].fields_by_name['order_by']._serialized_options = b'\212\265\030(Z&\n\ncreated_at\n\007version\022\017created_at desc'
   _globals['_LISTRELEASESREQUEST'].fields_by_name['image_id']._loaded_options = None
@@ -69,8 +71,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTRELEASESREQUEST'].fields_by_name['digest']._serialized_options = b'\212\265\030\034b\032catapult.v1.Release.digest'
   _globals['_UPDATERELEASEREQUEST'].fields_by_name['release']._loaded_options = None
   _globals['_UPDATERELEASEREQUEST'].fields_by_name['release']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATERELEASEREQUEST'].fields_by_name['etag']._loaded_options = None
+  _globals['_UPDATERELEASEREQUEST'].fields_by_name['etag']._serialized_options = b'\212\265\030\002\010\024'
   _globals['_DELETERELEASEREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_DELETERELEASEREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
+  _globals['_DELETERELEASEREQUEST'].fields_by_name['etag']._loaded_options = None
+  _globals['_DELETERELEASEREQUEST'].fields_by_name['etag']._serialized_options = b'\212\265\030\002\010\024'
   _globals['_RELEASESERVICE'].methods_by_name['CreateRelease']._loaded_options = None
   _globals['_RELEASESERVICE'].methods_by_name['CreateRelease']._serialized_options = b'\202\323\344\223\002\027\"\014/v1/releases:\007release'
   _globals['_RELEASESERVICE'].methods_by_name['GetRelease']._loaded_options = None
@@ -90,15 +96,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETLATESTRELEASEREQUEST']._serialized_start=349
   _globals['_GETLATESTRELEASEREQUEST']._serialized_end=575
   _globals['_LISTRELEASESREQUEST']._serialized_start=578
-  _globals['_LISTRELEASESREQUEST']._serialized_end=1003
-  _globals['_LISTRELEASESRESPONSE']._serialized_start=1005
-  _globals['_LISTRELEASESRESPONSE']._serialized_end=1092
-  _globals['_UPDATERELEASEREQUEST']._serialized_start=1095
-  _globals['_UPDATERELEASEREQUEST']._serialized_end=1225
-  _globals['_DELETERELEASEREQUEST']._serialized_start=1227
-  _globals['_DELETERELEASEREQUEST']._serialized_end=1302
-  _globals['_DELETERELEASERESPONSE']._serialized_start=1304
-  _globals['_DELETERELEASERESPONSE']._serialized_end=1395
-  _globals['_RELEASESERVICE']._serialized_start=1398
-  _globals['_RELEASESERVICE']._serialized_end=2111
+  _globals['_LISTRELEASESREQUEST']._serialized_end=1012
+  _globals['_LISTRELEASESRESPONSE']._serialized_start=1014
+  _globals['_LISTRELEASESRESPONSE']._serialized_end=1101
+  _globals['_UPDATERELEASEREQUEST']._serialized_start=1104
+  _globals['_UPDATERELEASEREQUEST']._serialized_end=1242
+  _globals['_DELETERELEASEREQUEST']._serialized_start=1244
+  _globals['_DELETERELEASEREQUEST']._serialized_end=1327
+  _globals['_DELETERELEASERESPONSE']._serialized_start=1329
+  _globals['_DELETERELEASERESPONSE']._serialized_end=1420
+  _globals['_RELEASESERVICE']._serialized_start=1423
+  _globals['_RELEASESERVICE']._serialized_end=2136
 # @@protoc_insertion_point(module_scope)

@@ -205,6 +205,21 @@ class ErrorReason(betterproto2.Enum):
     No Catapult server answered; retry later. (UNAVAILABLE)
     """
 
+    LAST_ADMIN_KEY = 23
+    """
+    Revoking this key would leave no active admin key: create another admin key first. (FAILED_PRECONDITION)
+    """
+
+    DEADLINE_PASSED = 24
+    """
+    The call's deadline passed before the database answered; retry with a longer one. (DEADLINE_EXCEEDED)
+    """
+
+    SERVER_SHUTTING_DOWN = 25
+    """
+    The server is shutting down; retry, another replica (or this one, restarted) answers. (UNAVAILABLE)
+    """
+
 
 @dataclass(eq=False, repr=False)
 class ApiKey(betterproto2.Message):
@@ -358,7 +373,9 @@ class AuditLog(betterproto2.Message):
 
     action: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
-    What was done. "supersede": a deployment terminated because another became live in its slot.
+    What was done. "supersede": a deployment terminated because another became live in its slot;
+    "deny": the key (resource_id) was refused a call its role does not allow (changes.method);
+    "prune": old audit rows were deleted (changes.before, changes.deleted).
     """
 
     resource_type: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
@@ -909,6 +926,11 @@ class FieldRules(betterproto2.Message):
     default: "str" = betterproto2.field(13, betterproto2.TYPE_STRING)
     """
     The value a create stores when the field is not given (the column's default).
+    """
+
+    hint: "str" = betterproto2.field(14, betterproto2.TYPE_STRING)
+    """
+    Advice added to the error when the value breaks a rule, e.g. where to look a model up by name.
     """
 
 
