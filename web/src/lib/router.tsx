@@ -47,8 +47,8 @@ export function withQuery(path: string, query: URLSearchParams): string {
 
 /** The named segments of `pattern` ("/models/:id") in `path`, or null when it does not match. */
 export function matchPath(pattern: string, path: string): Record<string, string> | null {
-  const want = pattern.split("/");
-  const have = path.replace(/\/+$/, "").split("/");
+  const want = withoutTrailingSlash(pattern).split("/");
+  const have = withoutTrailingSlash(path).split("/");
   if (want.length !== have.length) return null;
   const params: Record<string, string> = {};
   for (const [i, part] of want.entries()) {
@@ -61,6 +61,10 @@ export function matchPath(pattern: string, path: string): Record<string, string>
     }
   }
   return params;
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.replace(/\/+$/, "") || "/";
 }
 
 type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { to: string };
