@@ -46,6 +46,7 @@ def seed(client: catapult.Client) -> Seeded:
         )
         seeded.model_ids[name] = model.id
         for minor in range(3):
+            shared = minor == 2 and company == "CompanyA"
             version = f"1.{minor}.0"
             release = client.create_release(
                 model.id,
@@ -64,18 +65,36 @@ def seed(client: catapult.Client) -> Seeded:
                 artifact_type="wheel",
                 file_path=f"s3://artifacts/{name}/inference-{version}.whl",
                 size_bytes=42_000_000,
-                checksum=SHARED_CHECKSUM if minor == 2 and company == "CompanyA" else f"sha256:{name}-{minor}",
+                checksum=SHARED_CHECKSUM if shared else f"sha256:{name}-{minor}",
                 platform="linux_x86_64",
                 python_version="3.11",
             )
     client.deprecate_release(seeded.release_ids["llama-3-7b-companyA@1.0.0"])
 
     live = [
-        ("llama-3-7b-companyA", "1.2.0", "production", "k8s-prod-us-west-2", "https://api.companyA.prod/v1/llama"),
+        (
+            "llama-3-7b-companyA",
+            "1.2.0",
+            "production",
+            "k8s-prod-us-west-2",
+            "https://api.companyA.prod/v1/llama",
+        ),
         ("llama-3-7b-companyA", "1.2.0", "staging", "k8s-staging-1", "https://api.companyA.staging/v1/llama"),
-        ("llama-3-70b-companyA", "1.2.0", "production", "k8s-prod-eu-1", "https://api.companyA.prod/v1/llama-70b"),
+        (
+            "llama-3-70b-companyA",
+            "1.2.0",
+            "production",
+            "k8s-prod-eu-1",
+            "https://api.companyA.prod/v1/llama-70b",
+        ),
         ("mistral-7b-companyB", "1.1.0", "development", "k8s-dev-1", "https://api.companyB.dev/v1/mistral"),
-        ("qwen-2-72b-companyC", "1.2.0", "production", "k8s-prod-us-east-1", "https://api.companyC.prod/v1/qwen"),
+        (
+            "qwen-2-72b-companyC",
+            "1.2.0",
+            "production",
+            "k8s-prod-us-east-1",
+            "https://api.companyC.prod/v1/qwen",
+        ),
     ]
     for name, version, environment, cluster, endpoint in live:
         deployment = client.record_deployment(
