@@ -4,6 +4,7 @@ built console (web/dist) and the API on one port, on a database of the tests' Po
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -45,7 +46,9 @@ def new_database(server_url: str) -> str:
         finally:
             await admin.close()
 
-    asyncio.run(create())
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create()).result()
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 

@@ -137,6 +137,7 @@ export function ReleasesTable({ releases, caption }: { releases: readonly Releas
             <tr key={r.id} className={r.status === "deprecated" ? "deprecated" : ""}>
               <td>
                 <Link to={`/releases/${r.id}`}>{r.version}</Link>
+                {r.status === "deprecated" && <span className="deprecated-mark"> (deprecated)</span>}
               </td>
               <td>{r.quantization || "—"}</td>
               <td>{r.tag || "—"}</td>
