@@ -37,7 +37,7 @@ function DeploymentPage({ deployment, reload }: { deployment: Deployment; reload
             <Link to={`/releases/${deployment.releaseId}`}>{deployment.releaseVersion}</Link>
           </p>
           <h1>
-            {deployment.environment} <Status value={deployment.status} />
+            {deployment.environment} <Status value={deployment.status} />{" "}
             {isLive(deployment) && <span className="live-badge">live</span>}
           </h1>
         </div>
