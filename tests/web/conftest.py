@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from .seed import Seeded, seed
-from .stack import WEB_DIST, Stack, new_database, start_stack
+from .stack import Stack, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,20 +48,11 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
-def _running_stack(tmp: Path, postgres_url: str) -> Iterator[Stack]:
-    if not (WEB_DIST / "index.html").exists():
-        pytest.fail("the console is not built: run `make install` (npm ci && npm run build in web/)")
-    stack = start_stack(tmp, new_database(postgres_url))
-    try:
-        yield stack
-    finally:
-        stack.stop()
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[Stack]:
     """One stack for the session, seeded once; tests that write make their own names."""
-    yield from _running_stack(tmp_path_factory.mktemp("console-stack"), postgres_url)
+    with running_stack(tmp_path_factory.mktemp("console-stack"), postgres_url) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy.engine import make_url
 
 import catapult
@@ -129,3 +132,15 @@ def start_stack(data_dir: Path, database_url: str) -> Stack:
         stack.stop()
         raise
     return stack
+
+
+@contextmanager
+def running_stack(data_dir: Path, postgres_url: str) -> Iterator[Stack]:
+    """A stack on a new database of the tests' PostgreSQL, stopped on leaving, even on failure."""
+    if not (WEB_DIST / "index.html").exists():
+        pytest.fail("the console is not built: run `make install` (npm ci && npm run build in web/)")
+    stack = start_stack(data_dir, new_database(postgres_url))
+    try:
+        yield stack
+    finally:
+        stack.stop()
