@@ -100,3 +100,12 @@ def test_sign_in_page_is_accessible(page: Page) -> None:
     expect(page.get_by_label("API key")).to_be_visible()
     assert accessibility_violations(page) == []
     screenshot(page, "sign-in")
+
+
+def test_docs_is_an_interactive_api_reference(page: Page) -> None:
+    page.goto("/docs")
+    expect(page.get_by_role("link", name="/api/openapi.json")).to_be_visible()
+    page.get_by_role("button", name="get /v1/models", exact=True).click()
+    expect(page.get_by_role("button", name="Try it out")).to_be_visible()
+    assert accessibility_violations(page) == []
+    screenshot(page, "docs")
