@@ -1,0 +1,85 @@
+"""The HTTP filter chain, in order. Envoy runs the filters in this order on a request and in the
+reverse order on its response, so a filter placed earlier sees the response later."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from catapult_server.envoy.descriptor import Api
+from catapult_server.envoy.settings import EnvoyConfig
+
+LUA = "envoy.filters.http.lua"
+BUFFER = "envoy.filters.http.buffer"
+TRANSCODER = "envoy.filters.http.grpc_json_transcoder"
+ROUTER = "envoy.filters.http.router"
+
+
+def type_url(name: str) -> str:
+    """The @type of an Envoy API message, e.g. type_url("config.route.v3.FilterConfig")."""
+    return "type.googleapis.com/envoy." + name
+
+
+def _filter(name: str, message: str, **config: Any) -> dict[str, Any]:
+    return {"name": name, "typed_config": {"@type": type_url(message), **config}}
+
+
+def lua_source() -> str:
+    return resources.files("catapult_server.envoy").joinpath("edge.lua").read_text()
+
+
+def lua_filter() -> dict[str, Any]:
+    """Before the transcoder, which matches the path: see edge.lua."""
+    return _filter(
+        LUA, "extensions.filters.http.lua.v3.Lua", default_source_code={"inline_string": lua_source()}
+    )
+
+
+def buffer_filter(config: EnvoyConfig) -> dict[str, Any]:
+    """The REST body cap: 413 above max_request_bytes. (The transcoder's own
+    max_request_body_size bounds only its internal buffer, not the body.) Switched off on the
+    native gRPC routes, whose streams a buffer would stall."""
+    return _filter(
+        BUFFER, "extensions.filters.http.buffer.v3.Buffer", max_request_bytes=config.max_request_bytes
+    )
+
+
+def transcoder_filter(config: EnvoyConfig, api: Api) -> dict[str, Any]:
+    """REST/JSON ⇄ gRPC for the descriptor's services."""
+    return _filter(
+        TRANSCODER,
+        "extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+        proto_descriptor=config.descriptor_path,
+        services=list(api.services),
+        print_options={
+            # The design's JSON: snake_case names and every field, defaults included.
+            "preserve_proto_field_names": True,
+            "add_whitespace": False,
+            "always_print_primitive_fields": True,
+            "always_print_enums_as_ints": False,
+        },
+        # The server's google.rpc.Status (with ErrorInfo and BadRequest details) becomes the body.
+        # The descriptor set must include google/rpc/error_details.proto for the details to survive.
+        convert_grpc_status=True,
+        # Unknown routes are 404 and unknown query parameters 400, rather than requests passed on
+        # untranscoded to end as a misleading 503.
+        request_validation_options={
+            "reject_unknown_method": True,
+            "reject_unknown_query_parameters": True,
+            "reject_binding_body_field_collisions": True,
+        },
+        query_param_unescape_plus=True,
+    )
+
+
+def router_filter() -> dict[str, Any]:
+    return _filter(ROUTER, "extensions.filters.http.router.v3.Router")
+
+
+def http_filters(config: EnvoyConfig, api: Api) -> list[dict[str, Any]]:
+    return [
+        lua_filter(),
+        buffer_filter(config),
+        transcoder_filter(config, api),
+        router_filter(),
+    ]

@@ -1,0 +1,97 @@
+"""The route table: the API (to the gRPC servers), the OpenAPI document and /docs.
+
+Routes match the path after the Lua filter has stripped /api and the transcoder has turned a
+REST call into its gRPC path (/catapult.v1.ModelService/ListModels). Which filters a route
+switches off is decided earlier, by the route of the path as it arrived: that is why the
+documents are matched with and without /api."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catapult_server.envoy.descriptor import Api
+from catapult_server.envoy.filters import BUFFER, TRANSCODER, type_url
+from catapult_server.envoy.settings import EnvoyConfig
+
+UPSTREAM_CLUSTER = "catapult_grpc"
+# A unary call that takes longer has gone wrong; the client gets 504 (DEADLINE_EXCEEDED).
+UNARY_TIMEOUT = "60s"
+# Envoy caps a direct_response body (4 KiB by default); the OpenAPI document needs more.
+MAX_DIRECT_RESPONSE_BYTES = 4 * 1024 * 1024
+
+
+def disabled(*filters: str) -> dict[str, Any]:
+    """typed_per_filter_config that switches `filters` off on a route."""
+    return {name: {"@type": type_url("config.route.v3.FilterConfig"), "disabled": True} for name in filters}
+
+
+def _set_headers(headers: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"header": {"key": key, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+        for key, value in headers.items()
+    ]
+
+
+def upstream_route(match: dict[str, Any]) -> dict[str, Any]:
+    """Requests whose (transcoded) path matches go to the gRPC servers. Native gRPC arrives on
+    these paths: the body cap (a buffer, which would stall streaming calls such as reflection)
+    is off for it; the server limits messages to 4 MiB itself."""
+    return {
+        "match": match,
+        "typed_per_filter_config": disabled(BUFFER),
+        "route": {
+            "cluster": UPSTREAM_CLUSTER,
+            "timeout": UNARY_TIMEOUT,
+            # A refused connection or stream never reached a server: safe to try another.
+            "retry_policy": {"retry_on": "connect-failure,refused-stream", "num_retries": 2},
+        },
+    }
+
+
+def api_routes(api: Api) -> list[dict[str, Any]]:
+    """Every call by its package; grpc.health.v1 and grpc.reflection.v1 and v1alpha too (grpcurl
+    tries reflection v1, then v1alpha)."""
+    routes = [upstream_route({"prefix": f"/{package}."}) for package in api.packages]
+    routes.append(upstream_route({"prefix": "/grpc."}))
+    return routes
+
+
+def openapi_routes(config: EnvoyConfig) -> list[dict[str, Any]]:
+    """The OpenAPI document, served from its file: it is part of the REST edge it describes,
+    needs no server code and answers even while the server is down."""
+    return [
+        {
+            "match": {"path": path},
+            "direct_response": {"status": 200, "body": {"filename": config.openapi_path}},
+            "response_headers_to_add": _set_headers({"content-type": "application/json"}),
+            "typed_per_filter_config": disabled(TRANSCODER, BUFFER),
+        }
+        for path in ("/api/openapi.json", "/openapi.json")
+    ]
+
+
+def _redirect(path: str, to: str) -> dict[str, Any]:
+    return {
+        "match": {"path": path},
+        "redirect": {"path_redirect": to, "response_code": "FOUND"},
+        "typed_per_filter_config": disabled(TRANSCODER, BUFFER),
+    }
+
+
+def docs_routes() -> list[dict[str, Any]]:
+    """/docs, the old system's API docs URL, redirects to the OpenAPI document."""
+    return [_redirect(path, "/api/openapi.json") for path in ("/api/docs", "/docs")]
+
+
+def route_config(config: EnvoyConfig, api: Api) -> dict[str, Any]:
+    return {
+        "name": "catapult",
+        "max_direct_response_body_size_bytes": MAX_DIRECT_RESPONSE_BYTES,
+        "virtual_hosts": [
+            {
+                "name": "catapult",
+                "domains": ["*"],
+                "routes": openapi_routes(config) + docs_routes() + api_routes(api),
+            }
+        ],
+    }
