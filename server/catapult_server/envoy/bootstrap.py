@@ -11,12 +11,22 @@ import yaml
 
 from catapult_server.envoy.descriptor import Api, read_api
 from catapult_server.envoy.filters import http_filters, type_url
-from catapult_server.envoy.replies import local_reply_config
+from catapult_server.envoy.replies import CLIENT_METHOD, CLIENT_PATH, local_reply_config
 from catapult_server.envoy.routes import UPSTREAM_CLUSTER, route_config
 from catapult_server.envoy.settings import EnvoyConfig, parse_address
 
 # Open client connections Envoy accepts at once.
 MAX_CONNECTIONS = 10_000
+
+# Envoy's default access log line, but with the method and path as the client sent them (the
+# transcoder has rewritten both by the time the line is written; the Lua filter kept them), the
+# client's address, the gRPC method the request became, and why Envoy gave the status it gave.
+ACCESS_LOG_FORMAT = (
+    f'[%START_TIME%] "{CLIENT_METHOD} {CLIENT_PATH} %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% '
+    "%RESPONSE_CODE_DETAILS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "
+    '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%" '
+    '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%UPSTREAM_HOST%" "%REQ(:PATH)%" %GRPC_STATUS%\n'
+)
 
 
 def _socket_address(host: str, port: int) -> dict[str, Any]:
@@ -35,7 +45,10 @@ def access_log() -> list[dict[str, Any]]:
     return [
         {
             "name": "envoy.access_loggers.stdout",
-            "typed_config": {"@type": type_url("extensions.access_loggers.stream.v3.StdoutAccessLog")},
+            "typed_config": {
+                "@type": type_url("extensions.access_loggers.stream.v3.StdoutAccessLog"),
+                "log_format": {"text_format_source": {"inline_string": ACCESS_LOG_FORMAT}},
+            },
         }
     ]
 
@@ -51,7 +64,7 @@ def http_connection_manager(config: EnvoyConfig, api: Api) -> dict[str, Any]:
         "access_log": access_log(),
         "route_config": route_config(config, api),
         "http_filters": http_filters(config, api),
-        "local_reply_config": local_reply_config(),
+        "local_reply_config": local_reply_config(config),
     }
 
 

@@ -7,6 +7,7 @@ from importlib import resources
 from typing import Any
 
 from catapult_server.envoy.descriptor import Api
+from catapult_server.envoy.replies import LOCAL_REPLY_HEADER, REQUEST_METADATA
 from catapult_server.envoy.settings import EnvoyConfig
 
 LUA = "envoy.filters.http.lua"
@@ -25,11 +26,14 @@ def _filter(name: str, message: str, **config: Any) -> dict[str, Any]:
 
 
 def lua_source() -> str:
-    return resources.files("catapult_server.envoy").joinpath("edge.lua").read_text()
+    """edge.lua, with the names it shares with the rest of the config put in front of it."""
+    code = resources.files("catapult_server.envoy").joinpath("edge.lua").read_text()
+    constants = f'local METADATA = "{REQUEST_METADATA}"\nlocal LOCAL_REPLY = "{LOCAL_REPLY_HEADER}"\n'
+    return constants + code
 
 
 def lua_filter() -> dict[str, Any]:
-    """Before the transcoder, which matches the path: see edge.lua."""
+    """Before the transcoder, which rewrites the path and method: see edge.lua."""
     return _filter(
         LUA, "extensions.filters.http.lua.v3.Lua", default_source_code={"inline_string": lua_source()}
     )

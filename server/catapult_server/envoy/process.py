@@ -78,6 +78,9 @@ class EnvoyProcess:
             # connections to every server, on a large host for nothing.
             "--concurrency",
             "2",
+            # A request's access log line is written within a second, not Envoy's default 10 s.
+            "--file-flush-interval-msec",
+            "1000",
         ]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
