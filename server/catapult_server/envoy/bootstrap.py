@@ -61,6 +61,11 @@ def http_connection_manager(config: EnvoyConfig, api: Api) -> dict[str, Any]:
         "codec_type": "AUTO",
         "normalize_path": True,
         "merge_slashes": True,
+        # Envoy is the edge: the client is the connection's peer, not whatever x-forwarded-for
+        # says, and x-envoy-* headers from outside are not trusted. (The route config replaces
+        # x-forwarded-for on the way to the server.)
+        "use_remote_address": True,
+        "xff_num_trusted_hops": 0,
         "access_log": access_log(),
         "route_config": route_config(config, api),
         "http_filters": http_filters(config, api),

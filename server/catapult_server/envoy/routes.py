@@ -92,6 +92,12 @@ def route_config(config: EnvoyConfig, api: Api) -> dict[str, Any]:
                 "name": "catapult",
                 "domains": ["*"],
                 "routes": openapi_routes(config) + docs_routes() + api_routes(api),
+                # The server records the client's address (the audit log's peer) from
+                # x-forwarded-for. Envoy replaces whatever the client sent with the address of
+                # the connection it accepted, so a client cannot name another address.
+                "request_headers_to_add": _set_headers(
+                    {"x-forwarded-for": "%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%"}
+                ),
             }
         ],
     }
