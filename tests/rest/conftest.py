@@ -17,7 +17,7 @@ import pytest
 
 from catapult_server import envoy
 from catapult_server.server import CatapultServer
-from tests.rest.fake_upstream import FakeUpstream
+from tests.rest.fake_upstream import FakeUpstream, descriptor_with_watch
 
 
 @dataclass
@@ -127,7 +127,7 @@ async def start_envoy(upstream_port: int, work_dir: Path, **config: Any) -> envo
 
 @dataclass
 class FakeStack:
-    """Envoy in front of the fake upstream (tests/rest/fake_upstream.py)."""
+    """Envoy in front of the fake upstream (tests/rest/fake_upstream.py), with its watch method."""
 
     upstream: FakeUpstream
     rest: Rest
@@ -138,7 +138,8 @@ async def fake(tmp_path: Path) -> AsyncIterator[FakeStack]:
     upstream = FakeUpstream()
     server = await upstream.start()
     try:
-        proxy = await start_envoy(upstream.port, tmp_path / "envoy")
+        envoy_dir = descriptor_with_watch(tmp_path / "envoy-files")
+        proxy = await start_envoy(upstream.port, tmp_path / "envoy", envoy_dir=envoy_dir)
         try:
             yield FakeStack(upstream, Rest(await asyncio.to_thread(proxy.listen_port), proxy=proxy))
         finally:

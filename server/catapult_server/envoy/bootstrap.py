@@ -57,7 +57,7 @@ def http_connection_manager(config: EnvoyConfig, api: Api) -> dict[str, Any]:
     return {
         "@type": type_url("extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"),
         "stat_prefix": "catapult",
-        # HTTP/1.1 (REST, curl) and HTTP/2 without TLS (native gRPC) on one port.
+        # HTTP/1.1 (REST, curl, browsers) and HTTP/2 without TLS (native gRPC) on one port.
         "codec_type": "AUTO",
         "normalize_path": True,
         "merge_slashes": True,
@@ -199,8 +199,8 @@ def header(config: EnvoyConfig) -> str:
         f"--max-request-bytes {config.max_request_bytes}",
     ]
     lines = [
-        "Envoy in front of Catapult: REST/JSON (gRPC-JSON transcoder) and native gRPC (h2c) on one port.",
-        "Generated from the descriptor set; do not edit by hand. Made by:",
+        "Envoy in front of Catapult: REST/JSON (gRPC-JSON transcoder), gRPC-Web and native gRPC (h2c)",
+        "on one port. Generated from the descriptor set; do not edit by hand. Made by:",
         "  catapult envoy-config \\",
         *(f"    {flag} \\" for flag in flags),
         "    --output <this file>",

@@ -1,5 +1,5 @@
 """What the Envoy config needs to know about the API, read from the descriptor set (the protos
-are the one source of truth: nothing here lists a service or a route)."""
+are the one source of truth: nothing here lists a service, a route or a streaming method)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from google.protobuf import descriptor_pb2
 class Api:
     # Fully qualified names of the services to transcode, e.g. "catapult.v1.ModelService".
     services: tuple[str, ...]
+    # gRPC paths ("/catapult.v1.DeploymentService/WatchDeployments") of the server-streaming
+    # methods: their routes must not time out.
+    streaming_methods: tuple[str, ...]
 
     @property
     def packages(self) -> tuple[str, ...]:
@@ -21,15 +24,18 @@ class Api:
 
 
 def read_api(path: Path) -> Api:
-    """The services the descriptor set defines outside google.*."""
+    """The services and streaming methods the descriptor set defines outside google.*."""
     descriptor_set = descriptor_pb2.FileDescriptorSet()
     descriptor_set.ParseFromString(path.read_bytes())
-    services = [
-        f"{file.package}.{service.name}" if file.package else service.name
-        for file in descriptor_set.file
-        if not file.package.startswith("google.")
-        for service in file.service
-    ]
+    services: list[str] = []
+    streaming: list[str] = []
+    for file in descriptor_set.file:
+        if file.package.startswith("google."):
+            continue
+        for service in file.service:
+            name = f"{file.package}.{service.name}" if file.package else service.name
+            services.append(name)
+            streaming += [f"/{name}/{method.name}" for method in service.method if method.server_streaming]
     if not services:
         raise ValueError(f"{path} defines no services")
-    return Api(tuple(sorted(services)))
+    return Api(tuple(sorted(services)), tuple(sorted(streaming)))

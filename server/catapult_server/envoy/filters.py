@@ -10,6 +10,7 @@ from catapult_server.envoy.descriptor import Api
 from catapult_server.envoy.replies import LOCAL_REPLY_HEADER, REQUEST_METADATA
 from catapult_server.envoy.settings import EnvoyConfig
 
+GRPC_WEB = "envoy.filters.http.grpc_web"
 LUA = "envoy.filters.http.lua"
 BUFFER = "envoy.filters.http.buffer"
 TRANSCODER = "envoy.filters.http.grpc_json_transcoder"
@@ -23,6 +24,12 @@ def type_url(name: str) -> str:
 
 def _filter(name: str, message: str, **config: Any) -> dict[str, Any]:
     return {"name": name, "typed_config": {"@type": type_url(message), **config}}
+
+
+def grpc_web_filter() -> dict[str, Any]:
+    """gRPC-Web (browsers) becomes gRPC before anything else looks at the request, so the
+    transcoder passes it through as the native gRPC it now is."""
+    return _filter(GRPC_WEB, "extensions.filters.http.grpc_web.v3.GrpcWeb")
 
 
 def lua_source() -> str:
@@ -61,6 +68,9 @@ def transcoder_filter(config: EnvoyConfig, api: Api) -> dict[str, Any]:
             "add_whitespace": False,
             "always_print_primitive_fields": True,
             "always_print_enums_as_ints": False,
+            # A server-streaming method's messages go out as server-sent events (`data: {…}`
+            # and a blank line each), which curl and a browser's EventSource follow.
+            "stream_sse_style_delimited": True,
         },
         # The server's google.rpc.Status (with ErrorInfo and BadRequest details) becomes the body.
         # The descriptor set must include google/rpc/error_details.proto for the details to survive.
@@ -82,6 +92,7 @@ def router_filter() -> dict[str, Any]:
 
 def http_filters(config: EnvoyConfig, api: Api) -> list[dict[str, Any]]:
     return [
+        grpc_web_filter(),
         lua_filter(),
         buffer_filter(config),
         transcoder_filter(config, api),

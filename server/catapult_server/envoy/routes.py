@@ -16,6 +16,9 @@ from catapult_server.envoy.settings import EnvoyConfig
 UPSTREAM_CLUSTER = "catapult_grpc"
 # A unary call that takes longer has gone wrong; the client gets 504 (DEADLINE_EXCEEDED).
 UNARY_TIMEOUT = "60s"
+# A server-streaming call (a watch) has no end: no route timeout, only this limit on silence,
+# Envoy's own default made explicit. A healthy stream's heartbeats must come more often.
+STREAM_IDLE_TIMEOUT = "300s"
 # Envoy caps a direct_response body (4 KiB by default); the OpenAPI document needs more.
 MAX_DIRECT_RESPONSE_BYTES = 4 * 1024 * 1024
 
@@ -32,16 +35,19 @@ def _set_headers(headers: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def upstream_route(match: dict[str, Any]) -> dict[str, Any]:
+def upstream_route(match: dict[str, Any], streaming: bool = False) -> dict[str, Any]:
     """Requests whose (transcoded) path matches go to the gRPC servers. Native gRPC arrives on
     these paths: the body cap (a buffer, which would stall streaming calls such as reflection)
     is off for it; the server limits messages to 4 MiB itself."""
+    timeouts = (
+        {"timeout": "0s", "idle_timeout": STREAM_IDLE_TIMEOUT} if streaming else {"timeout": UNARY_TIMEOUT}
+    )
     return {
         "match": match,
         "typed_per_filter_config": disabled(BUFFER),
         "route": {
             "cluster": UPSTREAM_CLUSTER,
-            "timeout": UNARY_TIMEOUT,
+            **timeouts,
             # A refused connection or stream never reached a server: safe to try another.
             "retry_policy": {"retry_on": "connect-failure,refused-stream", "num_retries": 2},
         },
@@ -49,9 +55,10 @@ def upstream_route(match: dict[str, Any]) -> dict[str, Any]:
 
 
 def api_routes(api: Api) -> list[dict[str, Any]]:
-    """Every call by its package; grpc.health.v1 and grpc.reflection.v1 and v1alpha too (grpcurl
-    tries reflection v1, then v1alpha)."""
-    routes = [upstream_route({"prefix": f"/{package}."}) for package in api.packages]
+    """Each streaming method by its path, then every other call by its package; grpc.health.v1
+    and grpc.reflection.v1 and v1alpha too (grpcurl tries reflection v1, then v1alpha)."""
+    routes = [upstream_route({"path": path}, streaming=True) for path in api.streaming_methods]
+    routes += [upstream_route({"prefix": f"/{package}."}) for package in api.packages]
     routes.append(upstream_route({"prefix": "/grpc."}))
     return routes
 
