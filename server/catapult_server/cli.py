@@ -295,6 +295,7 @@ def cmd_envoy_config(args: argparse.Namespace) -> int:
             descriptor_path=args.descriptor,
             openapi_path=args.openapi,
             max_request_bytes=args.max_request_bytes,
+            static_dir=args.static_dir,
         )
     except ValueError as error:
         raise ConfigError(str(error)) from None
@@ -524,6 +525,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=defaults.max_request_bytes,
         help=f"REST request bodies above this get 413 ({defaults.max_request_bytes})",
+    )
+    envoy_config.add_argument(
+        "--static-dir",
+        metavar="DIR",
+        help="a built web app to serve on every non-API path (index.html for any other GET); its files "
+        "are listed now, read by Envoy when it starts",
     )
     envoy_config.set_defaults(func=cmd_envoy_config)
 

@@ -59,10 +59,18 @@ def test_the_transcoded_services_are_read_from_the_descriptor() -> None:
     assert transcoder["print_options"]["preserve_proto_field_names"] is True
     assert transcoder["convert_grpc_status"] is True
     assert all(transcoder["request_validation_options"].values())
-    # gRPC-Web becomes gRPC first; the Lua filter (strips /api) and the body cap come before the
+    # gRPC-Web becomes gRPC first; the compressor sees responses last, after the Lua filter has
+    # rewritten Envoy's errors; the Lua filter (strips /api) and the body cap come before the
     # transcoder; the router last.
     names = [f["name"] for f in http_connection_manager(config)["http_filters"]]
-    assert names == [envoy.GRPC_WEB, envoy.LUA, envoy.BUFFER, envoy.TRANSCODER, envoy.ROUTER]
+    assert names == [
+        envoy.GRPC_WEB,
+        envoy.COMPRESSOR,
+        envoy.LUA,
+        envoy.BUFFER,
+        envoy.TRANSCODER,
+        envoy.ROUTER,
+    ]
     # The upstream speaks HTTP/2 and is health-checked with grpc.health.v1.
     cluster = config["static_resources"]["clusters"][0]
     options = cluster["typed_extension_protocol_options"][

@@ -4,6 +4,8 @@ stable reason), the field where Envoy's text names one, and a message a person c
 
 from __future__ import annotations
 
+import gzip
+import json
 from dataclasses import dataclass
 
 from catapult.v1 import error_reason_pb2
@@ -188,6 +190,14 @@ async def test_a_rejected_value_is_quoted_back_short_and_as_valid_utf8(rest: Res
     raw = await rest.call("GET", "/api/v1/deployments?deployed_after=%FF%FE")
     info = detail(assert_status_body(raw, 400, 3), "ErrorInfo")
     assert info["metadata"] == {"field": "deployed_after"}
+
+
+async def test_a_client_that_accepts_gzip_gets_the_same_reply_compressed(rest: Rest) -> None:
+    """The compressor runs after the Lua filter has rewritten the reply, not before."""
+    reply = await rest.get("/api/v1/models", query={"page_size": "abc"}, headers={"Accept-Encoding": "gzip"})
+    assert reply.headers.get("content-encoding") == "gzip", str(reply)
+    status = json.loads(gzip.decompress(reply.body))
+    assert detail(status, "ErrorInfo")["metadata"] == {"field": "page_size"}, status
 
 
 def test_every_reason_envoy_gives_is_an_error_reason_or_listed_as_envoys_own() -> None:

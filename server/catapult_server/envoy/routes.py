@@ -1,4 +1,5 @@
-"""The route table: the API (to the gRPC servers), the OpenAPI document and /docs.
+"""The route table: the API (to the gRPC servers), the OpenAPI document and /docs, and the web
+app's files with index.html for every other GET.
 
 Routes match the path after the Lua filter has stripped /api and the transcoder has turned a
 REST call into its gRPC path (/catapult.v1.ModelService/ListModels). Which filters a route
@@ -7,11 +8,13 @@ documents are matched with and without /api."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from catapult_server.envoy.descriptor import Api
 from catapult_server.envoy.filters import BUFFER, TRANSCODER, type_url
 from catapult_server.envoy.settings import EnvoyConfig
+from catapult_server.envoy.static_site import INDEX, StaticFile, static_files
 
 UPSTREAM_CLUSTER = "catapult_grpc"
 # A unary call that takes longer has gone wrong; the client gets 504 (DEADLINE_EXCEEDED).
@@ -19,8 +22,12 @@ UNARY_TIMEOUT = "60s"
 # A server-streaming call (a watch) has no end: no route timeout, only this limit on silence,
 # Envoy's own default made explicit. A healthy stream's heartbeats must come more often.
 STREAM_IDLE_TIMEOUT = "300s"
-# Envoy caps a direct_response body (4 KiB by default); the OpenAPI document needs more.
+# Envoy caps a direct_response body (4 KiB by default); the OpenAPI document needs more, and the
+# cap grows to the web app's largest file.
 MAX_DIRECT_RESPONSE_BYTES = 4 * 1024 * 1024
+# Paths of Envoy's own documents (the OpenAPI document, /docs), and the /api prefix the Lua
+# filter strips: never the web app's, like the API's REST roots and gRPC packages.
+DOCUMENT_ROOTS = ("api", "openapi.json", "docs")
 
 
 def disabled(*filters: str) -> dict[str, Any]:
@@ -33,6 +40,10 @@ def _set_headers(headers: dict[str, str]) -> list[dict[str, Any]]:
         {"header": {"key": key, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
         for key, value in headers.items()
     ]
+
+
+def _get_or_head() -> dict[str, Any]:
+    return {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
 
 
 def upstream_route(match: dict[str, Any], streaming: bool = False) -> dict[str, Any]:
@@ -85,20 +96,73 @@ def _redirect(path: str, to: str) -> dict[str, Any]:
     }
 
 
-def docs_routes() -> list[dict[str, Any]]:
-    """/docs, the old system's API docs URL, redirects to the OpenAPI document."""
+def docs_routes(files: list[StaticFile]) -> list[dict[str, Any]]:
+    """/docs, the old system's API docs URL: the web app's API reference (docs/index.html) when
+    it has one, else a redirect to the raw OpenAPI document. (/docs itself is one of the app's
+    file routes; /api/docs needs its own, see the module docstring.)"""
+    docs = next((file for file in files if "/docs" in file.url_paths), None)
+    if docs is not None:
+        return [file_route("/api/docs", docs)]
     return [_redirect(path, "/api/openapi.json") for path in ("/api/docs", "/docs")]
 
 
+def file_route(path: str, file: StaticFile) -> dict[str, Any]:
+    return {
+        "match": {"path": path, "headers": [_get_or_head()]},
+        "direct_response": {"status": 200, "body": {"filename": file.filename}},
+        "response_headers_to_add": _set_headers(
+            {"content-type": file.content_type, "cache-control": file.cache_control}
+        ),
+        "typed_per_filter_config": disabled(TRANSCODER, BUFFER),
+    }
+
+
+def api_path_regex(api: Api) -> str:
+    """Matches every path that belongs to the API or Envoy's documents, query string included."""
+    roots = "|".join(re.escape(root) for root in (*api.rest_roots, *DOCUMENT_ROOTS))
+    packages = "|".join(re.escape(package) for package in (*api.packages, "grpc"))
+    return rf"/(?:{roots})(?:[/?].*)?|/(?:{packages})\..*"
+
+
+def app_fallback(index: StaticFile, api: Api) -> dict[str, Any]:
+    """index.html for every other GET: the web app's own links (/models/123) work when opened
+    directly or reloaded; the app's router shows the page."""
+    route = file_route("/", index)
+    route["match"] = {
+        "prefix": "/",
+        "headers": [
+            _get_or_head(),
+            {
+                "name": ":path",
+                "string_match": {"safe_regex": {"regex": api_path_regex(api)}},
+                "invert_match": True,
+            },
+        ],
+    }
+    return route
+
+
+def static_routes(files: list[StaticFile], api: Api) -> list[dict[str, Any]]:
+    routes = [file_route(path, file) for file in files for path in file.url_paths]
+    index = next((file for file in files if str(file.relative) == INDEX), None)
+    if index is not None:
+        routes.append(app_fallback(index, api))
+    return routes
+
+
 def route_config(config: EnvoyConfig, api: Api) -> dict[str, Any]:
+    files = static_files(config.static_dir) if config.static_dir is not None else []
+    routes = openapi_routes(config) + docs_routes(files) + api_routes(api) + static_routes(files, api)
     return {
         "name": "catapult",
-        "max_direct_response_body_size_bytes": MAX_DIRECT_RESPONSE_BYTES,
+        "max_direct_response_body_size_bytes": max(
+            [MAX_DIRECT_RESPONSE_BYTES, *(file.size for file in files)]
+        ),
         "virtual_hosts": [
             {
                 "name": "catapult",
                 "domains": ["*"],
-                "routes": openapi_routes(config) + docs_routes() + api_routes(api),
+                "routes": routes,
                 # The server records the client's address (the audit log's peer) from
                 # x-forwarded-for. Envoy replaces whatever the client sent with the address of
                 # the connection it accepted, so a client cannot name another address.

@@ -35,6 +35,10 @@ class EnvoyConfig:
     descriptor_path: str = f"envoy/{DESCRIPTOR_FILE}"
     openapi_path: str = f"envoy/{OPENAPI_FILE}"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    # A built web app (index.html, assets/…) served on every path outside the API. Its files are
+    # listed when the config is generated and read by Envoy when it starts, so a rebuilt app
+    # needs a regenerated config and an Envoy restart. None: no web app.
+    static_dir: str | None = None
 
     def __post_init__(self) -> None:
         for name, port in (("listen_port", self.listen_port), ("admin_port", self.admin_port)):
@@ -46,6 +50,8 @@ class EnvoyConfig:
             parse_address(upstream)
         if self.max_request_bytes < 1:
             raise ValueError(f"max_request_bytes must be positive, got {self.max_request_bytes}")
+        if self.static_dir is not None and not Path(self.static_dir).is_dir():
+            raise ValueError(f"static_dir {self.static_dir!r} is not a directory")
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -62,6 +68,7 @@ def local_config(
     upstreams: Sequence[str],
     envoy_dir: Path = REPO_ENVOY_DIR,
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    static_dir: Path | None = None,
 ) -> EnvoyConfig:
     """A config for an Envoy started on this machine (`catapult up`, tests): absolute paths to
     the repository's descriptor and OpenAPI document, admin on an OS-chosen loopback port."""
@@ -74,4 +81,5 @@ def local_config(
         descriptor_path=str(envoy_dir / DESCRIPTOR_FILE),
         openapi_path=str(envoy_dir / OPENAPI_FILE),
         max_request_bytes=max_request_bytes,
+        static_dir=None if static_dir is None else str(static_dir.resolve()),
     )
