@@ -68,6 +68,8 @@ generate: install ## Regenerate Python, Go and TypeScript stubs, the Envoy descr
 	$(BUF) build --as-file-descriptor-set -o envoy/catapult_descriptor.pb
 	PYTHON=$(BIN)/python clients/python/generate.sh
 	$(BUF) generate --template buf.gen.openapi.yaml
+	@# protoc-gen-openapiv2 knows field_behavior but not catapult.v1.rules: add them (maxLength, enum, …).
+	$(BIN)/python -m catapult_server.openapi envoy/openapi.swagger.json
 	$(BIN)/catapult envoy-config --output envoy/envoy.yaml
 	@# docker-compose.yml's Envoy: the servers are the compose service `server` (every replica), admin
 	@# reachable from the host (the compose file publishes it on 127.0.0.1 only).

@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catapult_server.auth import Caller
 from catapult_server.db import schema
+from catapult_server.resources import Resource
 
 
 async def record(
     conn: AsyncConnection,
     caller: Caller,
     action: str,
-    resource_type: str,
+    resource: Resource[Any],
     resource_id: uuid.UUID,
     changes: dict[str, Any],
     request_id: str = "",
@@ -24,7 +25,7 @@ async def record(
     await conn.execute(
         insert(schema.audit_logs).values(
             action=action,
-            resource_type=resource_type,
+            resource_type=resource.name,
             resource_id=resource_id,
             api_key_id=caller.key_id,
             api_key_name=caller.key_name,

@@ -18,16 +18,18 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from catapult.v1 import error_reason_pb2
 from catapult_server.config import KEY_CACHE_SECONDS
 from catapult_server.db import schema
 from catapult_server.errors import PermissionDenied, Unauthenticated
-from catapult_server.resources import now
+
+if TYPE_CHECKING:
+    from catapult_server.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,8 @@ class _StoredKey:
 class KeyStore:
     """Authenticates keys against the api_keys table, with a short per-process cache."""
 
-    def __init__(self, engine: AsyncEngine, pepper: str, flush_seconds: float) -> None:
-        self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    def __init__(self, db: Database, pepper: str, flush_seconds: float) -> None:
+        self._db = db
         self._pepper = pepper
         self._flush_seconds = flush_seconds
         self._cache: dict[str, tuple[float, _StoredKey | None]] = {}
@@ -109,7 +110,7 @@ class KeyStore:
             raise Unauthenticated(
                 error_reason_pb2.API_KEY_REVOKED, f"the API key {stored.name!r} was revoked"
             )
-        current = now()
+        current = datetime.now(UTC)
         if stored.expires_at is not None and stored.expires_at <= current:
             raise Unauthenticated(
                 error_reason_pb2.API_KEY_EXPIRED, f"the API key {stored.name!r} has expired"
@@ -122,7 +123,7 @@ class KeyStore:
         if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
             return cached[1]
         t = schema.api_keys
-        async with self._autocommit.connect() as conn:
+        async with self._db.read() as conn:
             row = (
                 await conn.execute(
                     select(t.c.id, t.c.name, t.c.role, t.c.key_hash, t.c.expires_at, t.c.revoked_at).where(
@@ -158,7 +159,7 @@ class KeyStore:
         t = schema.api_keys
         statement = update(t).where(t.c.id == bindparam("key_id")).values(last_used_at=bindparam("used_at"))
         try:
-            async with self._engine.begin() as conn:
+            async with self._db.transaction() as conn:
                 await conn.execute(statement, [{"key_id": k, "used_at": v} for k, v in used.items()])
         except Exception:
             log.warning("could not record API keys' last use; will retry", exc_info=True)

@@ -295,6 +295,7 @@ def cmd_envoy_config(args: argparse.Namespace) -> int:
             descriptor_path=args.descriptor,
             openapi_path=args.openapi,
             max_request_bytes=args.max_request_bytes,
+            static_dir=args.static_dir,
         )
     except ValueError as error:
         raise ConfigError(str(error)) from None
@@ -374,27 +375,18 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
 
 
 def cmd_api_key_revoke(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
     from catapult.v1 import api_key_service_pb2
     from catapult_server.auth import CLI_CALLER
     from catapult_server.database import Database
-    from catapult_server.db import schema
     from catapult_server.services import api_keys
 
     settings = _cli_settings(args)
 
     async def revoke() -> str:
         async with Database.open(settings) as db:
-            async with db.read() as conn:
-                k = schema.api_keys
-                key_id = await conn.scalar(
-                    select(k.c.id).where((k.c.name == args.key) | (k.c.prefix == args.key))
-                )
-            target = str(key_id) if key_id else args.key
-            revoked = await api_keys.revoke(
-                db, CLI_CALLER, api_key_service_pb2.RevokeApiKeyRequest(id=target)
-            )
+            key_id = await api_keys.find(db, args.key)
+            request = api_key_service_pb2.RevokeApiKeyRequest(id=str(key_id))
+            revoked = await api_keys.revoke(db, CLI_CALLER, request)
             return f"revoked {revoked.name} ({revoked.prefix})"
 
     print(asyncio.run(revoke()))
@@ -421,6 +413,13 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     print(f"{args.addr}: {status}")
     return 0 if reply.status == serving else 1
+
+
+def _roles() -> tuple[str, ...]:
+    from catapult.v1 import api_key_pb2
+    from catapult_server.rules import choices
+
+    return choices(api_key_pb2.ApiKey, "role")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -527,6 +526,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.max_request_bytes,
         help=f"REST request bodies above this get 413 ({defaults.max_request_bytes})",
     )
+    envoy_config.add_argument(
+        "--static-dir",
+        metavar="DIR",
+        help="a built web app to serve on every non-API path (index.html for any other GET); its files "
+        "are listed now, read by Envoy when it starts",
+    )
     envoy_config.set_defaults(func=cmd_envoy_config)
 
     mig = commands.add_parser("migrate", help="apply database migrations")
@@ -538,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     create = key_commands.add_parser("create", help="create a key and print it (only the key)")
     create.add_argument("--name", required=True)
-    create.add_argument("--role", default="writer", choices=["admin", "writer", "reader"])
+    create.add_argument("--role", default="writer", choices=_roles())
     create.add_argument(
         "--expires-in-days", type=float, default=0, help="expire the key after this many days"
     )

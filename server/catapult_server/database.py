@@ -1,15 +1,58 @@
-"""One transaction per RPC, and what happens when the database is not there."""
+"""The one way to the database: a transaction per RPC (or an autocommit connection for reads),
+and the one place driver errors become domain errors.
+
+Every statement runs inside `Database.transaction()` or `Database.read()`, and both translate
+what the driver raises: a unique violation is ALREADY_EXISTS, a missing parent NOT_FOUND, a
+parent that still has children FAILED_PRECONDITION, text or a value PostgreSQL cannot store
+INVALID_ARGUMENT, a serialization failure or deadlock ABORTED, a lost connection UNAVAILABLE."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from catapult.v1 import error_reason_pb2
 from catapult_server.config import Settings
-from catapult_server.db.engine import create_engine, is_unavailable
-from catapult_server.errors import DatabaseUnavailable
+from catapult_server.db.engine import create_engine, is_unavailable, sqlstate
+from catapult_server.errors import (
+    AlreadyExists,
+    CatapultError,
+    Conflict,
+    DatabaseUnavailable,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+
+# What each unique constraint means, for the ALREADY_EXISTS message: (resource, "with …").
+UNIQUE_KEYS = {
+    "uq_models_name": ("Model", "this name"),
+    "uq_releases_image_id_version_quantization": ("Release", "this model, version and quantization"),
+    "uq_api_keys_name": ("ApiKey", "this name"),
+}
+# Which parent each foreign key names, and the request field that gave it: (parent, field).
+PARENTS = {
+    "fk_releases_image_id_models": ("Model", "release.image_id"),
+    "fk_artifacts_release_id_releases": ("Release", "artifact.release_id"),
+    "fk_deployments_release_id_releases": ("Release", "deployment.release_id"),
+    "fk_deployments_model_id_models": ("Model", "deployment.model_id"),
+}
+
+UNIQUE_VIOLATION = "23505"
+FOREIGN_KEY_VIOLATION = "23503"
+CHECK_VIOLATION = "23514"
+NOT_NULL_VIOLATION = "23502"
+SERIALIZATION_FAILURE = "40001"
+DEADLOCK_DETECTED = "40P01"
+# Class 22, data exception: a NUL character in text, a number or a date out of range, … — a
+# value the client sent that PostgreSQL cannot store.
+DATA_EXCEPTION_CLASS = "22"
+
+_KEY_VALUE = re.compile(r"Key \([^)]*\)=\(([^)]*)\)")
 
 
 class Database:
@@ -20,13 +63,6 @@ class Database:
         # Reads run in autocommit: no BEGIN/ROLLBACK round trips around a single SELECT.
         # Same pool, other execution options.
         self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A connection in a transaction, committed when the block ends — before the RPC
-        replies, so a failed commit is an error to the client, never a silent success."""
-        async with _reachable(self.engine.begin()) as conn:
-            yield conn
 
     @classmethod
     @asynccontextmanager
@@ -39,22 +75,77 @@ class Database:
             await engine.dispose()
 
     @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed when the block ends — before the RPC
+        replies, so a failed commit is an error to the client, never a silent success."""
+        async with _translated(self.engine.begin()) as conn:
+            yield conn
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads, in autocommit: each statement sees the latest committed data.
         Reads that must agree with each other go in transaction() instead."""
-        async with _reachable(self.autocommit.connect()) as conn:
+        async with _translated(self.autocommit.connect()) as conn:
             yield conn
 
 
 @asynccontextmanager
-async def _reachable(
+async def _translated(
     connection: AbstractAsyncContextManager[AsyncConnection],
 ) -> AsyncIterator[AsyncConnection]:
-    """A lost or refused database connection becomes DatabaseUnavailable (UNAVAILABLE)."""
     try:
         async with connection as conn:
             yield conn
-    except Exception as error:
-        if is_unavailable(error):
-            raise DatabaseUnavailable() from error
+    except CatapultError:
         raise
+    except Exception as error:
+        translated = translate(error)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def translate(error: BaseException) -> CatapultError | None:
+    """The domain error a driver error means, or None for one that is a bug."""
+    if is_unavailable(error):
+        return DatabaseUnavailable()
+    if not isinstance(error, exc.DBAPIError):
+        return None
+    state = sqlstate(error) or ""
+    name = _attribute(error, "constraint_name")
+    if state == UNIQUE_VIOLATION and name in UNIQUE_KEYS:
+        return AlreadyExists(*UNIQUE_KEYS[name])
+    if state == FOREIGN_KEY_VIOLATION and name in PARENTS:
+        parent, field = PARENTS[name]
+        detail = _attribute(error, "detail")
+        if "still referenced" in detail:
+            # A delete raced a new child (e.g. a deployment recorded while its release was deleted).
+            return FailedPrecondition(
+                error_reason_pb2.HAS_CHILDREN,
+                f"the {parent.lower()} gained a child meanwhile; retry the call",
+            )
+        match = _KEY_VALUE.search(detail)
+        return NotFound(parent, match.group(1) if match else "", field=field)
+    if state == CHECK_VIOLATION:
+        table = _attribute(error, "table_name") or "request"
+        return InvalidArgument.field(table, f"violates the rule {name or 'of the table'}")
+    if state == NOT_NULL_VIOLATION:
+        column = _attribute(error, "column_name") or "a field"
+        return InvalidArgument.field(column, "must not be cleared")
+    if state.startswith(DATA_EXCEPTION_CLASS):
+        return InvalidArgument.field(
+            "request", "holds a value the database cannot store (e.g. a NUL character)"
+        )
+    if state in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED):
+        return Conflict()
+    return None
+
+
+def _attribute(error: BaseException, name: str) -> str:
+    """An attribute of the asyncpg exception behind SQLAlchemy's wrapper(s), or ""."""
+    orig = getattr(error, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        value = getattr(candidate, name, None)
+        if isinstance(value, str):
+            return value
+    return ""

@@ -1,17 +1,17 @@
-"""Domain errors, and their mapping to gRPC statuses — the one place that mapping lives.
+"""Domain errors: what went wrong, in the terms of the API contract (AIP-193).
 
-Service and repository code raise these; the interceptor (interceptors.py) turns them into a
-google.rpc.Status with an ErrorInfo (reason from catapult.v1.ErrorReason) and, where useful,
-BadRequest field violations or ResourceInfo. Nothing else ever reaches a client: any other
-exception becomes INTERNAL with only a trace id in the message."""
+Each error carries a canonical code (google.rpc.Code), a stable reason (an ErrorReason name from
+proto/catapult/v1/error_reason.proto) and the details a client can act on: the fields that are
+invalid, the resource that is missing. Services, the repository and the database layer raise
+these; the interceptor alone turns them into gRPC statuses. Anything else that escapes an RPC is
+a bug, reported as INTERNAL with only a trace id."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import grpc
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2, status_pb2
+from google.protobuf.message import Message
+from google.rpc import code_pb2, error_details_pb2
 
 from catapult.v1 import error_reason_pb2
 
@@ -27,35 +27,29 @@ class FieldViolation:
 class CatapultError(Exception):
     """Base of every error a client may see."""
 
-    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    code: int = code_pb2.INTERNAL
     reason: int = error_reason_pb2.INTERNAL_ERROR
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
-    def details(self) -> list[object]:
-        """Extra google.rpc detail messages besides the ErrorInfo."""
+    def details(self) -> list[Message]:
+        """google.rpc detail messages besides the ErrorInfo."""
         return []
 
     def metadata(self) -> dict[str, str]:
         """ErrorInfo.metadata: machine-readable facts about the error."""
         return {}
 
-    def to_status(self) -> status_pb2.Status:
-        info = error_details_pb2.ErrorInfo(
+    def error_info(self) -> error_details_pb2.ErrorInfo:
+        return error_details_pb2.ErrorInfo(
             reason=error_reason_pb2.ErrorReason.Name(self.reason), domain=DOMAIN, metadata=self.metadata()
         )
-        details = []
-        for detail in [info, *self.details()]:
-            packed = any_pb2.Any()
-            packed.Pack(detail)
-            details.append(packed)
-        return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
 
 
 class InvalidArgument(CatapultError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    code = code_pb2.INVALID_ARGUMENT
     reason = error_reason_pb2.INVALID_FIELD
 
     def __init__(self, violations: list[FieldViolation]) -> None:
@@ -66,7 +60,7 @@ class InvalidArgument(CatapultError):
     def field(cls, field: str, description: str) -> InvalidArgument:
         return cls([FieldViolation(field, description)])
 
-    def details(self) -> list[object]:
+    def details(self) -> list[Message]:
         return [
             error_details_pb2.BadRequest(
                 field_violations=[
@@ -92,7 +86,7 @@ class RequestIdReused(InvalidArgument):
 
 
 class NotFound(CatapultError):
-    code = grpc.StatusCode.NOT_FOUND
+    code = code_pb2.NOT_FOUND
     reason = error_reason_pb2.RESOURCE_NOT_FOUND
 
     def __init__(self, resource_type: str, resource_name: str, field: str = "id") -> None:
@@ -104,7 +98,7 @@ class NotFound(CatapultError):
     def metadata(self) -> dict[str, str]:
         return {"resource_type": self.resource_type, "field": self.field}
 
-    def details(self) -> list[object]:
+    def details(self) -> list[Message]:
         return [
             error_details_pb2.ResourceInfo(
                 resource_type=f"catapult.v1.{self.resource_type}", resource_name=self.resource_name
@@ -113,28 +107,37 @@ class NotFound(CatapultError):
 
 
 class AlreadyExists(CatapultError):
-    code = grpc.StatusCode.ALREADY_EXISTS
+    code = code_pb2.ALREADY_EXISTS
     reason = error_reason_pb2.RESOURCE_ALREADY_EXISTS
 
     def __init__(self, resource_type: str, key: str) -> None:
         super().__init__(f"a {resource_type} with {key} already exists")
         self.resource_type = resource_type
-        self.key = key
 
     def metadata(self) -> dict[str, str]:
         return {"resource_type": self.resource_type}
 
 
 class EtagMismatch(CatapultError):
-    code = grpc.StatusCode.ABORTED
+    code = code_pb2.ABORTED
     reason = error_reason_pb2.ETAG_MISMATCH
 
     def __init__(self, resource_type: str, resource_id: str) -> None:
         super().__init__(f"{resource_type} {resource_id} was changed since the etag was read; re-read it")
 
 
+class Conflict(CatapultError):
+    """A concurrent transaction won a race (serialization failure, deadlock): retry the call."""
+
+    code = code_pb2.ABORTED
+    reason = error_reason_pb2.CONCURRENT_CHANGE
+
+    def __init__(self) -> None:
+        super().__init__("a concurrent change got in the way; retry the call")
+
+
 class FailedPrecondition(CatapultError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
+    code = code_pb2.FAILED_PRECONDITION
 
     def __init__(self, reason: int, message: str) -> None:
         super().__init__(message)
@@ -142,7 +145,7 @@ class FailedPrecondition(CatapultError):
 
 
 class Unauthenticated(CatapultError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+    code = code_pb2.UNAUTHENTICATED
 
     def __init__(self, reason: int, message: str) -> None:
         super().__init__(message)
@@ -150,12 +153,12 @@ class Unauthenticated(CatapultError):
 
 
 class PermissionDenied(CatapultError):
-    code = grpc.StatusCode.PERMISSION_DENIED
+    code = code_pb2.PERMISSION_DENIED
     reason = error_reason_pb2.ROLE_NOT_ALLOWED
 
 
 class DatabaseUnavailable(CatapultError):
-    code = grpc.StatusCode.UNAVAILABLE
+    code = code_pb2.UNAVAILABLE
     reason = error_reason_pb2.DATABASE_UNAVAILABLE
 
     def __init__(self) -> None:
@@ -163,7 +166,7 @@ class DatabaseUnavailable(CatapultError):
 
 
 class Internal(CatapultError):
-    code = grpc.StatusCode.INTERNAL
+    code = code_pb2.INTERNAL
     reason = error_reason_pb2.INTERNAL_ERROR
 
     def __init__(self, trace_id: str) -> None:

@@ -1,5 +1,6 @@
-"""The edge of every catapult.v1 RPC: authenticate the key, check the role, and map errors to
-gRPC statuses. Health and reflection pass through untouched (they need no key)."""
+"""The edge of every catapult.v1 RPC: authenticate the key, check the role, validate the request
+against the proto's field rules, and map domain errors to gRPC statuses (the one place that
+mapping lives). Health and reflection pass through untouched (they need no key)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pb2
+from google.protobuf import any_pb2, descriptor_pb2
+from google.rpc import status_pb2
 
 from catapult.v1 import (
     api_key_service_pb2,
@@ -22,8 +24,9 @@ from catapult.v1 import (
     system_service_pb2,
 )
 from catapult_server.auth import Caller, KeyStore
-from catapult_server.db.engine import is_unavailable
-from catapult_server.errors import CatapultError, DatabaseUnavailable, Internal
+from catapult_server.database import translate
+from catapult_server.errors import CatapultError, Internal
+from catapult_server.validation import validator_for
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +43,15 @@ SERVICE_MODULES = (
 SERVICES = [service for module in SERVICE_MODULES for service in module.DESCRIPTOR.services_by_name.values()]
 PUBLIC_METHODS = {"/catapult.v1.SystemService/Health"}
 ADMIN_SERVICES = {"catapult.v1.ApiKeyService"}
-
-
-def _writes() -> set[str]:
-    """RPCs that change the registry: every one not marked NO_SIDE_EFFECTS in the protos."""
-    out = set()
-    for service in SERVICES:
-        for method in service.methods:
-            if method.GetOptions().idempotency_level != descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS:
-                out.add(f"/{service.full_name}/{method.name}")
-    return out
-
-
-WRITE_METHODS = _writes()
+METHODS = {
+    f"/{service.full_name}/{method.name}": method for service in SERVICES for method in service.methods
+}
+# RPCs that change the registry: every one not marked NO_SIDE_EFFECTS in the protos.
+WRITE_METHODS = {
+    path
+    for path, method in METHODS.items()
+    if method.GetOptions().idempotency_level != descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
+}
 
 _caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("catapult_caller")
 
@@ -77,20 +76,37 @@ def peer_of(context: grpc.aio.ServicerContext, metadata: dict[str, str]) -> str:
     return f"{peer} (x-forwarded-for {forwarded})" if forwarded else peer
 
 
+# google.rpc.Code (the domain errors' codes) → grpc.StatusCode.
+STATUS_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
 def to_error(error: Exception, method: str) -> CatapultError:
+    """The domain error to report: the error itself, a driver error a Database block did not
+    see (e.g. raised while connecting), or INTERNAL with a trace id for a bug."""
     if isinstance(error, CatapultError):
         return error
-    if is_unavailable(error):
-        return DatabaseUnavailable()
+    translated = translate(error)
+    if translated is not None:
+        return translated
     trace_id = uuid.uuid4().hex[:16]
     log.error("internal error in %s (trace id %s)", method, trace_id, exc_info=error)
     return Internal(trace_id)
 
 
+def to_status(error: CatapultError) -> status_pb2.Status:
+    """AIP-193: a google.rpc.Status with the ErrorInfo first, then the error's other details."""
+    details = []
+    for detail in [error.error_info(), *error.details()]:
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        details.append(packed)
+    return status_pb2.Status(code=error.code, message=error.message, details=details)
+
+
 async def abort(context: grpc.aio.ServicerContext, error: CatapultError) -> None:
-    status = error.to_status()
+    status = to_status(error)
     await context.abort(
-        error.code,
+        STATUS_CODES[error.code],
         error.message,
         trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),),
     )
@@ -122,6 +138,7 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
     def _guard(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         behavior = handler.unary_unary
         keys = self._keys
+        validator = validator_for(METHODS[method].input_type)
         public = method in PUBLIC_METHODS
         writes = method in WRITE_METHODS
         admin_only = method.split("/")[1] in ADMIN_SERVICES
@@ -136,6 +153,7 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
                     elif writes:
                         caller.require_write()
                     _caller.set(caller)
+                validator.check(request)
                 return await behavior(request, context)
             except Exception as error:
                 failure = to_error(error, method)

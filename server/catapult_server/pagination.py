@@ -2,7 +2,7 @@
 
 A token carries the last row's sort key and a fingerprint of the filters and order it was
 minted for; a token replayed with other filters is rejected rather than silently paging
-through a different result."""
+through a different result. page_size's range is a rule in the proto (validated before this)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from google.protobuf.message import Message
 from sqlalchemy import Select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
+from catapult_server.database import Database
 from catapult_server.errors import InvalidArgument, InvalidPageToken
+from catapult_server.rules import OrderBy
 
 DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
+PAGING_FIELDS = ("page_size", "page_token", "order_by")
 
 
 @dataclass(frozen=True)
@@ -30,23 +33,31 @@ class Order:
     descending: bool
 
 
-def page_size(requested: int) -> int:
-    if requested < 0:
-        raise InvalidArgument.field("page_size", "must not be negative")
-    if requested > MAX_PAGE_SIZE:
-        raise InvalidArgument.field("page_size", f"must be at most {MAX_PAGE_SIZE} (got {requested})")
-    return requested or DEFAULT_PAGE_SIZE
-
-
-def parse_order_by(order_by: str, allowed: Sequence[str], default: str) -> Order:
-    """ "created_at desc" → Order; only whitelisted columns."""
-    words = (order_by.strip() or default).split()
+def parse_order_by(order_by: str, allowed: OrderBy) -> Order:
+    """ "created_at desc" → Order; only the fields the proto allows."""
+    words = (order_by.strip() or allowed.default).split()
     column = words[0] if words else ""
     direction = words[1].lower() if len(words) > 1 else "asc"
-    if column not in allowed or len(words) > 2 or direction not in ("asc", "desc"):
-        options = ", ".join(f'"{c}", "{c} desc"' for c in allowed)
-        raise InvalidArgument.field("order_by", f"must be one of {options} (got {order_by!r})")
+    if column not in allowed.fields or len(words) > 2 or direction not in ("asc", "desc"):
+        options = ", ".join(f'"{c}", "{c} desc"' for c in allowed.fields)
+        raise InvalidArgument.field("order_by", f"must be one of {options} (got {order_by[:64]!r})")
     return Order(column, direction == "desc")
+
+
+def filter_values(request: Message) -> dict[str, Any]:
+    """Every filter of a List request (all its fields but paging), for the token's fingerprint:
+    read from the message, so a filter added to the proto is bound to tokens without more code."""
+    out: dict[str, Any] = {}
+    for name in request.DESCRIPTOR.fields_by_name:
+        if name in PAGING_FIELDS:
+            continue
+        value = getattr(request, name)
+        if hasattr(value, "ToJsonString"):
+            value = value.ToJsonString() if request.HasField(name) else ""
+        elif not isinstance(value, (str, int, bool)):
+            value = list(value)
+        out[name] = value
+    return out
 
 
 def _fingerprint(filters: Mapping[str, Any], order: Order) -> str:
@@ -88,7 +99,7 @@ def decode_token(token: str, filters: Mapping[str, Any], order: Order) -> tuple[
     return key
 
 
-def apply(
+def seek(
     query: Select[Any],
     sort_column: ColumnElement[Any],
     id_column: ColumnElement[Any],
@@ -101,8 +112,8 @@ def apply(
     if token:
         last_value, last_id = decode_token(token, filters, order)
         key = tuple_(sort_column, id_column)
-        seek = tuple_(last_value, last_id)
-        query = query.where(key < seek if order.descending else key > seek)
+        after = tuple_(last_value, last_id)
+        query = query.where(key < after if order.descending else key > after)
     if order.descending:
         query = query.order_by(sort_column.desc(), id_column.desc())
     else:
@@ -110,12 +121,23 @@ def apply(
     return query.limit(size + 1)
 
 
-def next_token(
-    rows: Sequence[Mapping[str, Any]], size: int, sort_key: str, filters: Mapping[str, Any], order: Order
+async def fetch_page(
+    db: Database,
+    query: Select[Any],
+    columns: Mapping[str, ColumnElement[Any]],
+    id_column: ColumnElement[Any],
+    request: Any,
+    allowed: OrderBy,
 ) -> tuple[Sequence[Mapping[str, Any]], str]:
-    """The page's rows and the token for the next page ("" on the last page)."""
+    """One keyset page of `query` (already filtered) and the next page token ("" on the last)."""
+    filters = filter_values(request)
+    size = request.page_size or DEFAULT_PAGE_SIZE
+    order = parse_order_by(getattr(request, "order_by", ""), allowed)
+    paged = seek(query, columns[order.column], id_column, order, size, request.page_token, filters)
+    async with db.read() as conn:
+        rows = (await conn.execute(paged)).mappings().all()
     if len(rows) <= size:
         return rows, ""
     page = rows[:size]
     last = page[-1]
-    return page, encode_token(last[sort_key], last["id"], filters, order)
+    return page, encode_token(last[order.column], last["id"], filters, order)

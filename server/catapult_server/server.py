@@ -42,7 +42,7 @@ class CatapultServer:
         self.settings = settings
         self.engine = create_engine(settings)
         self.db = Database(self.engine)
-        self.keys = KeyStore(self.engine, settings.key_pepper, settings.last_used_flush_seconds)
+        self.keys = KeyStore(self.db, settings.key_pepper, settings.last_used_flush_seconds)
         self.health = HealthServicer()
         self.port = 0
         self._server = grpc.aio.server(interceptors=[CatapultInterceptor(self.keys)], options=_SERVER_OPTIONS)

@@ -17,6 +17,7 @@ import pytest
 
 from catapult_server import envoy
 from catapult_server.server import CatapultServer
+from tests.rest.fake_upstream import FakeUpstream, descriptor_with_watch
 
 
 @dataclass
@@ -43,8 +44,10 @@ def request(
     path: str,
     body: bytes | str | Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    source: str | None = None,
 ) -> Reply:
-    """One HTTP/1.1 request to Envoy on 127.0.0.1:`port` (blocking: run it in a thread)."""
+    """One HTTP/1.1 request to Envoy on 127.0.0.1:`port` (blocking: run it in a thread), from
+    the address `source` when given (any 127.0.0.0/8 address is this machine)."""
     if isinstance(body, Mapping):
         body = json.dumps(body)
     if isinstance(body, str):
@@ -52,7 +55,9 @@ def request(
     sent = dict(headers or {})
     if body is not None:
         sent.setdefault("Content-Type", "application/json")
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=30, source_address=(source, 0) if source else None
+    )
     try:
         connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
@@ -118,6 +123,29 @@ async def start_envoy(upstream_port: int, work_dir: Path, **config: Any) -> envo
         proxy.stop()
         raise
     return proxy
+
+
+@dataclass
+class FakeStack:
+    """Envoy in front of the fake upstream (tests/rest/fake_upstream.py), with its watch method."""
+
+    upstream: FakeUpstream
+    rest: Rest
+
+
+@pytest.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[FakeStack]:
+    upstream = FakeUpstream()
+    server = await upstream.start()
+    try:
+        envoy_dir = descriptor_with_watch(tmp_path / "envoy-files")
+        proxy = await start_envoy(upstream.port, tmp_path / "envoy", envoy_dir=envoy_dir)
+        try:
+            yield FakeStack(upstream, Rest(await asyncio.to_thread(proxy.listen_port), proxy=proxy))
+        finally:
+            proxy.stop()
+    finally:
+        await server.stop(grace=0)
 
 
 @pytest.fixture

@@ -59,9 +59,18 @@ def test_the_transcoded_services_are_read_from_the_descriptor() -> None:
     assert transcoder["print_options"]["preserve_proto_field_names"] is True
     assert transcoder["convert_grpc_status"] is True
     assert all(transcoder["request_validation_options"].values())
-    # The Lua filter (strips /api) and the body cap come before the transcoder; the router last.
+    # gRPC-Web becomes gRPC first; the compressor sees responses last, after the Lua filter has
+    # rewritten Envoy's errors; the Lua filter (strips /api) and the body cap come before the
+    # transcoder; the router last.
     names = [f["name"] for f in http_connection_manager(config)["http_filters"]]
-    assert names == ["envoy.filters.http.lua", envoy.BUFFER, envoy.TRANSCODER, "envoy.filters.http.router"]
+    assert names == [
+        envoy.GRPC_WEB,
+        envoy.COMPRESSOR,
+        envoy.LUA,
+        envoy.BUFFER,
+        envoy.TRANSCODER,
+        envoy.ROUTER,
+    ]
     # The upstream speaks HTTP/2 and is health-checked with grpc.health.v1.
     cluster = config["static_resources"]["clusters"][0]
     options = cluster["typed_extension_protocol_options"][
@@ -75,6 +84,10 @@ def test_the_transcoded_services_are_read_from_the_descriptor() -> None:
 
 def test_envoy_config_command_writes_a_config_for_another_deployment(tmp_path: Path) -> None:
     output = tmp_path / "deploy" / "envoy.yaml"
+    site = tmp_path / "site"
+    (site / "assets").mkdir(parents=True)
+    (site / "index.html").write_text("<!doctype html>")
+    (site / "assets" / "app-1a2b3c.js").write_text("export {};")
     result = subprocess.run(
         [
             CATAPULT,
@@ -94,6 +107,8 @@ def test_envoy_config_command_writes_a_config_for_another_deployment(tmp_path: P
             str(envoy.REPO_ENVOY_DIR / envoy.OPENAPI_FILE),
             "--max-request-bytes",
             "65536",
+            "--static-dir",
+            str(site),
         ],
         capture_output=True,
         text=True,
@@ -111,13 +126,20 @@ def test_envoy_config_command_writes_a_config_for_another_deployment(tmp_path: P
         {"address": "10.0.0.7", "port_value": 50051},
     ]
     assert http_filter(config, envoy.BUFFER)["max_request_bytes"] == 65536
+    served = [
+        (route["match"].get("path"), route["direct_response"]["body"]["filename"])
+        for route in http_connection_manager(config)["route_config"]["virtual_hosts"][0]["routes"]
+        if "direct_response" in route and str(site) in route["direct_response"]["body"]["filename"]
+    ]
+    assert ("/assets/app-1a2b3c.js", str(site / "assets" / "app-1a2b3c.js")) in served
+    assert (None, str(site / "index.html")) in served  # the fallback for every other GET
     assert "--upstream catapult-1.internal:50051" in output.read_text()  # the header says how it was made
     checked = validate(output)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_envoy_config_command_rejects_bad_settings() -> None:
-    for flags in (["--upstream", "no-port"], ["--http-port", "70000"]):
+    for flags in (["--upstream", "no-port"], ["--http-port", "70000"], ["--static-dir", "/no/such/dir"]):
         result = subprocess.run(
             [CATAPULT, "envoy-config", *flags], capture_output=True, text=True, timeout=60
         )

@@ -370,7 +370,7 @@ async def test_errors_carry_the_server_message(
         "--release-id",
         release.id,
         "--environment",
-        "moon",
+        "the moon",
         "--endpoint",
         "https://x.test",
         target=target,

@@ -200,10 +200,11 @@ async def test_metadata_below_the_limit_is_kept(stubs: Stubs, writer_key: str) -
 
 
 BAD_VALUES = [
-    ("release", "quantization", "fp64"),
+    # Quantization and environment are open vocabularies: any lowercase token, so these are not.
+    ("release", "quantization", "FP16"),
     ("release", "status", "retired"),
     ("artifact", "artifact_type", "egg"),
-    ("deployment", "environment", "qa"),
+    ("deployment", "environment", "eu prod"),
     ("deployment", "status", "running"),
     ("deployment", "replicas", -1),
     ("artifact", "size_bytes", -1),
@@ -211,6 +212,19 @@ BAD_VALUES = [
     ("release", "image_id", "not-a-uuid"),
     ("deployment", "release_id", "not-a-uuid"),
 ]
+
+
+async def test_open_vocabularies_take_any_lowercase_token(stubs: Stubs, writer_key: str) -> None:
+    for resource, field, value in (
+        ("release", "quantization", "q4_k_m"),
+        ("release", "quantization", "awq"),
+        ("deployment", "environment", "eu-prod"),
+        ("deployment", "environment", "canary"),
+    ):
+        values = await valid_values(stubs, writer_key, resource)
+        values[field] = value
+        created = await CREATES[resource](stubs, writer_key, values)
+        assert getattr(created, field) == value
 
 
 async def test_invalid_values(stubs: Stubs, writer_key: str) -> None:

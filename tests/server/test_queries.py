@@ -406,7 +406,7 @@ async def test_deployments_by_endpoint_and_cluster(stubs: Stubs, reader_key: str
 
 
 async def test_deployments_unknown_filter_value(stubs: Stubs, reader_key: str) -> None:
-    for request in (ListDeployments(status="running"), ListDeployments(environment="qa")):
+    for request in (ListDeployments(status="running"), ListDeployments(environment="Prod")):
         await expect_error(
             stubs.deployments.ListDeployments(request, metadata=auth(reader_key)),
             grpc.StatusCode.INVALID_ARGUMENT,

@@ -15,7 +15,8 @@ import (
 	catapultv1 "github.com/warlockee/catapult/clients/go/catapult/v1"
 )
 
-// Deployment statuses (the vocabulary of catapult.v1.Deployment.status).
+// Deployment statuses: the closed vocabulary of catapult.v1.Deployment.status, whose
+// (catapult.v1.rules).choices a test compares these with.
 const (
 	StatusDeploying  = "deploying"
 	StatusSuccess    = "success"
@@ -32,7 +33,7 @@ type ReleaseSpec struct {
 	Model string
 	// Version is the release's version, e.g. "1.0.0" (required).
 	Version string
-	// Quantization is one of "", "fp32", "bf16", "fp16", "fp8", "int8", "int4".
+	// Quantization is any lowercase token, e.g. "fp16", "int8", "awq"; "" for none.
 	Quantization string
 	// Tag is the Docker tag, by convention "v{version}-{quantization}".
 	Tag string
@@ -132,7 +133,7 @@ type DeploymentSpec struct {
 	Model, Version, Quantization string
 	// ReleaseID names the deployed release directly.
 	ReleaseID string
-	// Environment is "production", "staging" or "development" (required).
+	// Environment is any lowercase token, e.g. "production", "staging", "eu-prod" (required).
 	Environment string
 	// EndpointURL is the live API endpoint, e.g. "https://api.companyA.prod/v1/llama".
 	EndpointURL string

@@ -272,7 +272,7 @@ func TestErrorsCarryTheirReason(t *testing.T) {
 	}
 
 	_, err = c.RecordDeployment(ctx, catapult.DeploymentSpec{
-		Model: model, Version: "1.0.0", Quantization: "fp16", Environment: "moon", EndpointURL: endpoint("x"),
+		Model: model, Version: "1.0.0", Quantization: "fp16", Environment: "The Moon", EndpointURL: endpoint("x"),
 	})
 	if !catapult.IsInvalidArgument(err) || catapult.Reason(err) != "INVALID_FIELD" {
 		t.Fatalf("unknown environment: err = %v, want INVALID_ARGUMENT (INVALID_FIELD)", err)

@@ -354,7 +354,8 @@ class AsyncClient:
             version: e.g. ``"1.0.0"``; unique per model together with ``quantization``.
             tag: Docker tag, e.g. ``"v1.0-fp16"``.
             digest: image digest, ``"sha256:…"``.
-            quantization: ``"fp32"``, ``"bf16"``, ``"fp16"``, ``"fp8"``, ``"int8"``, ``"int4"`` or none.
+            quantization: any lowercase token, e.g. ``"fp16"``, ``"int8"``, ``"awq"``, ``"q4_k_m"``;
+                none if omitted.
             status: ``"active"`` (the default) or ``"deprecated"``.
             metadata: any JSON-like dict, e.g. training metrics.
             request_id: idempotency key; one is generated when omitted, and reused by retries.
@@ -721,8 +722,8 @@ class AsyncClient:
         version exists at several quantizations, ``quantization`` (``""`` for none).
 
         Args:
-            environment: ``"production"``, ``"staging"`` or ``"development"``.
-            status: ``"deploying"`` (the default), ``"success"``, ``"failed"``.
+            environment: any lowercase token, e.g. ``"production"``, ``"staging"``, ``"development"``.
+            status: ``"deploying"`` (the default), ``"success"``, ``"failed"`` or ``"terminated"``.
             deployed_at: defaults to now.
             force: record it even though the release is deprecated.
             request_id: idempotency key; one is generated when omitted, and reused by retries.

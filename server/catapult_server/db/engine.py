@@ -1,4 +1,4 @@
-"""The async engine (SQLAlchemy 2 on asyncpg) and the translation of driver errors."""
+"""The async engine (SQLAlchemy 2 on asyncpg), and telling a lost database from a bug."""
 
 from __future__ import annotations
 
@@ -32,20 +32,6 @@ def sqlstate(error: BaseException) -> str | None:
         if isinstance(state, str):
             return state
     return None
-
-
-def constraint_name(error: BaseException) -> str:
-    orig = getattr(error, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        name = getattr(candidate, "constraint_name", None)
-        if isinstance(name, str):
-            return name
-    return ""
-
-
-UNIQUE_VIOLATION = "23505"
-FOREIGN_KEY_VIOLATION = "23503"
-CHECK_VIOLATION = "23514"
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -1,11 +1,16 @@
 """The database schema, as SQLAlchemy Core tables. Alembic migrations (migrations/) are
 generated from and checked against this metadata (`alembic check` in CI).
 
+String column lengths and the CHECKed vocabularies are the proto's field rules (max_len,
+choices), read from the descriptors: a limit changed in the proto shows up here, and
+`alembic check` fails until a migration follows it.
+
 Every mutable table has a `revision` counter: the resource's etag is derived from it and
-updates are `UPDATE … WHERE id = :id AND revision = :seen` (AIP-154)."""
+an update locks the row and checks it (AIP-154)."""
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -24,6 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from catapult.v1 import api_key_pb2, artifact_pb2, deployment_pb2, model_pb2, release_pb2
+from catapult_server.rules import choices, max_len
+
 # Stable constraint names, so autogenerate never sees a spurious difference.
 metadata = MetaData(
     naming_convention={
@@ -35,12 +43,12 @@ metadata = MetaData(
     }
 )
 
-# Vocabularies the database enforces (CHECK). Environment and quantization are validated by
-# the server only (catapult_server.validation), so adding one needs no migration.
-RELEASE_STATUSES = ("active", "deprecated")
-DEPLOYMENT_STATUSES = ("deploying", "success", "failed", "terminated")
-ARTIFACT_TYPES = ("wheel", "binary", "sdist", "tarball")
-API_KEY_ROLES = ("admin", "writer", "reader")
+# The closed vocabularies the database enforces too (CHECK). Environment and quantization are
+# open (any lowercase token, a pattern the server checks), so a new one needs no migration.
+RELEASE_STATUSES = choices(release_pb2.Release, "status")
+DEPLOYMENT_STATUSES = choices(deployment_pb2.Deployment, "status")
+ARTIFACT_TYPES = choices(artifact_pb2.Artifact, "artifact_type")
+API_KEY_ROLES = choices(api_key_pb2.ApiKey, "role")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -57,9 +65,19 @@ def _timestamp(name: str, nullable: bool = False) -> Column[object]:
     return Column(name, DateTime(timezone=True), nullable=False, server_default=text("now()"))
 
 
-def _text(name: str, length: int | None = None) -> Column[object]:
-    """Optional text: empty string rather than NULL, as proto3 strings have no null."""
-    return Column(name, String(length) if length else Text, nullable=False, server_default=text("''"))
+def _string(message: type[Message], field: str) -> Column[object]:
+    """A required string column, as long as the field's max_len."""
+    return Column(field, String(max_len(message, field)), nullable=False)
+
+
+def _text(message: type[Message], field: str) -> Column[object]:
+    """An optional string: empty rather than NULL, as proto3 strings have no null."""
+    return Column(field, String(max_len(message, field)), nullable=False, server_default=text("''"))
+
+
+def _prose(name: str) -> Column[object]:
+    """Free text (a description, release notes), limited by the API, not the column."""
+    return Column(name, Text, nullable=False, server_default=text("''"))
 
 
 def _json(name: str, empty: str) -> Column[object]:
@@ -81,13 +99,13 @@ models = Table(
     "models",
     metadata,
     _id(),
-    Column("name", String(255), nullable=False),
-    _text("company", 255),
-    _text("base_model", 100),
-    _text("parameter_count", 50),
-    Column("storage_path", String(1000), nullable=False),
-    _text("repository", 500),
-    _text("description"),
+    _string(model_pb2.Model, "name"),
+    _text(model_pb2.Model, "company"),
+    _text(model_pb2.Model, "base_model"),
+    _text(model_pb2.Model, "parameter_count"),
+    _string(model_pb2.Model, "storage_path"),
+    _text(model_pb2.Model, "repository"),
+    _prose("description"),
     _json("tags", "[]"),
     _json("metadata", "{}"),
     _timestamp("created_at"),
@@ -108,17 +126,17 @@ releases = Table(
     _id(),
     # The model; "image_id" is the existing API's name for it.
     Column("image_id", UUID(as_uuid=True), ForeignKey("models.id"), nullable=False),
-    Column("version", String(100), nullable=False),
-    _text("tag", 100),
-    _text("digest", 255),
+    _string(release_pb2.Release, "version"),
+    _text(release_pb2.Release, "tag"),
+    _text(release_pb2.Release, "digest"),
     # NOT NULL with '' for "none", so the unique key below also holds without a quantization.
-    _text("quantization", 50),
+    _text(release_pb2.Release, "quantization"),
     Column("size_bytes", BigInteger, nullable=False, server_default=text("0")),
-    _text("platform", 50),
-    _text("architecture", 50),
-    _text("os", 50),
+    _text(release_pb2.Release, "platform"),
+    _text(release_pb2.Release, "architecture"),
+    _text(release_pb2.Release, "os"),
     Column("status", String(50), nullable=False, server_default=text("'active'")),
-    _text("release_notes"),
+    _prose("release_notes"),
     _json("metadata", "{}"),
     _timestamp("created_at"),
     _timestamp("updated_at"),
@@ -138,16 +156,16 @@ artifacts = Table(
     metadata,
     _id(),
     Column("release_id", UUID(as_uuid=True), ForeignKey("releases.id"), nullable=False),
-    Column("name", String(255), nullable=False),
+    _string(artifact_pb2.Artifact, "name"),
     # `type` in the design; `artifact_type` on the wire.
     Column("type", String(50), nullable=False),
-    Column("file_path", String(1000), nullable=False),
+    _string(artifact_pb2.Artifact, "file_path"),
     Column("size_bytes", BigInteger, nullable=False, server_default=text("0")),
-    _text("checksum", 255),
-    _text("platform", 50),
-    _text("python_version", 20),
+    _text(artifact_pb2.Artifact, "checksum"),
+    _text(artifact_pb2.Artifact, "platform"),
+    _text(artifact_pb2.Artifact, "python_version"),
     _json("metadata", "{}"),
-    _text("uploaded_by", 255),
+    _text(artifact_pb2.Artifact, "uploaded_by"),
     _timestamp("created_at"),
     _timestamp("updated_at"),
     _revision(),
@@ -166,13 +184,13 @@ deployments = Table(
     # Copied from the release at insert (a release never changes model), so "deployment
     # history of a model" and the company filter are served by an index, not a join.
     Column("model_id", UUID(as_uuid=True), ForeignKey("models.id"), nullable=False),
-    Column("environment", String(100), nullable=False),
-    _text("cluster", 255),
-    _text("k8s_namespace", 255),
-    _text("endpoint_url", 500),
+    _string(deployment_pb2.Deployment, "environment"),
+    _text(deployment_pb2.Deployment, "cluster"),
+    _text(deployment_pb2.Deployment, "k8s_namespace"),
+    _text(deployment_pb2.Deployment, "endpoint_url"),
     Column("replicas", Integer, nullable=False, server_default=text("0")),
     Column("status", String(50), nullable=False, server_default=text("'deploying'")),
-    _text("deployed_by", 255),
+    _text(deployment_pb2.Deployment, "deployed_by"),
     _timestamp("deployed_at"),
     _timestamp("terminated_at", nullable=True),
     _json("metadata", "{}"),
@@ -196,7 +214,7 @@ api_keys = Table(
     "api_keys",
     metadata,
     _id(),
-    Column("name", String(255), nullable=False),
+    _string(api_key_pb2.ApiKey, "name"),
     Column("role", String(20), nullable=False, server_default=text("'writer'")),
     # The public part of the key ("ctp_" + 8 characters), used to find the row.
     Column("prefix", String(16), nullable=False),
@@ -206,7 +224,7 @@ api_keys = Table(
     _timestamp("expires_at", nullable=True),
     _timestamp("revoked_at", nullable=True),
     _timestamp("last_used_at", nullable=True),
-    _text("created_by", 255),
+    Column("created_by", String(255), nullable=False, server_default=text("''")),
     UniqueConstraint("name"),
     UniqueConstraint("prefix"),
     CheckConstraint(_in("role", API_KEY_ROLES), name="role"),
@@ -221,10 +239,10 @@ audit_logs = Table(
     Column("resource_type", String(20), nullable=False),
     Column("resource_id", UUID(as_uuid=True), nullable=False),
     Column("api_key_id", UUID(as_uuid=True), nullable=True),
-    _text("api_key_name", 255),
-    _text("request_id", 255),
+    Column("api_key_name", String(255), nullable=False, server_default=text("''")),
+    Column("request_id", String(255), nullable=False, server_default=text("''")),
     _json("changes", "{}"),
-    _text("peer", 255),
+    Column("peer", String(255), nullable=False, server_default=text("''")),
     _timestamp("created_at"),
     _index("audit_logs", "created_at", "id"),
     _index("audit_logs", "resource_id", "created_at", "id"),

@@ -6,82 +6,84 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import or_, select, update
 
 from catapult.v1 import api_key_pb2, api_key_service_pb2
 from catapult_server import audit, auth, repository
 from catapult_server.auth import CLI_CALLER, Caller
 from catapult_server.config import Settings
 from catapult_server.database import Database
-from catapult_server.db import schema
-from catapult_server.errors import InvalidArgument
-from catapult_server.idempotency import create_once
-from catapult_server.resources import API_KEY, now, parse_uuid, to_proto, values_for_create
+from catapult_server.errors import InvalidArgument, NotFound
+from catapult_server.listing import Listing, unless_true
+from catapult_server.resources import API_KEY, now
 from catapult_server.services import crud
 
-k = schema.api_keys
-ORDER_COLUMNS = {"created_at": k.c.created_at}
+k = API_KEY.table
 
-
-async def read(conn: AsyncConnection, key_id: uuid.UUID) -> api_key_pb2.ApiKey:
-    row = await repository.fetch_one(conn, select(k).where(k.c.id == key_id), API_KEY, key_id)
-    return to_proto(API_KEY, row, prefix=row["prefix"], created_by=row["created_by"])  # type: ignore[no-any-return]
+LISTING = Listing(
+    api_key_service_pb2.ListApiKeysRequest,
+    API_KEY,
+    filters={"include_revoked": unless_true(k.c.revoked_at.is_(None))},
+    order_columns={"created_at": k.c.created_at},
+    fixed_order="created_at desc",
+)
 
 
 @dataclass
 class CreatedKey:
     api_key: api_key_pb2.ApiKey
-    secret: str  # "" when a retried request_id returns an existing key
+    secret: str  # "" when a retried request_id returns an existing key: the secret is not stored
 
 
 async def create(
     db: Database, pepper: str, caller: Caller, request: api_key_service_pb2.CreateApiKeyRequest
 ) -> CreatedKey:
-    values = values_for_create(API_KEY, request.api_key)
+    values = API_KEY.values_for_create(request.api_key)
     if values.get("expires_at") is not None and values["expires_at"] <= now():
         raise InvalidArgument.field("api_key.expires_at", "must be in the future")
     secret, prefix = auth.new_key()
+    values.setdefault("role", "writer")  # written out, so the audit row says which role it got
     values.update(prefix=prefix, key_hash=auth.key_hash(pepper, secret), created_by=caller.key_name)
-    created_here: list[uuid.UUID] = []
-
-    async def insert(conn: AsyncConnection) -> uuid.UUID:
-        summary = {"name": values["name"], "role": values.get("role", "writer"), "prefix": prefix}
-        new_id = await repository.insert_row(conn, API_KEY, values)
-        await audit.record(conn, caller, "create", "api_key", new_id, summary, request.request_id)
-        created_here.append(new_id)
-        return new_id
-
-    key = await create_once(db, "CreateApiKey", request.request_id, insert, read)
-    # The secret exists only in this call; a retry gets the key without it (it is not stored).
-    return CreatedKey(key, secret if created_here else "")
+    created = await crud.create(db, API_KEY, values, caller, request.request_id)
+    return CreatedKey(created.resource, secret if created.is_new else "")
 
 
 async def list_keys(
     db: Database, request: api_key_service_pb2.ListApiKeysRequest
 ) -> api_key_service_pb2.ListApiKeysResponse:
-    query = select(k)
-    if not request.include_revoked:
-        query = query.where(k.c.revoked_at.is_(None))
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, k.c.id, request, "created_at desc")
-    keys = [to_proto(API_KEY, row, prefix=row["prefix"], created_by=row["created_by"]) for row in rows]
+    keys, token = await LISTING.page(db, request)
     return api_key_service_pb2.ListApiKeysResponse(api_keys=keys, next_page_token=token)
 
 
 async def revoke(
     db: Database, caller: Caller, request: api_key_service_pb2.RevokeApiKeyRequest
 ) -> api_key_pb2.ApiKey:
-    key_id = parse_uuid(request.id, "id")
-    async with db.transaction() as conn:
-        revoked = await conn.scalar(
+    key_id = uuid.UUID(request.id)
+    async with db.transaction() as tx:
+        revoked = await tx.scalar(
             update(k)
             .where(k.c.id == key_id, k.c.revoked_at.is_(None))
             .values(revoked_at=now())
             .returning(k.c.id)
         )
         if revoked is not None:
-            await audit.record(conn, caller, "revoke", "api_key", key_id, {})
-        return await read(conn, key_id)
+            await audit.record(tx, caller, "revoke", API_KEY, key_id, {})
+        return await repository.read(tx, API_KEY, key_id)
+
+
+async def find(db: Database, key: str) -> uuid.UUID:
+    """The id of the key named by its id, name or public prefix (the CLI's way to name one)."""
+    try:
+        by_id = [k.c.id == uuid.UUID(key)]
+    except ValueError:
+        by_id = []
+    async with db.read() as conn:
+        found: uuid.UUID | None = await conn.scalar(
+            select(k.c.id).where(or_(k.c.name == key, k.c.prefix == key, *by_id))
+        )
+    if found is None:
+        raise NotFound("ApiKey", key, field="key")
+    return found
 
 
 async def create_key_directly(

@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
-from sqlalchemy import select
-
 from catapult.v1 import audit_log_service_pb2
 from catapult_server.database import Database
-from catapult_server.db import schema
-from catapult_server.resources import audit_to_proto, parse_uuid
-from catapult_server.services import crud
+from catapult_server.listing import Listing, at_or_after, before, equals
+from catapult_server.resources import AUDIT_LOG
 
-t = schema.audit_logs
-ORDER_COLUMNS = {"created_at": t.c.created_at}
-RESOURCE_TYPES = ("model", "release", "artifact", "deployment", "api_key")
-ACTIONS = ("create", "update", "delete", "terminate", "revoke")
+t = AUDIT_LOG.table
+
+LISTING = Listing(
+    audit_log_service_pb2.ListAuditLogsRequest,
+    AUDIT_LOG,
+    filters={
+        "resource_type": equals(t.c.resource_type),
+        "resource_id": equals(t.c.resource_id),
+        "action": equals(t.c.action),
+        "api_key_name": equals(t.c.api_key_name),
+        "after": at_or_after(t.c.created_at),
+        "before": before(t.c.created_at),
+    },
+    order_columns={"created_at": t.c.created_at},
+    fixed_order="created_at desc",
+)
 
 
 async def list_audit_logs(
     db: Database, request: audit_log_service_pb2.ListAuditLogsRequest
 ) -> audit_log_service_pb2.ListAuditLogsResponse:
-    query = select(t)
-    if request.resource_type:
-        query = query.where(
-            t.c.resource_type == crud.choice(request.resource_type, RESOURCE_TYPES, "resource_type")
-        )
-    if request.resource_id:
-        query = query.where(t.c.resource_id == parse_uuid(request.resource_id, "resource_id"))
-    if request.action:
-        query = query.where(t.c.action == crud.choice(request.action, ACTIONS, "action"))
-    if request.api_key_name:
-        query = query.where(t.c.api_key_name == request.api_key_name)
-    if request.HasField("after"):
-        query = query.where(t.c.created_at >= request.after.ToDatetime(tzinfo=UTC))
-    if request.HasField("before"):
-        query = query.where(t.c.created_at < request.before.ToDatetime(tzinfo=UTC))
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, t.c.id, request, "created_at desc")
-    return audit_log_service_pb2.ListAuditLogsResponse(
-        audit_logs=[audit_to_proto(row) for row in rows], next_page_token=token
-    )
+    logs, token = await LISTING.page(db, request)
+    return audit_log_service_pb2.ListAuditLogsResponse(audit_logs=logs, next_page_token=token)

@@ -1,9 +1,8 @@
-"""Releases: a model's Docker images, one per version and quantization."""
+"""Releases: Docker images of a model, one version at one quantization."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,55 +11,46 @@ from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
 from catapult_server import audit, repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database
-from catapult_server.db import schema
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
-from catapult_server.resources import (
-    ARTIFACT,
-    DEPLOYMENT,
-    ENVIRONMENTS,
-    QUANTIZATIONS,
+from catapult_server.listing import Listing, equals
+from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE
+from catapult_server.services import crud, deployments
+
+r, m, a, d = RELEASE.table, MODEL.table, ARTIFACT.table, DEPLOYMENT.table
+
+LISTING = Listing(
+    release_service_pb2.ListReleasesRequest,
     RELEASE,
-    parse_uuid,
-    to_proto,
+    filters={
+        "image_id": equals(r.c.image_id),
+        "model_name": equals(m.c.name),
+        "version": equals(r.c.version),
+        "quantization": equals(r.c.quantization),
+        "status": equals(r.c.status),
+    },
+    order_columns={"created_at": r.c.created_at, "version": r.c.version},
 )
-from catapult_server.services import crud
-
-r, m = schema.releases, schema.models
-# Releases with their model's name, so a listing needs no second call.
-SELECT = select(r, m.c.name.label("model_name")).select_from(r.join(m, r.c.image_id == m.c.id))
-ORDER_COLUMNS = {"created_at": r.c.created_at, "version": r.c.version}
-
-
-def _proto(row: Any) -> release_pb2.Release:
-    return to_proto(RELEASE, row, model_name=row["model_name"])  # type: ignore[no-any-return]
-
-
-async def read(conn: AsyncConnection, release_id: uuid.UUID) -> release_pb2.Release:
-    return _proto(await repository.fetch_one(conn, SELECT.where(r.c.id == release_id), RELEASE, release_id))
 
 
 async def create(
     db: Database, caller: Caller, request: release_service_pb2.CreateReleaseRequest
 ) -> release_pb2.Release:
-    return await crud.create(db, RELEASE, request.release, caller, request.request_id, read)  # type: ignore[no-any-return]
+    # The model's existence is checked by the foreign key: a missing one is NOT_FOUND (image_id).
+    values = RELEASE.values_for_create(request.release)
+    return (await crud.create(db, RELEASE, values, caller, request.request_id)).resource
 
 
 async def get(db: Database, request: release_service_pb2.GetReleaseRequest) -> release_pb2.Release:
-    return await crud.get(db, read, RELEASE, request.id)  # type: ignore[no-any-return]
+    return await crud.get(db, RELEASE, request.id)
 
 
 async def _model_id(conn: AsyncConnection, image_id: str, model_name: str) -> uuid.UUID:
     """The model named by id or by name; NOT_FOUND if it does not exist."""
-    if image_id:
-        model_id = parse_uuid(image_id, "image_id")
-        found = await conn.scalar(select(m.c.id).where(m.c.id == model_id))
-        if found is None:
-            raise NotFound("Model", image_id, field="image_id")
-        return model_id
-    by_name: uuid.UUID | None = await conn.scalar(select(m.c.id).where(m.c.name == model_name))
-    if by_name is None:
-        raise NotFound("Model", model_name, field="model_name")
-    return by_name
+    query = select(m.c.id).where(m.c.id == uuid.UUID(image_id) if image_id else m.c.name == model_name)
+    found: uuid.UUID | None = await conn.scalar(query)
+    if found is None:
+        raise NotFound("Model", image_id or model_name, field="image_id" if image_id else "model_name")
+    return found
 
 
 async def get_latest(
@@ -68,83 +58,59 @@ async def get_latest(
 ) -> release_pb2.Release:
     if not request.image_id and not request.model_name:
         raise InvalidArgument.field("image_id", "give the model as image_id or model_name")
-    crud.choice(request.quantization, QUANTIZATIONS, "quantization")
-    crud.choice(request.environment, ENVIRONMENTS, "environment")
     async with db.read() as conn:
         model_id = await _model_id(conn, request.image_id, request.model_name)
-        query = SELECT.where(r.c.image_id == model_id)
+        query = RELEASE.query.where(r.c.image_id == model_id)
         if request.quantization:
             query = query.where(r.c.quantization == request.quantization)
         if request.environment:
-            d = schema.deployments
             query = query.where(
                 exists().where(
                     d.c.release_id == r.c.id, d.c.environment == request.environment, d.c.status == "success"
                 )
             )
-        row = (
-            (await conn.execute(query.order_by(r.c.created_at.desc(), r.c.id.desc()).limit(1)))
-            .mappings()
-            .first()
-        )
+        newest = query.order_by(r.c.created_at.desc(), r.c.id.desc()).limit(1)
+        row = (await conn.execute(newest)).mappings().first()
     if row is None:
         raise NotFound("Release", f"latest of model {request.image_id or request.model_name}")
-    return _proto(row)
+    return RELEASE.to_proto(row)
 
 
 async def list_releases(
     db: Database, request: release_service_pb2.ListReleasesRequest
 ) -> release_service_pb2.ListReleasesResponse:
-    query = SELECT
-    if request.image_id:
-        query = query.where(r.c.image_id == parse_uuid(request.image_id, "image_id"))
-    if request.model_name:
-        query = query.where(m.c.name == request.model_name)
-    if request.version:
-        query = query.where(r.c.version == request.version)
-    if request.quantization:
-        query = query.where(
-            r.c.quantization == crud.choice(request.quantization, QUANTIZATIONS, "quantization")
-        )
-    if request.status:
-        query = query.where(r.c.status == crud.choice(request.status, schema.RELEASE_STATUSES, "status"))
-    rows, token = await crud.list_page(db, query, ORDER_COLUMNS, r.c.id, request, "created_at desc")
-    return release_service_pb2.ListReleasesResponse(
-        releases=[_proto(row) for row in rows], next_page_token=token
-    )
+    releases, token = await LISTING.page(db, request)
+    return release_service_pb2.ListReleasesResponse(releases=releases, next_page_token=token)
 
 
 async def update(
     db: Database, caller: Caller, request: release_service_pb2.UpdateReleaseRequest
 ) -> release_pb2.Release:
-    return await crud.update(  # type: ignore[no-any-return]
-        db, RELEASE, request.release, request.update_mask.paths, request.etag, caller, read
+    return await crud.update(
+        db, RELEASE, request.release, list(request.update_mask.paths), request.etag, caller
     )
 
 
 async def delete(
     db: Database, caller: Caller, request: release_service_pb2.DeleteReleaseRequest
 ) -> release_service_pb2.DeleteReleaseResponse:
-    release_id = parse_uuid(request.id, "id")
-    a, d = schema.artifacts, schema.deployments
-    async with db.transaction() as conn:
-        await repository.lock_for_change(conn, RELEASE, release_id, request.etag)
-        artifacts = await conn.scalar(select(func.count()).select_from(a).where(a.c.release_id == release_id))
-        deployments = await conn.scalar(
-            select(func.count()).select_from(d).where(d.c.release_id == release_id)
-        )
-        if (artifacts or deployments) and not request.force:
+    release_id = uuid.UUID(request.id)
+    async with db.transaction() as tx:
+        await repository.lock_for_change(tx, RELEASE, release_id, request.etag)
+        artifacts = await tx.scalar(select(func.count()).select_from(a).where(a.c.release_id == release_id))
+        deployed = await tx.scalar(select(func.count()).select_from(d).where(d.c.release_id == release_id))
+        if (artifacts or deployed) and not request.force:
             raise FailedPrecondition(
                 error_reason_pb2.HAS_CHILDREN,
-                f"release {release_id} has {artifacts} artifact(s) and {deployments} deployment(s); "
+                f"release {release_id} has {artifacts} artifact(s) and {deployed} deployment(s); "
                 "delete them first or pass force",
             )
-        gone = await crud.deployment_history(conn, d.c.release_id == release_id)
-        deleted_deployments = await repository.delete_rows(conn, DEPLOYMENT, d.c.release_id == release_id)
-        deleted_artifacts = await repository.delete_rows(conn, ARTIFACT, a.c.release_id == release_id)
-        await repository.delete_rows(conn, RELEASE, r.c.id == release_id)
+        gone = await deployments.history(tx, d.c.release_id == release_id)
+        deleted_deployments = await repository.delete(tx, DEPLOYMENT, d.c.release_id == release_id)
+        deleted_artifacts = await repository.delete(tx, ARTIFACT, a.c.release_id == release_id)
+        await repository.delete(tx, RELEASE, r.c.id == release_id)
         changes = {"deleted_artifacts": deleted_artifacts, "deleted_deployments": gone}
-        await audit.record(conn, caller, "delete", "release", release_id, changes)
+        await audit.record(tx, caller, "delete", RELEASE, release_id, changes)
     return release_service_pb2.DeleteReleaseResponse(
         id=str(release_id), deleted_artifacts=deleted_artifacts, deleted_deployments=deleted_deployments
     )

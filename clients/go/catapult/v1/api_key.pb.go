@@ -29,9 +29,9 @@ type ApiKey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Server-assigned UUID.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Unique, human-readable name, e.g. "ci-deployer". At most 255 characters.
+	// Unique, human-readable name, e.g. "ci-deployer".
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// One of: "admin" (manages keys, and can do what a writer does), "writer" (the default:
+	// "admin" (manages keys, and can do what a writer does), "writer" (the default:
 	// reads and writes models, releases, artifacts and deployments), "reader" (read only).
 	Role string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
 	// The public start of the key ("ctp_" and 8 characters), enough to recognise it in logs.
@@ -146,11 +146,12 @@ var File_catapult_v1_api_key_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_api_key_proto_rawDesc = "" +
 	"\n" +
-	"\x19catapult/v1/api_key.proto\x12\vcatapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x03\n" +
-	"\x06ApiKey\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\x18\n" +
-	"\x04name\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12\x12\n" +
-	"\x04role\x18\x03 \x01(\tR\x04role\x12\x1c\n" +
+	"\x19catapult/v1/api_key.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x03\n" +
+	"\x06ApiKey\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x03\x8a\xb5\x18\x02@\x01R\x02id\x12\x1f\n" +
+	"\x04name\x18\x02 \x01(\tB\v\xe2A\x01\x02\x8a\xb5\x18\x03\b\xff\x01R\x04name\x12/\n" +
+	"\x04role\x18\x03 \x01(\tB\x1b\x8a\xb5\x18\x17\x1a\x05admin\x1a\x06writer\x1a\x06readerR\x04role\x12\x1c\n" +
 	"\x06prefix\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\x06prefix\x12?\n" +
 	"\n" +
 	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tcreatedAt\x129\n" +
@@ -197,6 +198,7 @@ func file_catapult_v1_api_key_proto_init() {
 	if File_catapult_v1_api_key_proto != nil {
 		return
 	}
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -132,7 +132,7 @@ func (x *CreateApiKeyResponse) GetSecret() string {
 
 type ListApiKeysRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most this many keys; 0 means 50, the maximum is 1000.
+	// At most this many keys; 0 means 50.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -295,24 +295,25 @@ var File_catapult_v1_api_key_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_api_key_service_proto_rawDesc = "" +
 	"\n" +
-	"!catapult/v1/api_key_service.proto\x12\vcatapult.v1\x1a\x19catapult/v1/api_key.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"h\n" +
+	"!catapult/v1/api_key_service.proto\x12\vcatapult.v1\x1a\x19catapult/v1/api_key.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"q\n" +
 	"\x13CreateApiKeyRequest\x122\n" +
-	"\aapi_key\x18\x01 \x01(\v2\x13.catapult.v1.ApiKeyB\x04\xe2A\x01\x02R\x06apiKey\x12\x1d\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x13.catapult.v1.ApiKeyB\x04\xe2A\x01\x02R\x06apiKey\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"\\\n" +
+	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"\\\n" +
 	"\x14CreateApiKeyResponse\x12,\n" +
 	"\aapi_key\x18\x01 \x01(\v2\x13.catapult.v1.ApiKeyR\x06apiKey\x12\x16\n" +
-	"\x06secret\x18\x02 \x01(\tR\x06secret\"y\n" +
-	"\x12ListApiKeysRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x84\x01\n" +
+	"\x12ListApiKeysRequest\x12&\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12'\n" +
 	"\x0finclude_revoked\x18\x03 \x01(\bR\x0eincludeRevoked\"m\n" +
 	"\x13ListApiKeysResponse\x12.\n" +
 	"\bapi_keys\x18\x01 \x03(\v2\x13.catapult.v1.ApiKeyR\aapiKeys\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"+\n" +
-	"\x13RevokeApiKeyRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id2\xd0\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n" +
+	"\x13RevokeApiKeyRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id2\xd0\x02\n" +
 	"\rApiKeyService\x12r\n" +
 	"\fCreateApiKey\x12 .catapult.v1.CreateApiKeyRequest\x1a!.catapult.v1.CreateApiKeyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\aapi_key\"\f/v1/api-keys\x12i\n" +
 	"\vListApiKeys\x12\x1f.catapult.v1.ListApiKeysRequest\x1a .catapult.v1.ListApiKeysResponse\"\x17\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/api-keys\x90\x02\x01\x12`\n" +
@@ -362,6 +363,7 @@ func file_catapult_v1_api_key_service_proto_init() {
 		return
 	}
 	file_catapult_v1_api_key_proto_init()
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -31,24 +31,24 @@ type Artifact struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The release this artifact is baked into.
 	ReleaseId string `protobuf:"bytes,2,opt,name=release_id,json=releaseId,proto3" json:"release_id,omitempty"`
-	// File name, e.g. "inference-1.0.0-py311.whl". At most 255 characters.
+	// File name, e.g. "inference-1.0.0-py311.whl".
 	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	// One of: "wheel", "binary", "sdist", "tarball". (The database column is `type`.)
+	// What kind of file it is. (The database column is `type`.)
 	ArtifactType string `protobuf:"bytes,4,opt,name=artifact_type,json=artifactType,proto3" json:"artifact_type,omitempty"`
-	// Where the file is stored, e.g. "s3://artifacts/inference-1.0.0.whl". At most 1000 characters.
+	// Where the file is stored, e.g. "s3://artifacts/inference-1.0.0.whl".
 	FilePath string `protobuf:"bytes,5,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
-	// File size in bytes; not negative.
+	// File size in bytes.
 	SizeBytes int64 `protobuf:"varint,6,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
-	// e.g. "sha256:def456...". At most 255 characters.
+	// e.g. "sha256:def456...".
 	Checksum string `protobuf:"bytes,7,opt,name=checksum,proto3" json:"checksum,omitempty"`
-	// e.g. "linux_x86_64". At most 50 characters.
+	// e.g. "linux_x86_64".
 	Platform string `protobuf:"bytes,8,opt,name=platform,proto3" json:"platform,omitempty"`
-	// e.g. "3.11". At most 20 characters.
+	// e.g. "3.11".
 	PythonVersion string `protobuf:"bytes,9,opt,name=python_version,json=pythonVersion,proto3" json:"python_version,omitempty"`
-	// Custom key-value fields. At most 64 KiB as JSON.
+	// Custom key-value fields.
 	Metadata  *structpb.Struct       `protobuf:"bytes,10,opt,name=metadata,proto3" json:"metadata,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	// Who uploaded it; defaults to the name of the calling API key. At most 255 characters.
+	// Who uploaded it; defaults to the name of the calling API key.
 	UploadedBy string                 `protobuf:"bytes,12,opt,name=uploaded_by,json=uploadedBy,proto3" json:"uploaded_by,omitempty"`
 	UpdatedAt  *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// Changes on every update; pass it back on Update/Delete to detect concurrent changes.
@@ -189,24 +189,25 @@ var File_catapult_v1_artifact_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_artifact_proto_rawDesc = "" +
 	"\n" +
-	"\x1acatapult/v1/artifact.proto\x12\vcatapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x04\n" +
-	"\bArtifact\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12#\n" +
+	"\x1acatapult/v1/artifact.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x05\n" +
+	"\bArtifact\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x03\x8a\xb5\x18\x02@\x01R\x02id\x12*\n" +
 	"\n" +
-	"release_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\treleaseId\x12\x18\n" +
-	"\x04name\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12)\n" +
-	"\rartifact_type\x18\x04 \x01(\tB\x04\xe2A\x01\x02R\fartifactType\x12!\n" +
-	"\tfile_path\x18\x05 \x01(\tB\x04\xe2A\x01\x02R\bfilePath\x12\x1d\n" +
+	"release_id\x18\x02 \x01(\tB\v\xe2A\x02\x02\x05\x8a\xb5\x18\x02@\x01R\treleaseId\x12\x1f\n" +
+	"\x04name\x18\x03 \x01(\tB\v\xe2A\x01\x02\x8a\xb5\x18\x03\b\xff\x01R\x04name\x12L\n" +
+	"\rartifact_type\x18\x04 \x01(\tB'\xe2A\x01\x02\x8a\xb5\x18\x1f\x1a\x05wheel\x1a\x06binary\x1a\x05sdist\x1a\atarballR\fartifactType\x12(\n" +
+	"\tfile_path\x18\x05 \x01(\tB\v\xe2A\x01\x02\x8a\xb5\x18\x03\b\xe8\aR\bfilePath\x12%\n" +
 	"\n" +
-	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\x12\x1a\n" +
-	"\bchecksum\x18\a \x01(\tR\bchecksum\x12\x1a\n" +
-	"\bplatform\x18\b \x01(\tR\bplatform\x12%\n" +
-	"\x0epython_version\x18\t \x01(\tR\rpythonVersion\x123\n" +
+	"size_bytes\x18\x06 \x01(\x03B\x06\x8a\xb5\x18\x02(\x00R\tsizeBytes\x12#\n" +
+	"\bchecksum\x18\a \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\bchecksum\x12\"\n" +
+	"\bplatform\x18\b \x01(\tB\x06\x8a\xb5\x18\x02\b2R\bplatform\x12-\n" +
+	"\x0epython_version\x18\t \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\rpythonVersion\x12=\n" +
 	"\bmetadata\x18\n" +
-	" \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12?\n" +
+	" \x01(\v2\x17.google.protobuf.StructB\b\x8a\xb5\x18\x04P\x80\x80\x04R\bmetadata\x12?\n" +
 	"\n" +
-	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tcreatedAt\x12\x1f\n" +
-	"\vuploaded_by\x18\f \x01(\tR\n" +
+	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tcreatedAt\x12(\n" +
+	"\vuploaded_by\x18\f \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\n" +
 	"uploadedBy\x12?\n" +
 	"\n" +
 	"updated_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tupdatedAt\x12\x18\n" +
@@ -246,6 +247,7 @@ func file_catapult_v1_artifact_proto_init() {
 	if File_catapult_v1_artifact_proto != nil {
 		return
 	}
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

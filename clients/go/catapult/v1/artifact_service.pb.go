@@ -124,15 +124,15 @@ func (x *GetArtifactRequest) GetId() string {
 
 type ListArtifactsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most this many artifacts; 0 means 50, the maximum is 1000.
+	// At most this many artifacts; 0 means 50.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same filters and order_by.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// One of "created_at desc" (the default), "created_at", "name", "name desc".
+	// The order, e.g. "created_at" or "created_at desc"; the default is newest first.
 	OrderBy string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Artifacts of this release.
 	ReleaseId string `protobuf:"bytes,4,opt,name=release_id,json=releaseId,proto3" json:"release_id,omitempty"`
-	// "wheel", "binary", "sdist" or "tarball".
+	// Only artifacts of this type.
 	ArtifactType string `protobuf:"bytes,5,opt,name=artifact_type,json=artifactType,proto3" json:"artifact_type,omitempty"`
 	// Exact checksum, e.g. to find which releases carry a file.
 	Checksum      string `protobuf:"bytes,6,opt,name=checksum,proto3" json:"checksum,omitempty"`
@@ -431,22 +431,26 @@ var File_catapult_v1_artifact_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_artifact_service_proto_rawDesc = "" +
 	"\n" +
-	"\"catapult/v1/artifact_service.proto\x12\vcatapult.v1\x1a\x1acatapult/v1/artifact.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"o\n" +
+	"\"catapult/v1/artifact_service.proto\x12\vcatapult.v1\x1a\x1acatapult/v1/artifact.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"x\n" +
 	"\x15CreateArtifactRequest\x127\n" +
-	"\bartifact\x18\x01 \x01(\v2\x15.catapult.v1.ArtifactB\x04\xe2A\x01\x02R\bartifact\x12\x1d\n" +
+	"\bartifact\x18\x01 \x01(\v2\x15.catapult.v1.ArtifactB\x04\xe2A\x01\x02R\bartifact\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"*\n" +
-	"\x12GetArtifactRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\"\xcd\x01\n" +
-	"\x14ListArtifactsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"0\n" +
+	"\x12GetArtifactRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\xda\x02\n" +
+	"\x14ListArtifactsRequest\x12&\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x19\n" +
-	"\border_by\x18\x03 \x01(\tR\aorderBy\x12\x1d\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12D\n" +
+	"\border_by\x18\x03 \x01(\tB)\x8a\xb5\x18%Z#\n" +
 	"\n" +
-	"release_id\x18\x04 \x01(\tR\treleaseId\x12#\n" +
-	"\rartifact_type\x18\x05 \x01(\tR\fartifactType\x12\x1a\n" +
-	"\bchecksum\x18\x06 \x01(\tR\bchecksum\"t\n" +
+	"created_at\n" +
+	"\x04name\x12\x0fcreated_at descR\aorderBy\x12%\n" +
+	"\n" +
+	"release_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\treleaseId\x12M\n" +
+	"\rartifact_type\x18\x05 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Artifact.artifact_typeR\fartifactType\x12?\n" +
+	"\bchecksum\x18\x06 \x01(\tB#\x8a\xb5\x18\x1fb\x1dcatapult.v1.Artifact.checksumR\bchecksum\"t\n" +
 	"\x15ListArtifactsResponse\x123\n" +
 	"\tartifacts\x18\x01 \x03(\v2\x15.catapult.v1.ArtifactR\tartifacts\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa1\x01\n" +
@@ -454,9 +458,10 @@ const file_catapult_v1_artifact_service_proto_rawDesc = "" +
 	"\bartifact\x18\x01 \x01(\v2\x15.catapult.v1.ArtifactB\x04\xe2A\x01\x02R\bartifact\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"A\n" +
-	"\x15DeleteArtifactRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"G\n" +
+	"\x15DeleteArtifactRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\"(\n" +
 	"\x16DeleteArtifactResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id2\xf4\x04\n" +
@@ -519,6 +524,7 @@ func file_catapult_v1_artifact_service_proto_init() {
 		return
 	}
 	file_catapult_v1_artifact_proto_init()
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -25,15 +25,15 @@ const (
 
 type ListAuditLogsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most this many rows; 0 means 50, the maximum is 1000.
+	// At most this many rows; 0 means 50.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same filters.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// "model", "release", "artifact", "deployment" or "api_key".
+	// Only changes to this kind of resource.
 	ResourceType string `protobuf:"bytes,3,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
 	// Changes to this resource (UUID).
 	ResourceId string `protobuf:"bytes,4,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
-	// "create", "update", "delete", "terminate" or "revoke".
+	// Only changes of this kind.
 	Action string `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
 	// Changes made with the key of this name.
 	ApiKeyName string `protobuf:"bytes,6,opt,name=api_key_name,json=apiKeyName,proto3" json:"api_key_name,omitempty"`
@@ -188,16 +188,16 @@ var File_catapult_v1_audit_log_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_audit_log_service_proto_rawDesc = "" +
 	"\n" +
-	"#catapult/v1/audit_log_service.proto\x12\vcatapult.v1\x1a\x1bcatapult/v1/audit_log.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x02\n" +
-	"\x14ListAuditLogsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"#catapult/v1/audit_log_service.proto\x12\vcatapult.v1\x1a\x1bcatapult/v1/audit_log.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x03\n" +
+	"\x14ListAuditLogsRequest\x12&\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12#\n" +
-	"\rresource_type\x18\x03 \x01(\tR\fresourceType\x12\x1f\n" +
-	"\vresource_id\x18\x04 \x01(\tR\n" +
-	"resourceId\x12\x16\n" +
-	"\x06action\x18\x05 \x01(\tR\x06action\x12 \n" +
-	"\fapi_key_name\x18\x06 \x01(\tR\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12M\n" +
+	"\rresource_type\x18\x03 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.AuditLog.resource_typeR\fresourceType\x12'\n" +
+	"\vresource_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\n" +
+	"resourceId\x129\n" +
+	"\x06action\x18\x05 \x01(\tB!\x8a\xb5\x18\x1db\x1bcatapult.v1.AuditLog.actionR\x06action\x12?\n" +
+	"\fapi_key_name\x18\x06 \x01(\tB\x1d\x8a\xb5\x18\x19b\x17catapult.v1.ApiKey.nameR\n" +
 	"apiKeyName\x120\n" +
 	"\x05after\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05after\x122\n" +
 	"\x06before\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x06before\"u\n" +
@@ -246,6 +246,7 @@ func file_catapult_v1_audit_log_service_proto_init() {
 		return
 	}
 	file_catapult_v1_audit_log_proto_init()
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

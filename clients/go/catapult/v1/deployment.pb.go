@@ -32,25 +32,25 @@ type Deployment struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The release that is deployed.
 	ReleaseId string `protobuf:"bytes,2,opt,name=release_id,json=releaseId,proto3" json:"release_id,omitempty"`
-	// One of: "production", "staging", "development".
+	// Where it runs: any lowercase token, e.g. "production", "staging", "canary", "eu-prod".
 	Environment string `protobuf:"bytes,3,opt,name=environment,proto3" json:"environment,omitempty"`
-	// Kubernetes cluster name, e.g. "k8s-prod-us-west-2". At most 255 characters.
+	// Kubernetes cluster name, e.g. "k8s-prod-us-west-2".
 	Cluster string `protobuf:"bytes,4,opt,name=cluster,proto3" json:"cluster,omitempty"`
-	// Kubernetes namespace, e.g. "ml-prod". At most 255 characters.
+	// Kubernetes namespace, e.g. "ml-prod".
 	K8SNamespace string `protobuf:"bytes,5,opt,name=k8s_namespace,json=k8sNamespace,proto3" json:"k8s_namespace,omitempty"`
-	// The live API endpoint, e.g. "https://api.companyA.prod/v1/llama". At most 500 characters.
+	// The live API endpoint, e.g. "https://api.companyA.prod/v1/llama".
 	EndpointUrl string `protobuf:"bytes,6,opt,name=endpoint_url,json=endpointUrl,proto3" json:"endpoint_url,omitempty"`
-	// Number of replicas running; not negative.
+	// Number of replicas running.
 	Replicas int32 `protobuf:"varint,7,opt,name=replicas,proto3" json:"replicas,omitempty"`
-	// One of: "deploying", "success", "failed", "terminated". Defaults to "deploying".
+	// Where the rollout stands. Defaults to "deploying".
 	Status string `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
-	// Who deployed it; defaults to the name of the calling API key. At most 255 characters.
+	// Who deployed it; defaults to the name of the calling API key.
 	DeployedBy string `protobuf:"bytes,9,opt,name=deployed_by,json=deployedBy,proto3" json:"deployed_by,omitempty"`
 	// When it was deployed; defaults to the time the server recorded it.
 	DeployedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=deployed_at,json=deployedAt,proto3" json:"deployed_at,omitempty"`
 	// When it was terminated; set by the server when status becomes "terminated".
 	TerminatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=terminated_at,json=terminatedAt,proto3" json:"terminated_at,omitempty"`
-	// Custom key-value fields, e.g. {"gpu_type": "nvidia-a100"}. At most 64 KiB as JSON.
+	// Custom key-value fields, e.g. {"gpu_type": "nvidia-a100"}.
 	Metadata  *structpb.Struct       `protobuf:"bytes,12,opt,name=metadata,proto3" json:"metadata,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
@@ -249,25 +249,28 @@ var File_catapult_v1_deployment_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_deployment_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccatapult/v1/deployment.proto\x12\vcatapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\x06\n" +
+	"\x1ccatapult/v1/deployment.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\b\n" +
 	"\n" +
-	"Deployment\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12#\n" +
+	"Deployment\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x03\x8a\xb5\x18\x02@\x01R\x02id\x12*\n" +
 	"\n" +
-	"release_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\treleaseId\x12&\n" +
-	"\venvironment\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\venvironment\x12\x18\n" +
-	"\acluster\x18\x04 \x01(\tR\acluster\x12#\n" +
-	"\rk8s_namespace\x18\x05 \x01(\tR\fk8sNamespace\x12!\n" +
-	"\fendpoint_url\x18\x06 \x01(\tR\vendpointUrl\x12\x1a\n" +
-	"\breplicas\x18\a \x01(\x05R\breplicas\x12\x16\n" +
-	"\x06status\x18\b \x01(\tR\x06status\x12\x1f\n" +
-	"\vdeployed_by\x18\t \x01(\tR\n" +
+	"release_id\x18\x02 \x01(\tB\v\xe2A\x02\x02\x05\x8a\xb5\x18\x02@\x01R\treleaseId\x12i\n" +
+	"\venvironment\x18\x03 \x01(\tBG\xe2A\x01\x02\x8a\xb5\x18?\b2\x12\x19[a-z0-9][a-z0-9._-]{0,49}\"\n" +
+	"production\"\astaging\"\vdevelopmentR\venvironment\x12!\n" +
+	"\acluster\x18\x04 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\acluster\x12,\n" +
+	"\rk8s_namespace\x18\x05 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\fk8sNamespace\x12,\n" +
+	"\fendpoint_url\x18\x06 \x01(\tB\t\x8a\xb5\x18\x05\b\xf4\x038\x01R\vendpointUrl\x12\"\n" +
+	"\breplicas\x18\a \x01(\x05B\x06\x8a\xb5\x18\x02(\x00R\breplicas\x12D\n" +
+	"\x06status\x18\b \x01(\tB,\x8a\xb5\x18(\x1a\tdeploying\x1a\asuccess\x1a\x06failed\x1a\n" +
+	"terminatedR\x06status\x12(\n" +
+	"\vdeployed_by\x18\t \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\n" +
 	"deployedBy\x12;\n" +
 	"\vdeployed_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"deployedAt\x12E\n" +
-	"\rterminated_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\fterminatedAt\x123\n" +
-	"\bmetadata\x18\f \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12?\n" +
+	"\rterminated_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\fterminatedAt\x12=\n" +
+	"\bmetadata\x18\f \x01(\v2\x17.google.protobuf.StructB\b\x8a\xb5\x18\x04P\x80\x80\x04R\bmetadata\x12?\n" +
 	"\n" +
 	"created_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tcreatedAt\x12?\n" +
 	"\n" +
@@ -318,6 +321,7 @@ func file_catapult_v1_deployment_proto_init() {
 	if File_catapult_v1_deployment_proto != nil {
 		return
 	}
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -134,15 +134,15 @@ func (x *GetDeploymentRequest) GetId() string {
 
 type ListDeploymentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most this many deployments; 0 means 50, the maximum is 1000.
+	// At most this many deployments; 0 means 50.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same filters and order_by.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// One of "deployed_at desc" (the default), "deployed_at", "created_at desc", "created_at".
+	// The order, e.g. "created_at" or "created_at desc"; the default is newest first.
 	OrderBy string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
-	// "production", "staging" or "development".
+	// Only deployments in this environment.
 	Environment string `protobuf:"bytes,4,opt,name=environment,proto3" json:"environment,omitempty"`
-	// "deploying", "success", "failed" or "terminated".
+	// Only deployments with this status.
 	Status string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
 	// Exact cluster name.
 	Cluster string `protobuf:"bytes,6,opt,name=cluster,proto3" json:"cluster,omitempty"`
@@ -477,37 +477,41 @@ var File_catapult_v1_deployment_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\n" +
-	"$catapult/v1/deployment_service.proto\x12\vcatapult.v1\x1a\x1ccatapult/v1/deployment.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n" +
+	"$catapult/v1/deployment_service.proto\x12\vcatapult.v1\x1a\x1ccatapult/v1/deployment.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x01\n" +
 	"\x17CreateDeploymentRequest\x12=\n" +
 	"\n" +
 	"deployment\x18\x01 \x01(\v2\x17.catapult.v1.DeploymentB\x04\xe2A\x01\x02R\n" +
-	"deployment\x12\x1d\n" +
+	"deployment\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\x12\x14\n" +
-	"\x05force\x18\x03 \x01(\bR\x05force\",\n" +
-	"\x14GetDeploymentRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\"\xa7\x04\n" +
-	"\x16ListDeploymentsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"2\n" +
+	"\x14GetDeploymentRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\x80\a\n" +
+	"\x16ListDeploymentsRequest\x12&\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x19\n" +
-	"\border_by\x18\x03 \x01(\tR\aorderBy\x12 \n" +
-	"\venvironment\x18\x04 \x01(\tR\venvironment\x12\x16\n" +
-	"\x06status\x18\x05 \x01(\tR\x06status\x12\x18\n" +
-	"\acluster\x18\x06 \x01(\tR\acluster\x12#\n" +
-	"\rk8s_namespace\x18\a \x01(\tR\fk8sNamespace\x12\x18\n" +
-	"\acompany\x18\b \x01(\tR\acompany\x12\x19\n" +
-	"\bmodel_id\x18\t \x01(\tR\amodelId\x12\x1d\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12L\n" +
+	"\border_by\x18\x03 \x01(\tB1\x8a\xb5\x18-Z+\n" +
+	"\vdeployed_at\n" +
+	"\n" +
+	"created_at\x12\x10deployed_at descR\aorderBy\x12J\n" +
+	"\venvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environmentR\venvironment\x12;\n" +
+	"\x06status\x18\x05 \x01(\tB#\x8a\xb5\x18\x1fb\x1dcatapult.v1.Deployment.statusR\x06status\x12>\n" +
+	"\acluster\x18\x06 \x01(\tB$\x8a\xb5\x18 b\x1ecatapult.v1.Deployment.clusterR\acluster\x12O\n" +
+	"\rk8s_namespace\x18\a \x01(\tB*\x8a\xb5\x18&b$catapult.v1.Deployment.k8s_namespaceR\fk8sNamespace\x129\n" +
+	"\acompany\x18\b \x01(\tB\x1f\x8a\xb5\x18\x1bb\x19catapult.v1.Model.companyR\acompany\x12!\n" +
+	"\bmodel_id\x18\t \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\amodelId\x12%\n" +
 	"\n" +
 	"release_id\x18\n" +
-	" \x01(\tR\treleaseId\x12!\n" +
-	"\fendpoint_url\x18\v \x01(\tR\vendpointUrl\x12\x1f\n" +
+	" \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\treleaseId\x12L\n" +
+	"\fendpoint_url\x18\v \x01(\tB)\x8a\xb5\x18%b#catapult.v1.Deployment.endpoint_urlR\vendpointUrl\x12\x1f\n" +
 	"\vactive_only\x18\f \x01(\bR\n" +
 	"activeOnly\x12A\n" +
 	"\x0edeployed_after\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\rdeployedAfter\x12C\n" +
-	"\x0fdeployed_before\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x0edeployedBefore\x12\x1d\n" +
+	"\x0fdeployed_before\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x0edeployedBefore\x12;\n" +
 	"\n" +
-	"model_name\x18\x0f \x01(\tR\tmodelName\"|\n" +
+	"model_name\x18\x0f \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\"|\n" +
 	"\x17ListDeploymentsResponse\x129\n" +
 	"\vdeployments\x18\x01 \x03(\v2\x17.catapult.v1.DeploymentR\vdeployments\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa9\x01\n" +
@@ -517,9 +521,10 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"deployment\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"C\n" +
-	"\x17DeleteDeploymentRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"I\n" +
+	"\x17DeleteDeploymentRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag2\x9c\x05\n" +
 	"\x11DeploymentService\x12v\n" +
 	"\x10CreateDeployment\x12$.catapult.v1.CreateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"#\x82\xd3\xe4\x93\x02\x1d:\n" +
@@ -585,6 +590,7 @@ func file_catapult_v1_deployment_service_proto_init() {
 		return
 	}
 	file_catapult_v1_deployment_proto_init()
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -58,6 +58,9 @@ const (
 	ErrorReason_DATABASE_UNAVAILABLE ErrorReason = 14
 	// A server bug; the message carries an id to find it in the server log. (INTERNAL)
 	ErrorReason_INTERNAL_ERROR ErrorReason = 15
+	// A concurrent change got in the way (the database chose this call to give way in a
+	// conflict); retrying the call is safe. (ABORTED)
+	ErrorReason_CONCURRENT_CHANGE ErrorReason = 16
 )
 
 // Enum value maps for ErrorReason.
@@ -79,6 +82,7 @@ var (
 		13: "ROLE_NOT_ALLOWED",
 		14: "DATABASE_UNAVAILABLE",
 		15: "INTERNAL_ERROR",
+		16: "CONCURRENT_CHANGE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -97,6 +101,7 @@ var (
 		"ROLE_NOT_ALLOWED":         13,
 		"DATABASE_UNAVAILABLE":     14,
 		"INTERNAL_ERROR":           15,
+		"CONCURRENT_CHANGE":        16,
 	}
 )
 
@@ -131,7 +136,7 @@ var File_catapult_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xf7\x02\n" +
+	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\x8e\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_FIELD\x10\x01\x12\x16\n" +
@@ -149,7 +154,8 @@ const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\x0fAPI_KEY_REVOKED\x10\f\x12\x14\n" +
 	"\x10ROLE_NOT_ALLOWED\x10\r\x12\x18\n" +
 	"\x14DATABASE_UNAVAILABLE\x10\x0e\x12\x12\n" +
-	"\x0eINTERNAL_ERROR\x10\x0fBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\x0eINTERNAL_ERROR\x10\x0f\x12\x15\n" +
+	"\x11CONCURRENT_CHANGE\x10\x10BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_error_reason_proto_rawDescOnce sync.Once

@@ -30,24 +30,23 @@ type Model struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Server-assigned UUID.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Unique model name, e.g. "llama-3-7b-companyA". At most 255 characters.
+	// Unique model name, e.g. "llama-3-7b-companyA".
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// The customer or company the model is built for. At most 255 characters.
+	// The customer or company the model is built for.
 	Company string `protobuf:"bytes,3,opt,name=company,proto3" json:"company,omitempty"`
-	// Base architecture, e.g. "llama-3", "gpt-4". At most 100 characters.
+	// Base architecture, e.g. "llama-3", "gpt-4".
 	BaseModel string `protobuf:"bytes,4,opt,name=base_model,json=baseModel,proto3" json:"base_model,omitempty"`
-	// Model size, e.g. "7B", "70B", "405B". At most 50 characters.
+	// Model size, e.g. "7B", "70B", "405B".
 	ParameterCount string `protobuf:"bytes,5,opt,name=parameter_count,json=parameterCount,proto3" json:"parameter_count,omitempty"`
 	// S3/Ceph path to the checkpoint files, e.g. "s3://ml-models/companyA/llama-3-7b/".
-	// At most 1000 characters.
 	StoragePath string `protobuf:"bytes,6,opt,name=storage_path,json=storagePath,proto3" json:"storage_path,omitempty"`
-	// Legacy image repository, kept for backward compatibility. At most 500 characters.
+	// Legacy image repository, kept for backward compatibility.
 	Repository string `protobuf:"bytes,7,opt,name=repository,proto3" json:"repository,omitempty"`
 	// Free text.
 	Description string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
 	// Flexible tags, e.g. ["production", "chatbot"]. Each at most 100 characters, at most 64 tags.
 	Tags []string `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty"`
-	// Custom key-value fields. At most 64 KiB as JSON.
+	// Custom key-value fields.
 	Metadata  *structpb.Struct       `protobuf:"bytes,10,opt,name=metadata,proto3" json:"metadata,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
@@ -182,22 +181,23 @@ var File_catapult_v1_model_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_model_proto_rawDesc = "" +
 	"\n" +
-	"\x17catapult/v1/model.proto\x12\vcatapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\x03\n" +
-	"\x05Model\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\x18\n" +
-	"\x04name\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12\x18\n" +
-	"\acompany\x18\x03 \x01(\tR\acompany\x12\x1d\n" +
+	"\x17catapult/v1/model.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x04\n" +
+	"\x05Model\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x03\x8a\xb5\x18\x02@\x01R\x02id\x12\x1f\n" +
+	"\x04name\x18\x02 \x01(\tB\v\xe2A\x01\x02\x8a\xb5\x18\x03\b\xff\x01R\x04name\x12!\n" +
+	"\acompany\x18\x03 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\acompany\x12%\n" +
 	"\n" +
-	"base_model\x18\x04 \x01(\tR\tbaseModel\x12'\n" +
-	"\x0fparameter_count\x18\x05 \x01(\tR\x0eparameterCount\x12'\n" +
-	"\fstorage_path\x18\x06 \x01(\tB\x04\xe2A\x01\x02R\vstoragePath\x12\x1e\n" +
+	"base_model\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02\bdR\tbaseModel\x12/\n" +
+	"\x0fparameter_count\x18\x05 \x01(\tB\x06\x8a\xb5\x18\x02\b2R\x0eparameterCount\x12.\n" +
+	"\fstorage_path\x18\x06 \x01(\tB\v\xe2A\x01\x02\x8a\xb5\x18\x03\b\xe8\aR\vstoragePath\x12'\n" +
 	"\n" +
-	"repository\x18\a \x01(\tR\n" +
-	"repository\x12 \n" +
-	"\vdescription\x18\b \x01(\tR\vdescription\x12\x12\n" +
-	"\x04tags\x18\t \x03(\tR\x04tags\x123\n" +
+	"repository\x18\a \x01(\tB\a\x8a\xb5\x18\x03\b\xf4\x03R\n" +
+	"repository\x12*\n" +
+	"\vdescription\x18\b \x01(\tB\b\x8a\xb5\x18\x04\b\x80\x80\x04R\vdescription\x12\x1c\n" +
+	"\x04tags\x18\t \x03(\tB\b\x8a\xb5\x18\x04\bdH@R\x04tags\x12=\n" +
 	"\bmetadata\x18\n" +
-	" \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12?\n" +
+	" \x01(\v2\x17.google.protobuf.StructB\b\x8a\xb5\x18\x04P\x80\x80\x04R\bmetadata\x12?\n" +
 	"\n" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tcreatedAt\x12?\n" +
 	"\n" +
@@ -238,6 +238,7 @@ func file_catapult_v1_model_proto_init() {
 	if File_catapult_v1_model_proto != nil {
 		return
 	}
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -170,12 +170,11 @@ func (x *GetModelByNameRequest) GetName() string {
 
 type ListModelsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most this many models; 0 means 50, the maximum is 1000.
+	// At most this many models; 0 means 50.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same filters and order_by.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// One of "created_at desc" (the default), "created_at", "name", "name desc",
-	// "updated_at", "updated_at desc".
+	// The order, e.g. "created_at" or "created_at desc"; the default is newest first.
 	OrderBy string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Case-insensitive substring of the name.
 	Search string `protobuf:"bytes,4,opt,name=search,proto3" json:"search,omitempty"`
@@ -530,26 +529,32 @@ var File_catapult_v1_model_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_model_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcatapult/v1/model_service.proto\x12\vcatapult.v1\x1a\x17catapult/v1/model.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"c\n" +
+	"\x1fcatapult/v1/model_service.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x17catapult/v1/model.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"l\n" +
 	"\x12CreateModelRequest\x12.\n" +
-	"\x05model\x18\x01 \x01(\v2\x12.catapult.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12\x1d\n" +
+	"\x05model\x18\x01 \x01(\v2\x12.catapult.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"'\n" +
-	"\x0fGetModelRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\"1\n" +
-	"\x15GetModelByNameRequest\x12\x18\n" +
-	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\"\xf6\x01\n" +
-	"\x11ListModelsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"-\n" +
+	"\x0fGetModelRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"M\n" +
+	"\x15GetModelByNameRequest\x124\n" +
+	"\x04name\x18\x01 \x01(\tB \xe2A\x01\x02\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\x04name\"\xcd\x03\n" +
+	"\x11ListModelsRequest\x12&\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x19\n" +
-	"\border_by\x18\x03 \x01(\tR\aorderBy\x12\x16\n" +
-	"\x06search\x18\x04 \x01(\tR\x06search\x12\x18\n" +
-	"\acompany\x18\x05 \x01(\tR\acompany\x12\x10\n" +
-	"\x03tag\x18\x06 \x03(\tR\x03tag\x12\x1d\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12P\n" +
+	"\border_by\x18\x03 \x01(\tB5\x8a\xb5\x181Z/\n" +
 	"\n" +
-	"base_model\x18\a \x01(\tR\tbaseModel\x12'\n" +
-	"\x0fparameter_count\x18\b \x01(\tR\x0eparameterCount\"h\n" +
+	"created_at\n" +
+	"\x04name\n" +
+	"\n" +
+	"updated_at\x12\x0fcreated_at descR\aorderBy\x12\x1f\n" +
+	"\x06search\x18\x04 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\x06search\x129\n" +
+	"\acompany\x18\x05 \x01(\tB\x1f\x8a\xb5\x18\x1bb\x19catapult.v1.Model.companyR\acompany\x12.\n" +
+	"\x03tag\x18\x06 \x03(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.tagsR\x03tag\x12A\n" +
+	"\n" +
+	"base_model\x18\a \x01(\tB\"\x8a\xb5\x18\x1eb\x1ccatapult.v1.Model.base_modelR\tbaseModel\x12P\n" +
+	"\x0fparameter_count\x18\b \x01(\tB'\x8a\xb5\x18#b!catapult.v1.Model.parameter_countR\x0eparameterCount\"h\n" +
 	"\x12ListModelsResponse\x12*\n" +
 	"\x06models\x18\x01 \x03(\v2\x12.catapult.v1.ModelR\x06models\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x01\n" +
@@ -557,9 +562,10 @@ const file_catapult_v1_model_service_proto_rawDesc = "" +
 	"\x05model\x18\x01 \x01(\v2\x12.catapult.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"T\n" +
-	"\x12DeleteModelRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"Z\n" +
+	"\x12DeleteModelRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"\xae\x01\n" +
 	"\x13DeleteModelResponse\x12\x0e\n" +
@@ -634,6 +640,7 @@ func file_catapult_v1_model_service_proto_init() {
 	if File_catapult_v1_model_service_proto != nil {
 		return
 	}
+	file_catapult_v1_field_rules_proto_init()
 	file_catapult_v1_model_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -32,27 +32,27 @@ type Release struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The id of the model this release is built from (the existing API's name for it).
 	ImageId string `protobuf:"bytes,2,opt,name=image_id,json=imageId,proto3" json:"image_id,omitempty"`
-	// Semantic version, e.g. "1.0.0". At most 100 characters.
+	// Semantic version, e.g. "1.0.0".
 	Version string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
-	// Docker tag, by convention "v{version}-{quantization}", e.g. "v1.0-fp16". At most 100 characters.
+	// Docker tag, by convention "v{version}-{quantization}", e.g. "v1.0-fp16".
 	Tag string `protobuf:"bytes,4,opt,name=tag,proto3" json:"tag,omitempty"`
-	// Docker image digest, "sha256:...". At most 255 characters.
+	// Docker image digest, "sha256:...".
 	Digest string `protobuf:"bytes,5,opt,name=digest,proto3" json:"digest,omitempty"`
-	// One of: "" (none), "fp32", "bf16", "fp16", "fp8", "int8", "int4".
+	// Quantization, any lowercase token, e.g. "fp16", "int8", "awq", "q4_k_m"; "" for none.
 	Quantization string `protobuf:"bytes,6,opt,name=quantization,proto3" json:"quantization,omitempty"`
-	// Image size in bytes; not negative.
+	// Image size in bytes.
 	SizeBytes int64 `protobuf:"varint,7,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
-	// e.g. "linux/amd64". At most 50 characters.
+	// e.g. "linux/amd64".
 	Platform string `protobuf:"bytes,8,opt,name=platform,proto3" json:"platform,omitempty"`
-	// e.g. "amd64", "arm64". At most 50 characters.
+	// e.g. "amd64", "arm64".
 	Architecture string `protobuf:"bytes,9,opt,name=architecture,proto3" json:"architecture,omitempty"`
-	// e.g. "linux", "darwin". At most 50 characters.
+	// e.g. "linux", "darwin".
 	Os string `protobuf:"bytes,10,opt,name=os,proto3" json:"os,omitempty"`
-	// One of: "active" (the default), "deprecated".
+	// "active" (the default) or "deprecated": a deprecated release is not deployed without force.
 	Status string `protobuf:"bytes,11,opt,name=status,proto3" json:"status,omitempty"`
 	// What changed in this release.
 	ReleaseNotes string `protobuf:"bytes,12,opt,name=release_notes,json=releaseNotes,proto3" json:"release_notes,omitempty"`
-	// Custom key-value fields. At most 64 KiB as JSON.
+	// Custom key-value fields.
 	Metadata  *structpb.Struct       `protobuf:"bytes,13,opt,name=metadata,proto3" json:"metadata,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
@@ -217,23 +217,26 @@ var File_catapult_v1_release_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_release_proto_rawDesc = "" +
 	"\n" +
-	"\x19catapult/v1/release.proto\x12\vcatapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x04\n" +
-	"\aRelease\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\x1f\n" +
-	"\bimage_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\aimageId\x12\x1e\n" +
-	"\aversion\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\aversion\x12\x10\n" +
-	"\x03tag\x18\x04 \x01(\tR\x03tag\x12\x16\n" +
-	"\x06digest\x18\x05 \x01(\tR\x06digest\x12\"\n" +
-	"\fquantization\x18\x06 \x01(\tR\fquantization\x12\x1d\n" +
+	"\x19catapult/v1/release.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x06\n" +
+	"\aRelease\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x03\x8a\xb5\x18\x02@\x01R\x02id\x12&\n" +
+	"\bimage_id\x18\x02 \x01(\tB\v\xe2A\x02\x02\x05\x8a\xb5\x18\x02@\x01R\aimageId\x12$\n" +
+	"\aversion\x18\x03 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02\bdR\aversion\x12\x18\n" +
+	"\x03tag\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02\bdR\x03tag\x12\x1f\n" +
+	"\x06digest\x18\x05 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\x06digest\x12{\n" +
+	"\fquantization\x18\x06 \x01(\tBW\x8a\xb5\x18S\b2\x12\x19[a-z0-9][a-z0-9._-]{0,49}\"\x04fp32\"\x04bf16\"\x04fp16\"\x03fp8\"\x04int8\"\x04int4\"\x03awq\"\x04gptq\"\x06q4_k_mR\fquantization\x12%\n" +
 	"\n" +
-	"size_bytes\x18\a \x01(\x03R\tsizeBytes\x12\x1a\n" +
-	"\bplatform\x18\b \x01(\tR\bplatform\x12\"\n" +
-	"\farchitecture\x18\t \x01(\tR\farchitecture\x12\x0e\n" +
+	"size_bytes\x18\a \x01(\x03B\x06\x8a\xb5\x18\x02(\x00R\tsizeBytes\x12\"\n" +
+	"\bplatform\x18\b \x01(\tB\x06\x8a\xb5\x18\x02\b2R\bplatform\x12*\n" +
+	"\farchitecture\x18\t \x01(\tB\x06\x8a\xb5\x18\x02\b2R\farchitecture\x12\x16\n" +
 	"\x02os\x18\n" +
-	" \x01(\tR\x02os\x12\x16\n" +
-	"\x06status\x18\v \x01(\tR\x06status\x12#\n" +
-	"\rrelease_notes\x18\f \x01(\tR\freleaseNotes\x123\n" +
-	"\bmetadata\x18\r \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12?\n" +
+	" \x01(\tB\x06\x8a\xb5\x18\x02\b2R\x02os\x120\n" +
+	"\x06status\x18\v \x01(\tB\x18\x8a\xb5\x18\x14\x1a\x06active\x1a\n" +
+	"deprecatedR\x06status\x12-\n" +
+	"\rrelease_notes\x18\f \x01(\tB\b\x8a\xb5\x18\x04\b\x80\x80\x04R\freleaseNotes\x12=\n" +
+	"\bmetadata\x18\r \x01(\v2\x17.google.protobuf.StructB\b\x8a\xb5\x18\x04P\x80\x80\x04R\bmetadata\x12?\n" +
 	"\n" +
 	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tcreatedAt\x12?\n" +
 	"\n" +
@@ -276,6 +279,7 @@ func file_catapult_v1_release_proto_init() {
 	if File_catapult_v1_release_proto != nil {
 		return
 	}
+	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -196,11 +196,11 @@ func (x *GetLatestReleaseRequest) GetEnvironment() string {
 
 type ListReleasesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most this many releases; 0 means 50, the maximum is 1000.
+	// At most this many releases; 0 means 50.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same filters and order_by.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// One of "created_at desc" (the default), "created_at", "version", "version desc".
+	// The order, e.g. "created_at" or "created_at desc"; the default is newest first.
 	OrderBy string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Releases of this model (UUID).
 	ImageId string `protobuf:"bytes,4,opt,name=image_id,json=imageId,proto3" json:"image_id,omitempty"`
@@ -210,7 +210,7 @@ type ListReleasesRequest struct {
 	Version string `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
 	// Exact quantization, e.g. "fp16".
 	Quantization string `protobuf:"bytes,7,opt,name=quantization,proto3" json:"quantization,omitempty"`
-	// "active" or "deprecated".
+	// Only releases with this status.
 	Status        string `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -547,30 +547,34 @@ var File_catapult_v1_release_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_release_service_proto_rawDesc = "" +
 	"\n" +
-	"!catapult/v1/release_service.proto\x12\vcatapult.v1\x1a\x19catapult/v1/release.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"k\n" +
+	"!catapult/v1/release_service.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x19catapult/v1/release.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"t\n" +
 	"\x14CreateReleaseRequest\x124\n" +
-	"\arelease\x18\x01 \x01(\v2\x14.catapult.v1.ReleaseB\x04\xe2A\x01\x02R\arelease\x12\x1d\n" +
+	"\arelease\x18\x01 \x01(\v2\x14.catapult.v1.ReleaseB\x04\xe2A\x01\x02R\arelease\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\")\n" +
-	"\x11GetReleaseRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\"\x99\x01\n" +
-	"\x17GetLatestReleaseRequest\x12\x19\n" +
-	"\bimage_id\x18\x01 \x01(\tR\aimageId\x12\x1d\n" +
+	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\"/\n" +
+	"\x11GetReleaseRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\x91\x02\n" +
+	"\x17GetLatestReleaseRequest\x12!\n" +
+	"\bimage_id\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\aimageId\x12;\n" +
 	"\n" +
-	"model_name\x18\x02 \x01(\tR\tmodelName\x12\"\n" +
-	"\fquantization\x18\x03 \x01(\tR\fquantization\x12 \n" +
-	"\venvironment\x18\x04 \x01(\tR\venvironment\"\xfc\x01\n" +
-	"\x13ListReleasesRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"model_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\x12J\n" +
+	"\fquantization\x18\x03 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantizationR\fquantization\x12J\n" +
+	"\venvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environmentR\venvironment\"\xc8\x03\n" +
+	"\x13ListReleasesRequest\x12&\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x19\n" +
-	"\border_by\x18\x03 \x01(\tR\aorderBy\x12\x19\n" +
-	"\bimage_id\x18\x04 \x01(\tR\aimageId\x12\x1d\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12G\n" +
+	"\border_by\x18\x03 \x01(\tB,\x8a\xb5\x18(Z&\n" +
 	"\n" +
-	"model_name\x18\x05 \x01(\tR\tmodelName\x12\x18\n" +
-	"\aversion\x18\x06 \x01(\tR\aversion\x12\"\n" +
-	"\fquantization\x18\a \x01(\tR\fquantization\x12\x16\n" +
-	"\x06status\x18\b \x01(\tR\x06status\"p\n" +
+	"created_at\n" +
+	"\aversion\x12\x0fcreated_at descR\aorderBy\x12!\n" +
+	"\bimage_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\aimageId\x12;\n" +
+	"\n" +
+	"model_name\x18\x05 \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\x12;\n" +
+	"\aversion\x18\x06 \x01(\tB!\x8a\xb5\x18\x1db\x1bcatapult.v1.Release.versionR\aversion\x12J\n" +
+	"\fquantization\x18\a \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantizationR\fquantization\x128\n" +
+	"\x06status\x18\b \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.statusR\x06status\"p\n" +
 	"\x14ListReleasesResponse\x120\n" +
 	"\breleases\x18\x01 \x03(\v2\x14.catapult.v1.ReleaseR\breleases\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
@@ -578,9 +582,10 @@ const file_catapult_v1_release_service_proto_rawDesc = "" +
 	"\arelease\x18\x01 \x01(\v2\x14.catapult.v1.ReleaseB\x04\xe2A\x01\x02R\arelease\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"V\n" +
-	"\x14DeleteReleaseRequest\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"\\\n" +
+	"\x14DeleteReleaseRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\tB\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"\x85\x01\n" +
 	"\x15DeleteReleaseResponse\x12\x0e\n" +
@@ -650,6 +655,7 @@ func file_catapult_v1_release_service_proto_init() {
 	if File_catapult_v1_release_service_proto != nil {
 		return
 	}
+	file_catapult_v1_field_rules_proto_init()
 	file_catapult_v1_release_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

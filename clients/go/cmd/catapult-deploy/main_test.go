@@ -248,7 +248,7 @@ func TestExitCodes(t *testing.T) {
 		{"release exists with other values", nil, []string{"release", "--model", model, "--version", "2.0.0", "--digest", "sha256:two"},
 			exitConflict, []string{"ALREADY_EXISTS (RESOURCE_ALREADY_EXISTS):", `has digest "sha256:one", not "sha256:two"`}},
 		{"unknown environment", nil, []string{"deploy", "--model", model, "--version", "2.0.0",
-			"--environment", "moon", "--endpoint", "https://x.test"},
+			"--environment", "The Moon", "--endpoint", "https://x.test"},
 			exitRejected, []string{"INVALID_ARGUMENT (INVALID_FIELD):", "deployment.environment"}},
 		{"not a deployment id", nil, []string{"terminate", "--id", "not-a-uuid"}, exitRejected, []string{"INVALID_ARGUMENT"}},
 		{"unknown deployment", nil, []string{"terminate", "--id", "00000000-0000-4000-8000-000000000000"},

@@ -1,5 +1,6 @@
 import datetime
 
+from catapult.v1 import field_rules_pb2 as _field_rules_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf import descriptor as _descriptor

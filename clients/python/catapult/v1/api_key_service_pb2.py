@@ -23,11 +23,12 @@ _sym_db = _symbol_database.Default()
 
 
 from catapult.v1 import api_key_pb2 as catapult_dot_v1_dot_api__key__pb2
+from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!catapult/v1/api_key_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x19\x63\x61tapult/v1/api_key.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"U\n\x13\x43reateApiKeyRequest\x12*\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x13.catapult.v1.ApiKeyB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"L\n\x14\x43reateApiKeyResponse\x12$\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x13.catapult.v1.ApiKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"T\n\x12ListApiKeysRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x03 \x01(\x08\"U\n\x13ListApiKeysResponse\x12%\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x13.catapult.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x13RevokeApiKeyRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x32\xd0\x02\n\rApiKeyService\x12r\n\x0c\x43reateApiKey\x12 .catapult.v1.CreateApiKeyRequest\x1a!.catapult.v1.CreateApiKeyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/api-keys:\x07\x61pi_key\x12i\n\x0bListApiKeys\x12\x1f.catapult.v1.ListApiKeysRequest\x1a .catapult.v1.ListApiKeysResponse\"\x17\x90\x02\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/api-keys\x12`\n\x0cRevokeApiKey\x12 .catapult.v1.RevokeApiKeyRequest\x1a\x13.catapult.v1.ApiKey\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api-keys/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!catapult/v1/api_key_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x19\x63\x61tapult/v1/api_key.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"^\n\x13\x43reateApiKeyRequest\x12*\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x13.catapult.v1.ApiKeyB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\"L\n\x14\x43reateApiKeyResponse\x12$\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x13.catapult.v1.ApiKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"_\n\x12ListApiKeysRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x03 \x01(\x08\"U\n\x13ListApiKeysResponse\x12%\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x13.catapult.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"-\n\x13RevokeApiKeyRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x32\xd0\x02\n\rApiKeyService\x12r\n\x0c\x43reateApiKey\x12 .catapult.v1.CreateApiKeyRequest\x1a!.catapult.v1.CreateApiKeyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/api-keys:\x07\x61pi_key\x12i\n\x0bListApiKeys\x12\x1f.catapult.v1.ListApiKeysRequest\x1a .catapult.v1.ListApiKeysResponse\"\x17\x90\x02\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/api-keys\x12`\n\x0cRevokeApiKey\x12 .catapult.v1.RevokeApiKeyRequest\x1a\x13.catapult.v1.ApiKey\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api-keys/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,24 +38,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_CREATEAPIKEYREQUEST'].fields_by_name['api_key']._loaded_options = None
   _globals['_CREATEAPIKEYREQUEST'].fields_by_name['api_key']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['request_id']._serialized_options = b'\212\265\030\003\010\377\001'
+  _globals['_LISTAPIKEYSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTAPIKEYSREQUEST'].fields_by_name['page_size']._serialized_options = b'\212\265\030\005(\0000\350\007'
   _globals['_REVOKEAPIKEYREQUEST'].fields_by_name['id']._loaded_options = None
-  _globals['_REVOKEAPIKEYREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
+  _globals['_REVOKEAPIKEYREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
   _globals['_APIKEYSERVICE'].methods_by_name['CreateApiKey']._loaded_options = None
   _globals['_APIKEYSERVICE'].methods_by_name['CreateApiKey']._serialized_options = b'\202\323\344\223\002\027\"\014/v1/api-keys:\007api_key'
   _globals['_APIKEYSERVICE'].methods_by_name['ListApiKeys']._loaded_options = None
   _globals['_APIKEYSERVICE'].methods_by_name['ListApiKeys']._serialized_options = b'\220\002\001\202\323\344\223\002\016\022\014/v1/api-keys'
   _globals['_APIKEYSERVICE'].methods_by_name['RevokeApiKey']._loaded_options = None
   _globals['_APIKEYSERVICE'].methods_by_name['RevokeApiKey']._serialized_options = b'\202\323\344\223\002\023*\021/v1/api-keys/{id}'
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=140
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=225
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=227
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=303
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=305
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=389
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=391
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=476
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=478
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=517
-  _globals['_APIKEYSERVICE']._serialized_start=520
-  _globals['_APIKEYSERVICE']._serialized_end=856
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=171
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=265
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=267
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=343
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=345
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=440
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=442
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=527
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=529
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=574
+  _globals['_APIKEYSERVICE']._serialized_start=577
+  _globals['_APIKEYSERVICE']._serialized_end=913
 # @@protoc_insertion_point(module_scope)

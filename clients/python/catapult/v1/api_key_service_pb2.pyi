@@ -1,4 +1,5 @@
 from catapult.v1 import api_key_pb2 as _api_key_pb2
+from catapult.v1 import field_rules_pb2 as _field_rules_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf.internal import containers as _containers

@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63\x61tapult/v1/artifact.proto\x12\x0b\x63\x61tapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x03\n\x08\x41rtifact\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nrelease_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04name\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\rartifact_type\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tfile_path\x18\x05 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x10\n\x08\x63hecksum\x18\x07 \x01(\t\x12\x10\n\x08platform\x18\x08 \x01(\t\x12\x16\n\x0epython_version\x18\t \x01(\t\x12)\n\x08metadata\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x13\n\x0buploaded_by\x18\x0c \x01(\t\x12\x34\n\nupdated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63\x61tapult/v1/artifact.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x04\n\x08\x41rtifact\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x03\x8a\xb5\x18\x02@\x01\x12\x1f\n\nrelease_id\x18\x02 \x01(\tB\x0b\xe2\x41\x02\x02\x05\x8a\xb5\x18\x02@\x01\x12\x19\n\x04name\x18\x03 \x01(\tB\x0b\xe2\x41\x01\x02\x8a\xb5\x18\x03\x08\xff\x01\x12>\n\rartifact_type\x18\x04 \x01(\tB\'\xe2\x41\x01\x02\x8a\xb5\x18\x1f\x1a\x05wheel\x1a\x06\x62inary\x1a\x05sdist\x1a\x07tarball\x12\x1e\n\tfile_path\x18\x05 \x01(\tB\x0b\xe2\x41\x01\x02\x8a\xb5\x18\x03\x08\xe8\x07\x12\x1a\n\nsize_bytes\x18\x06 \x01(\x03\x42\x06\x8a\xb5\x18\x02(\x00\x12\x19\n\x08\x63hecksum\x18\x07 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x18\n\x08platform\x18\x08 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x32\x12\x1e\n\x0epython_version\x18\t \x01(\tB\x06\x8a\xb5\x18\x02\x08\x14\x12\x33\n\x08metadata\x18\n \x01(\x0b\x32\x17.google.protobuf.StructB\x08\x8a\xb5\x18\x04P\x80\x80\x04\x12\x34\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x1c\n\x0buploaded_by\x18\x0c \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x34\n\nupdated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,21 +37,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_ARTIFACT'].fields_by_name['id']._loaded_options = None
-  _globals['_ARTIFACT'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_ARTIFACT'].fields_by_name['id']._serialized_options = b'\342A\001\003\212\265\030\002@\001'
   _globals['_ARTIFACT'].fields_by_name['release_id']._loaded_options = None
-  _globals['_ARTIFACT'].fields_by_name['release_id']._serialized_options = b'\342A\001\002'
+  _globals['_ARTIFACT'].fields_by_name['release_id']._serialized_options = b'\342A\002\002\005\212\265\030\002@\001'
   _globals['_ARTIFACT'].fields_by_name['name']._loaded_options = None
-  _globals['_ARTIFACT'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_ARTIFACT'].fields_by_name['name']._serialized_options = b'\342A\001\002\212\265\030\003\010\377\001'
   _globals['_ARTIFACT'].fields_by_name['artifact_type']._loaded_options = None
-  _globals['_ARTIFACT'].fields_by_name['artifact_type']._serialized_options = b'\342A\001\002'
+  _globals['_ARTIFACT'].fields_by_name['artifact_type']._serialized_options = b'\342A\001\002\212\265\030\037\032\005wheel\032\006binary\032\005sdist\032\007tarball'
   _globals['_ARTIFACT'].fields_by_name['file_path']._loaded_options = None
-  _globals['_ARTIFACT'].fields_by_name['file_path']._serialized_options = b'\342A\001\002'
+  _globals['_ARTIFACT'].fields_by_name['file_path']._serialized_options = b'\342A\001\002\212\265\030\003\010\350\007'
+  _globals['_ARTIFACT'].fields_by_name['size_bytes']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['size_bytes']._serialized_options = b'\212\265\030\002(\000'
+  _globals['_ARTIFACT'].fields_by_name['checksum']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['checksum']._serialized_options = b'\212\265\030\003\010\377\001'
+  _globals['_ARTIFACT'].fields_by_name['platform']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['platform']._serialized_options = b'\212\265\030\002\0102'
+  _globals['_ARTIFACT'].fields_by_name['python_version']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['python_version']._serialized_options = b'\212\265\030\002\010\024'
+  _globals['_ARTIFACT'].fields_by_name['metadata']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['metadata']._serialized_options = b'\212\265\030\004P\200\200\004'
   _globals['_ARTIFACT'].fields_by_name['created_at']._loaded_options = None
   _globals['_ARTIFACT'].fields_by_name['created_at']._serialized_options = b'\342A\001\003'
+  _globals['_ARTIFACT'].fields_by_name['uploaded_by']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['uploaded_by']._serialized_options = b'\212\265\030\003\010\377\001'
   _globals['_ARTIFACT'].fields_by_name['updated_at']._loaded_options = None
   _globals['_ARTIFACT'].fields_by_name['updated_at']._serialized_options = b'\342A\001\003'
   _globals['_ARTIFACT'].fields_by_name['etag']._loaded_options = None
   _globals['_ARTIFACT'].fields_by_name['etag']._serialized_options = b'\342A\001\003'
-  _globals['_ARTIFACT']._serialized_start=140
-  _globals['_ARTIFACT']._serialized_end=540
+  _globals['_ARTIFACT']._serialized_start=171
+  _globals['_ARTIFACT']._serialized_end=685
 # @@protoc_insertion_point(module_scope)

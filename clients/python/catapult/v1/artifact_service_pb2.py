@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from catapult.v1 import artifact_pb2 as catapult_dot_v1_dot_artifact__pb2
+from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"catapult/v1/artifact_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1a\x63\x61tapult/v1/artifact.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"Z\n\x15\x43reateArtifactRequest\x12-\n\x08\x61rtifact\x18\x01 \x01(\x0b\x32\x15.catapult.v1.ArtifactB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"&\n\x12GetArtifactRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8c\x01\n\x14ListArtifactsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x01(\t\x12\x12\n\nrelease_id\x18\x04 \x01(\t\x12\x15\n\rartifact_type\x18\x05 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x06 \x01(\t\"Z\n\x15ListArtifactsResponse\x12(\n\tartifacts\x18\x01 \x03(\x0b\x32\x15.catapult.v1.Artifact\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x85\x01\n\x15UpdateArtifactRequest\x12-\n\x08\x61rtifact\x18\x01 \x01(\x0b\x32\x15.catapult.v1.ArtifactB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"7\n\x15\x44\x65leteArtifactRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"$\n\x16\x44\x65leteArtifactResponse\x12\n\n\x02id\x18\x01 \x01(\t2\xf4\x04\n\x0f\x41rtifactService\x12l\n\x0e\x43reateArtifact\x12\".catapult.v1.CreateArtifactRequest\x1a\x15.catapult.v1.Artifact\"\x1f\x82\xd3\xe4\x93\x02\x19\"\r/v1/artifacts:\x08\x61rtifact\x12\x64\n\x0bGetArtifact\x12\x1f.catapult.v1.GetArtifactRequest\x1a\x15.catapult.v1.Artifact\"\x1d\x90\x02\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/artifacts/{id}\x12p\n\rListArtifacts\x12!.catapult.v1.ListArtifactsRequest\x1a\".catapult.v1.ListArtifactsResponse\"\x18\x90\x02\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/artifacts\x12\xa3\x01\n\x0eUpdateArtifact\x12\".catapult.v1.UpdateArtifactRequest\x1a\x15.catapult.v1.Artifact\"V\x82\xd3\xe4\x93\x02P\x1a\x1b/v1/artifacts/{artifact.id}:\x08\x61rtifactZ\'2\x1b/v1/artifacts/{artifact.id}:\x08\x61rtifact\x12u\n\x0e\x44\x65leteArtifact\x12\".catapult.v1.DeleteArtifactRequest\x1a#.catapult.v1.DeleteArtifactResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x12/v1/artifacts/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"catapult/v1/artifact_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1a\x63\x61tapult/v1/artifact.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"c\n\x15\x43reateArtifactRequest\x12-\n\x08\x61rtifact\x18\x01 \x01(\x0b\x32\x15.catapult.v1.ArtifactB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\",\n\x12GetArtifactRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"\x99\x02\n\x14ListArtifactsRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x12\n\npage_token\x18\x02 \x01(\t\x12;\n\x08order_by\x18\x03 \x01(\tB)\x8a\xb5\x18%Z#\n\ncreated_at\n\x04name\x12\x0f\x63reated_at desc\x12\x1a\n\nrelease_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12?\n\rartifact_type\x18\x05 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Artifact.artifact_type\x12\x35\n\x08\x63hecksum\x18\x06 \x01(\tB#\x8a\xb5\x18\x1f\x62\x1d\x63\x61tapult.v1.Artifact.checksum\"Z\n\x15ListArtifactsResponse\x12(\n\tartifacts\x18\x01 \x03(\x0b\x32\x15.catapult.v1.Artifact\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x85\x01\n\x15UpdateArtifactRequest\x12-\n\x08\x61rtifact\x18\x01 \x01(\x0b\x32\x15.catapult.v1.ArtifactB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"=\n\x15\x44\x65leteArtifactRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"$\n\x16\x44\x65leteArtifactResponse\x12\n\n\x02id\x18\x01 \x01(\t2\xf4\x04\n\x0f\x41rtifactService\x12l\n\x0e\x43reateArtifact\x12\".catapult.v1.CreateArtifactRequest\x1a\x15.catapult.v1.Artifact\"\x1f\x82\xd3\xe4\x93\x02\x19\"\r/v1/artifacts:\x08\x61rtifact\x12\x64\n\x0bGetArtifact\x12\x1f.catapult.v1.GetArtifactRequest\x1a\x15.catapult.v1.Artifact\"\x1d\x90\x02\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/artifacts/{id}\x12p\n\rListArtifacts\x12!.catapult.v1.ListArtifactsRequest\x1a\".catapult.v1.ListArtifactsResponse\"\x18\x90\x02\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/artifacts\x12\xa3\x01\n\x0eUpdateArtifact\x12\".catapult.v1.UpdateArtifactRequest\x1a\x15.catapult.v1.Artifact\"V\x82\xd3\xe4\x93\x02P\x1a\x1b/v1/artifacts/{artifact.id}:\x08\x61rtifactZ\'2\x1b/v1/artifacts/{artifact.id}:\x08\x61rtifact\x12u\n\x0e\x44\x65leteArtifact\x12\".catapult.v1.DeleteArtifactRequest\x1a#.catapult.v1.DeleteArtifactResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x12/v1/artifacts/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,12 +39,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_CREATEARTIFACTREQUEST'].fields_by_name['artifact']._loaded_options = None
   _globals['_CREATEARTIFACTREQUEST'].fields_by_name['artifact']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEARTIFACTREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CREATEARTIFACTREQUEST'].fields_by_name['request_id']._serialized_options = b'\212\265\030\003\010\377\001'
   _globals['_GETARTIFACTREQUEST'].fields_by_name['id']._loaded_options = None
-  _globals['_GETARTIFACTREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
+  _globals['_GETARTIFACTREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['page_size']._serialized_options = b'\212\265\030\005(\0000\350\007'
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['order_by']._loaded_options = None
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['order_by']._serialized_options = b'\212\265\030%Z#\n\ncreated_at\n\004name\022\017created_at desc'
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['release_id']._loaded_options = None
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['release_id']._serialized_options = b'\212\265\030\002@\001'
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['artifact_type']._loaded_options = None
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['artifact_type']._serialized_options = b'\212\265\030$b\"catapult.v1.Artifact.artifact_type'
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['checksum']._loaded_options = None
+  _globals['_LISTARTIFACTSREQUEST'].fields_by_name['checksum']._serialized_options = b'\212\265\030\037b\035catapult.v1.Artifact.checksum'
   _globals['_UPDATEARTIFACTREQUEST'].fields_by_name['artifact']._loaded_options = None
   _globals['_UPDATEARTIFACTREQUEST'].fields_by_name['artifact']._serialized_options = b'\342A\001\002'
   _globals['_DELETEARTIFACTREQUEST'].fields_by_name['id']._loaded_options = None
-  _globals['_DELETEARTIFACTREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
+  _globals['_DELETEARTIFACTREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
   _globals['_ARTIFACTSERVICE'].methods_by_name['CreateArtifact']._loaded_options = None
   _globals['_ARTIFACTSERVICE'].methods_by_name['CreateArtifact']._serialized_options = b'\202\323\344\223\002\031\"\r/v1/artifacts:\010artifact'
   _globals['_ARTIFACTSERVICE'].methods_by_name['GetArtifact']._loaded_options = None
@@ -54,20 +67,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ARTIFACTSERVICE'].methods_by_name['UpdateArtifact']._serialized_options = b'\202\323\344\223\002P\032\033/v1/artifacts/{artifact.id}:\010artifactZ\'2\033/v1/artifacts/{artifact.id}:\010artifact'
   _globals['_ARTIFACTSERVICE'].methods_by_name['DeleteArtifact']._loaded_options = None
   _globals['_ARTIFACTSERVICE'].methods_by_name['DeleteArtifact']._serialized_options = b'\202\323\344\223\002\024*\022/v1/artifacts/{id}'
-  _globals['_CREATEARTIFACTREQUEST']._serialized_start=176
-  _globals['_CREATEARTIFACTREQUEST']._serialized_end=266
-  _globals['_GETARTIFACTREQUEST']._serialized_start=268
-  _globals['_GETARTIFACTREQUEST']._serialized_end=306
-  _globals['_LISTARTIFACTSREQUEST']._serialized_start=309
-  _globals['_LISTARTIFACTSREQUEST']._serialized_end=449
-  _globals['_LISTARTIFACTSRESPONSE']._serialized_start=451
-  _globals['_LISTARTIFACTSRESPONSE']._serialized_end=541
-  _globals['_UPDATEARTIFACTREQUEST']._serialized_start=544
-  _globals['_UPDATEARTIFACTREQUEST']._serialized_end=677
-  _globals['_DELETEARTIFACTREQUEST']._serialized_start=679
-  _globals['_DELETEARTIFACTREQUEST']._serialized_end=734
-  _globals['_DELETEARTIFACTRESPONSE']._serialized_start=736
-  _globals['_DELETEARTIFACTRESPONSE']._serialized_end=772
-  _globals['_ARTIFACTSERVICE']._serialized_start=775
-  _globals['_ARTIFACTSERVICE']._serialized_end=1403
+  _globals['_CREATEARTIFACTREQUEST']._serialized_start=207
+  _globals['_CREATEARTIFACTREQUEST']._serialized_end=306
+  _globals['_GETARTIFACTREQUEST']._serialized_start=308
+  _globals['_GETARTIFACTREQUEST']._serialized_end=352
+  _globals['_LISTARTIFACTSREQUEST']._serialized_start=355
+  _globals['_LISTARTIFACTSREQUEST']._serialized_end=636
+  _globals['_LISTARTIFACTSRESPONSE']._serialized_start=638
+  _globals['_LISTARTIFACTSRESPONSE']._serialized_end=728
+  _globals['_UPDATEARTIFACTREQUEST']._serialized_start=731
+  _globals['_UPDATEARTIFACTREQUEST']._serialized_end=864
+  _globals['_DELETEARTIFACTREQUEST']._serialized_start=866
+  _globals['_DELETEARTIFACTREQUEST']._serialized_end=927
+  _globals['_DELETEARTIFACTRESPONSE']._serialized_start=929
+  _globals['_DELETEARTIFACTRESPONSE']._serialized_end=965
+  _globals['_ARTIFACTSERVICE']._serialized_start=968
+  _globals['_ARTIFACTSERVICE']._serialized_end=1596
 # @@protoc_insertion_point(module_scope)

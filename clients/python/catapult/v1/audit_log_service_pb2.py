@@ -23,11 +23,12 @@ _sym_db = _symbol_database.Default()
 
 
 from catapult.v1 import audit_log_pb2 as catapult_dot_v1_dot_audit__log__pb2
+from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#catapult/v1/audit_log_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1b\x63\x61tapult/v1/audit_log.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x01\n\x14ListAuditLogsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x15\n\rresource_type\x18\x03 \x01(\t\x12\x13\n\x0bresource_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x14\n\x0c\x61pi_key_name\x18\x06 \x01(\t\x12)\n\x05\x61\x66ter\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x62\x65\x66ore\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x15ListAuditLogsResponse\x12)\n\naudit_logs\x18\x01 \x03(\x0b\x32\x15.catapult.v1.AuditLog\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x84\x01\n\x0f\x41uditLogService\x12q\n\rListAuditLogs\x12!.catapult.v1.ListAuditLogsRequest\x1a\".catapult.v1.ListAuditLogsResponse\"\x19\x90\x02\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/audit-logsBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#catapult/v1/audit_log_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1b\x63\x61tapult/v1/audit_log.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x02\n\x14ListAuditLogsRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x12\n\npage_token\x18\x02 \x01(\t\x12?\n\rresource_type\x18\x03 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.AuditLog.resource_type\x12\x1b\n\x0bresource_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x31\n\x06\x61\x63tion\x18\x05 \x01(\tB!\x8a\xb5\x18\x1d\x62\x1b\x63\x61tapult.v1.AuditLog.action\x12\x33\n\x0c\x61pi_key_name\x18\x06 \x01(\tB\x1d\x8a\xb5\x18\x19\x62\x17\x63\x61tapult.v1.ApiKey.name\x12)\n\x05\x61\x66ter\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x62\x65\x66ore\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x15ListAuditLogsResponse\x12)\n\naudit_logs\x18\x01 \x03(\x0b\x32\x15.catapult.v1.AuditLog\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x84\x01\n\x0f\x41uditLogService\x12q\n\rListAuditLogs\x12!.catapult.v1.ListAuditLogsRequest\x1a\".catapult.v1.ListAuditLogsResponse\"\x19\x90\x02\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/audit-logsBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,12 +36,22 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'catapult.v1.audit_log_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['page_size']._serialized_options = b'\212\265\030\005(\0000\350\007'
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['resource_type']._loaded_options = None
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['resource_type']._serialized_options = b'\212\265\030$b\"catapult.v1.AuditLog.resource_type'
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['resource_id']._loaded_options = None
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['resource_id']._serialized_options = b'\212\265\030\002@\001'
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['action']._loaded_options = None
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['action']._serialized_options = b'\212\265\030\035b\033catapult.v1.AuditLog.action'
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['api_key_name']._loaded_options = None
+  _globals['_LISTAUDITLOGSREQUEST'].fields_by_name['api_key_name']._serialized_options = b'\212\265\030\031b\027catapult.v1.ApiKey.name'
   _globals['_AUDITLOGSERVICE'].methods_by_name['ListAuditLogs']._loaded_options = None
   _globals['_AUDITLOGSERVICE'].methods_by_name['ListAuditLogs']._serialized_options = b'\220\002\001\202\323\344\223\002\020\022\016/v1/audit-logs'
-  _globals['_LISTAUDITLOGSREQUEST']._serialized_start=145
-  _globals['_LISTAUDITLOGSREQUEST']._serialized_end=375
-  _globals['_LISTAUDITLOGSRESPONSE']._serialized_start=377
-  _globals['_LISTAUDITLOGSRESPONSE']._serialized_end=468
-  _globals['_AUDITLOGSERVICE']._serialized_start=471
-  _globals['_AUDITLOGSERVICE']._serialized_end=603
+  _globals['_LISTAUDITLOGSREQUEST']._serialized_start=176
+  _globals['_LISTAUDITLOGSREQUEST']._serialized_end=533
+  _globals['_LISTAUDITLOGSRESPONSE']._serialized_start=535
+  _globals['_LISTAUDITLOGSRESPONSE']._serialized_end=626
+  _globals['_AUDITLOGSERVICE']._serialized_start=629
+  _globals['_AUDITLOGSERVICE']._serialized_end=761
 # @@protoc_insertion_point(module_scope)

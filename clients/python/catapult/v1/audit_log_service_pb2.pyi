@@ -1,6 +1,7 @@
 import datetime
 
 from catapult.v1 import audit_log_pb2 as _audit_log_pb2
+from catapult.v1 import field_rules_pb2 as _field_rules_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers

@@ -1,6 +1,7 @@
 import datetime
 
 from catapult.v1 import deployment_pb2 as _deployment_pb2
+from catapult.v1 import field_rules_pb2 as _field_rules_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2

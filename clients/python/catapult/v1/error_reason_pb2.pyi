@@ -22,6 +22,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLE_NOT_ALLOWED: _ClassVar[ErrorReason]
     DATABASE_UNAVAILABLE: _ClassVar[ErrorReason]
     INTERNAL_ERROR: _ClassVar[ErrorReason]
+    CONCURRENT_CHANGE: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_FIELD: ErrorReason
 INVALID_PAGE_TOKEN: ErrorReason
@@ -38,3 +39,4 @@ API_KEY_REVOKED: ErrorReason
 ROLE_NOT_ALLOWED: ErrorReason
 DATABASE_UNAVAILABLE: ErrorReason
 INTERNAL_ERROR: ErrorReason
+CONCURRENT_CHANGE: ErrorReason

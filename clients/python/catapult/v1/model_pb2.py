@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63\x61tapult/v1/model.proto\x12\x0b\x63\x61tapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\x02\n\x05Model\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63ompany\x18\x03 \x01(\t\x12\x12\n\nbase_model\x18\x04 \x01(\t\x12\x17\n\x0fparameter_count\x18\x05 \x01(\t\x12\x1a\n\x0cstorage_path\x18\x06 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nrepository\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x0c\n\x04tags\x18\t \x03(\t\x12)\n\x08metadata\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63\x61tapult/v1/model.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x03\n\x05Model\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x03\x8a\xb5\x18\x02@\x01\x12\x19\n\x04name\x18\x02 \x01(\tB\x0b\xe2\x41\x01\x02\x8a\xb5\x18\x03\x08\xff\x01\x12\x18\n\x07\x63ompany\x18\x03 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x1a\n\nbase_model\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x64\x12\x1f\n\x0fparameter_count\x18\x05 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x32\x12!\n\x0cstorage_path\x18\x06 \x01(\tB\x0b\xe2\x41\x01\x02\x8a\xb5\x18\x03\x08\xe8\x07\x12\x1b\n\nrepository\x18\x07 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xf4\x03\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\x8a\xb5\x18\x04\x08\x80\x80\x04\x12\x16\n\x04tags\x18\t \x03(\tB\x08\x8a\xb5\x18\x04\x08\x64H@\x12\x33\n\x08metadata\x18\n \x01(\x0b\x32\x17.google.protobuf.StructB\x08\x8a\xb5\x18\x04P\x80\x80\x04\x12\x34\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,17 +37,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_MODEL'].fields_by_name['id']._loaded_options = None
-  _globals['_MODEL'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_MODEL'].fields_by_name['id']._serialized_options = b'\342A\001\003\212\265\030\002@\001'
   _globals['_MODEL'].fields_by_name['name']._loaded_options = None
-  _globals['_MODEL'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_MODEL'].fields_by_name['name']._serialized_options = b'\342A\001\002\212\265\030\003\010\377\001'
+  _globals['_MODEL'].fields_by_name['company']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['company']._serialized_options = b'\212\265\030\003\010\377\001'
+  _globals['_MODEL'].fields_by_name['base_model']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['base_model']._serialized_options = b'\212\265\030\002\010d'
+  _globals['_MODEL'].fields_by_name['parameter_count']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['parameter_count']._serialized_options = b'\212\265\030\002\0102'
   _globals['_MODEL'].fields_by_name['storage_path']._loaded_options = None
-  _globals['_MODEL'].fields_by_name['storage_path']._serialized_options = b'\342A\001\002'
+  _globals['_MODEL'].fields_by_name['storage_path']._serialized_options = b'\342A\001\002\212\265\030\003\010\350\007'
+  _globals['_MODEL'].fields_by_name['repository']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['repository']._serialized_options = b'\212\265\030\003\010\364\003'
+  _globals['_MODEL'].fields_by_name['description']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['description']._serialized_options = b'\212\265\030\004\010\200\200\004'
+  _globals['_MODEL'].fields_by_name['tags']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['tags']._serialized_options = b'\212\265\030\004\010dH@'
+  _globals['_MODEL'].fields_by_name['metadata']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['metadata']._serialized_options = b'\212\265\030\004P\200\200\004'
   _globals['_MODEL'].fields_by_name['created_at']._loaded_options = None
   _globals['_MODEL'].fields_by_name['created_at']._serialized_options = b'\342A\001\003'
   _globals['_MODEL'].fields_by_name['updated_at']._loaded_options = None
   _globals['_MODEL'].fields_by_name['updated_at']._serialized_options = b'\342A\001\003'
   _globals['_MODEL'].fields_by_name['etag']._loaded_options = None
   _globals['_MODEL'].fields_by_name['etag']._serialized_options = b'\342A\001\003'
-  _globals['_MODEL']._serialized_start=137
-  _globals['_MODEL']._serialized_end=498
+  _globals['_MODEL']._serialized_start=168
+  _globals['_MODEL']._serialized_end=613
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from catapult.v1 import field_rules_pb2 as _field_rules_pb2
 from catapult.v1 import model_pb2 as _model_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2

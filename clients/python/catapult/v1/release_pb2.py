@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61tapult/v1/release.proto\x12\x0b\x63\x61tapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x03\n\x07Release\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08image_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07version\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0b\n\x03tag\x18\x04 \x01(\t\x12\x0e\n\x06\x64igest\x18\x05 \x01(\t\x12\x14\n\x0cquantization\x18\x06 \x01(\t\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12\x10\n\x08platform\x18\x08 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\t \x01(\t\x12\n\n\x02os\x18\n \x01(\t\x12\x0e\n\x06status\x18\x0b \x01(\t\x12\x15\n\rrelease_notes\x18\x0c \x01(\t\x12)\n\x08metadata\x18\r \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nmodel_name\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61tapult/v1/release.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\x04\n\x07Release\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x03\x8a\xb5\x18\x02@\x01\x12\x1d\n\x08image_id\x18\x02 \x01(\tB\x0b\xe2\x41\x02\x02\x05\x8a\xb5\x18\x02@\x01\x12\x1b\n\x07version\x18\x03 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02\x08\x64\x12\x13\n\x03tag\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x64\x12\x17\n\x06\x64igest\x18\x05 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12m\n\x0cquantization\x18\x06 \x01(\tBW\x8a\xb5\x18S\x08\x32\x12\x19[a-z0-9][a-z0-9._-]{0,49}\"\x04\x66p32\"\x04\x62\x66\x31\x36\"\x04\x66p16\"\x03\x66p8\"\x04int8\"\x04int4\"\x03\x61wq\"\x04gptq\"\x06q4_k_m\x12\x1a\n\nsize_bytes\x18\x07 \x01(\x03\x42\x06\x8a\xb5\x18\x02(\x00\x12\x18\n\x08platform\x18\x08 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x32\x12\x1c\n\x0c\x61rchitecture\x18\t \x01(\tB\x06\x8a\xb5\x18\x02\x08\x32\x12\x12\n\x02os\x18\n \x01(\tB\x06\x8a\xb5\x18\x02\x08\x32\x12(\n\x06status\x18\x0b \x01(\tB\x18\x8a\xb5\x18\x14\x1a\x06\x61\x63tive\x1a\ndeprecated\x12\x1f\n\rrelease_notes\x18\x0c \x01(\tB\x08\x8a\xb5\x18\x04\x08\x80\x80\x04\x12\x33\n\x08metadata\x18\r \x01(\x0b\x32\x17.google.protobuf.StructB\x08\x8a\xb5\x18\x04P\x80\x80\x04\x12\x34\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nmodel_name\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,11 +37,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_RELEASE'].fields_by_name['id']._loaded_options = None
-  _globals['_RELEASE'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_RELEASE'].fields_by_name['id']._serialized_options = b'\342A\001\003\212\265\030\002@\001'
   _globals['_RELEASE'].fields_by_name['image_id']._loaded_options = None
-  _globals['_RELEASE'].fields_by_name['image_id']._serialized_options = b'\342A\001\002'
+  _globals['_RELEASE'].fields_by_name['image_id']._serialized_options = b'\342A\002\002\005\212\265\030\002@\001'
   _globals['_RELEASE'].fields_by_name['version']._loaded_options = None
-  _globals['_RELEASE'].fields_by_name['version']._serialized_options = b'\342A\001\002'
+  _globals['_RELEASE'].fields_by_name['version']._serialized_options = b'\342A\001\002\212\265\030\002\010d'
+  _globals['_RELEASE'].fields_by_name['tag']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['tag']._serialized_options = b'\212\265\030\002\010d'
+  _globals['_RELEASE'].fields_by_name['digest']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['digest']._serialized_options = b'\212\265\030\003\010\377\001'
+  _globals['_RELEASE'].fields_by_name['quantization']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['quantization']._serialized_options = b'\212\265\030S\0102\022\031[a-z0-9][a-z0-9._-]{0,49}\"\004fp32\"\004bf16\"\004fp16\"\003fp8\"\004int8\"\004int4\"\003awq\"\004gptq\"\006q4_k_m'
+  _globals['_RELEASE'].fields_by_name['size_bytes']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['size_bytes']._serialized_options = b'\212\265\030\002(\000'
+  _globals['_RELEASE'].fields_by_name['platform']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['platform']._serialized_options = b'\212\265\030\002\0102'
+  _globals['_RELEASE'].fields_by_name['architecture']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['architecture']._serialized_options = b'\212\265\030\002\0102'
+  _globals['_RELEASE'].fields_by_name['os']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['os']._serialized_options = b'\212\265\030\002\0102'
+  _globals['_RELEASE'].fields_by_name['status']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['status']._serialized_options = b'\212\265\030\024\032\006active\032\ndeprecated'
+  _globals['_RELEASE'].fields_by_name['release_notes']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['release_notes']._serialized_options = b'\212\265\030\004\010\200\200\004'
+  _globals['_RELEASE'].fields_by_name['metadata']._loaded_options = None
+  _globals['_RELEASE'].fields_by_name['metadata']._serialized_options = b'\212\265\030\004P\200\200\004'
   _globals['_RELEASE'].fields_by_name['created_at']._loaded_options = None
   _globals['_RELEASE'].fields_by_name['created_at']._serialized_options = b'\342A\001\003'
   _globals['_RELEASE'].fields_by_name['updated_at']._loaded_options = None
@@ -49,6 +70,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RELEASE'].fields_by_name['etag']._serialized_options = b'\342A\001\003'
   _globals['_RELEASE'].fields_by_name['model_name']._loaded_options = None
   _globals['_RELEASE'].fields_by_name['model_name']._serialized_options = b'\342A\001\003'
-  _globals['_RELEASE']._serialized_start=139
-  _globals['_RELEASE']._serialized_end=572
+  _globals['_RELEASE']._serialized_start=170
+  _globals['_RELEASE']._serialized_end=806
 # @@protoc_insertion_point(module_scope)

@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from catapult.v1 import release_pb2 as catapult_dot_v1_dot_release__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!catapult/v1/release_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x19\x63\x61tapult/v1/release.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"W\n\x14\x43reateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x11GetReleaseRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"j\n\x17GetLatestReleaseRequest\x12\x10\n\x08image_id\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x14\n\x0cquantization\x18\x03 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x04 \x01(\t\"\xab\x01\n\x13ListReleasesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x01(\t\x12\x10\n\x08image_id\x18\x04 \x01(\t\x12\x12\n\nmodel_name\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\t\x12\x14\n\x0cquantization\x18\x07 \x01(\t\x12\x0e\n\x06status\x18\x08 \x01(\t\"W\n\x14ListReleasesResponse\x12&\n\x08releases\x18\x01 \x03(\x0b\x32\x14.catapult.v1.Release\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x82\x01\n\x14UpdateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"E\n\x14\x44\x65leteReleaseRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"[\n\x15\x44\x65leteReleaseResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65leted_artifacts\x18\x02 \x01(\x05\x12\x1b\n\x13\x64\x65leted_deployments\x18\x03 \x01(\x05\x32\xc9\x05\n\x0eReleaseService\x12g\n\rCreateRelease\x12!.catapult.v1.CreateReleaseRequest\x1a\x14.catapult.v1.Release\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/releases:\x07release\x12`\n\nGetRelease\x12\x1e.catapult.v1.GetReleaseRequest\x1a\x14.catapult.v1.Release\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/releases/{id}\x12n\n\x10GetLatestRelease\x12$.catapult.v1.GetLatestReleaseRequest\x1a\x14.catapult.v1.Release\"\x1e\x90\x02\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/releases:latest\x12l\n\x0cListReleases\x12 .catapult.v1.ListReleasesRequest\x1a!.catapult.v1.ListReleasesResponse\"\x17\x90\x02\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/releases\x12\x9a\x01\n\rUpdateRelease\x12!.catapult.v1.UpdateReleaseRequest\x1a\x14.catapult.v1.Release\"P\x82\xd3\xe4\x93\x02J\x1a\x19/v1/releases/{release.id}:\x07releaseZ$2\x19/v1/releases/{release.id}:\x07release\x12q\n\rDeleteRelease\x12!.catapult.v1.DeleteReleaseRequest\x1a\".catapult.v1.DeleteReleaseResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/releases/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!catapult/v1/release_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x19\x63\x61tapult/v1/release.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"`\n\x14\x43reateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\"+\n\x11GetReleaseRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"\xe2\x01\n\x17GetLatestReleaseRequest\x12\x18\n\x08image_id\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12<\n\x0cquantization\x18\x03 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantization\x12=\n\x0b\x65nvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environment\"\xf7\x02\n\x13ListReleasesRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x12\n\npage_token\x18\x02 \x01(\t\x12>\n\x08order_by\x18\x03 \x01(\tB,\x8a\xb5\x18(Z&\n\ncreated_at\n\x07version\x12\x0f\x63reated_at desc\x12\x18\n\x08image_id\x18\x04 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x05 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12\x32\n\x07version\x18\x06 \x01(\tB!\x8a\xb5\x18\x1d\x62\x1b\x63\x61tapult.v1.Release.version\x12<\n\x0cquantization\x18\x07 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantization\x12\x30\n\x06status\x18\x08 \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.status\"W\n\x14ListReleasesResponse\x12&\n\x08releases\x18\x01 \x03(\x0b\x32\x14.catapult.v1.Release\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x82\x01\n\x14UpdateReleaseRequest\x12+\n\x07release\x18\x01 \x01(\x0b\x32\x14.catapult.v1.ReleaseB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"K\n\x14\x44\x65leteReleaseRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"[\n\x15\x44\x65leteReleaseResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65leted_artifacts\x18\x02 \x01(\x05\x12\x1b\n\x13\x64\x65leted_deployments\x18\x03 \x01(\x05\x32\xc9\x05\n\x0eReleaseService\x12g\n\rCreateRelease\x12!.catapult.v1.CreateReleaseRequest\x1a\x14.catapult.v1.Release\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/releases:\x07release\x12`\n\nGetRelease\x12\x1e.catapult.v1.GetReleaseRequest\x1a\x14.catapult.v1.Release\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/releases/{id}\x12n\n\x10GetLatestRelease\x12$.catapult.v1.GetLatestReleaseRequest\x1a\x14.catapult.v1.Release\"\x1e\x90\x02\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/releases:latest\x12l\n\x0cListReleases\x12 .catapult.v1.ListReleasesRequest\x1a!.catapult.v1.ListReleasesResponse\"\x17\x90\x02\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/releases\x12\x9a\x01\n\rUpdateRelease\x12!.catapult.v1.UpdateReleaseRequest\x1a\x14.catapult.v1.Release\"P\x82\xd3\xe4\x93\x02J\x1a\x19/v1/releases/{release.id}:\x07releaseZ$2\x19/v1/releases/{release.id}:\x07release\x12q\n\rDeleteRelease\x12!.catapult.v1.DeleteReleaseRequest\x1a\".catapult.v1.DeleteReleaseResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/releases/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,12 +39,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_CREATERELEASEREQUEST'].fields_by_name['release']._loaded_options = None
   _globals['_CREATERELEASEREQUEST'].fields_by_name['release']._serialized_options = b'\342A\001\002'
+  _globals['_CREATERELEASEREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CREATERELEASEREQUEST'].fields_by_name['request_id']._serialized_options = b'\212\265\030\003\010\377\001'
   _globals['_GETRELEASEREQUEST'].fields_by_name['id']._loaded_options = None
-  _globals['_GETRELEASEREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
+  _globals['_GETRELEASEREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['image_id']._loaded_options = None
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['image_id']._serialized_options = b'\212\265\030\002@\001'
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['model_name']._loaded_options = None
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['model_name']._serialized_options = b'\212\265\030\030b\026catapult.v1.Model.name'
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['quantization']._loaded_options = None
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['quantization']._serialized_options = b'\212\265\030\"b catapult.v1.Release.quantization'
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['environment']._loaded_options = None
+  _globals['_GETLATESTRELEASEREQUEST'].fields_by_name['environment']._serialized_options = b'\212\265\030$b\"catapult.v1.Deployment.environment'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['page_size']._serialized_options = b'\212\265\030\005(\0000\350\007'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['order_by']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['order_by']._serialized_options = b'\212\265\030(Z&\n\ncreated_at\n\007version\022\017created_at desc'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['image_id']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['image_id']._serialized_options = b'\212\265\030\002@\001'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['model_name']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['model_name']._serialized_options = b'\212\265\030\030b\026catapult.v1.Model.name'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['version']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['version']._serialized_options = b'\212\265\030\035b\033catapult.v1.Release.version'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['quantization']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['quantization']._serialized_options = b'\212\265\030\"b catapult.v1.Release.quantization'
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['status']._loaded_options = None
+  _globals['_LISTRELEASESREQUEST'].fields_by_name['status']._serialized_options = b'\212\265\030\034b\032catapult.v1.Release.status'
   _globals['_UPDATERELEASEREQUEST'].fields_by_name['release']._loaded_options = None
   _globals['_UPDATERELEASEREQUEST'].fields_by_name['release']._serialized_options = b'\342A\001\002'
   _globals['_DELETERELEASEREQUEST'].fields_by_name['id']._loaded_options = None
-  _globals['_DELETERELEASEREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
+  _globals['_DELETERELEASEREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
   _globals['_RELEASESERVICE'].methods_by_name['CreateRelease']._loaded_options = None
   _globals['_RELEASESERVICE'].methods_by_name['CreateRelease']._serialized_options = b'\202\323\344\223\002\027\"\014/v1/releases:\007release'
   _globals['_RELEASESERVICE'].methods_by_name['GetRelease']._loaded_options = None
@@ -56,22 +81,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RELEASESERVICE'].methods_by_name['UpdateRelease']._serialized_options = b'\202\323\344\223\002J\032\031/v1/releases/{release.id}:\007releaseZ$2\031/v1/releases/{release.id}:\007release'
   _globals['_RELEASESERVICE'].methods_by_name['DeleteRelease']._loaded_options = None
   _globals['_RELEASESERVICE'].methods_by_name['DeleteRelease']._serialized_options = b'\202\323\344\223\002\023*\021/v1/releases/{id}'
-  _globals['_CREATERELEASEREQUEST']._serialized_start=174
-  _globals['_CREATERELEASEREQUEST']._serialized_end=261
-  _globals['_GETRELEASEREQUEST']._serialized_start=263
-  _globals['_GETRELEASEREQUEST']._serialized_end=300
-  _globals['_GETLATESTRELEASEREQUEST']._serialized_start=302
-  _globals['_GETLATESTRELEASEREQUEST']._serialized_end=408
-  _globals['_LISTRELEASESREQUEST']._serialized_start=411
-  _globals['_LISTRELEASESREQUEST']._serialized_end=582
-  _globals['_LISTRELEASESRESPONSE']._serialized_start=584
-  _globals['_LISTRELEASESRESPONSE']._serialized_end=671
-  _globals['_UPDATERELEASEREQUEST']._serialized_start=674
-  _globals['_UPDATERELEASEREQUEST']._serialized_end=804
-  _globals['_DELETERELEASEREQUEST']._serialized_start=806
-  _globals['_DELETERELEASEREQUEST']._serialized_end=875
-  _globals['_DELETERELEASERESPONSE']._serialized_start=877
-  _globals['_DELETERELEASERESPONSE']._serialized_end=968
-  _globals['_RELEASESERVICE']._serialized_start=971
-  _globals['_RELEASESERVICE']._serialized_end=1684
+  _globals['_CREATERELEASEREQUEST']._serialized_start=205
+  _globals['_CREATERELEASEREQUEST']._serialized_end=301
+  _globals['_GETRELEASEREQUEST']._serialized_start=303
+  _globals['_GETRELEASEREQUEST']._serialized_end=346
+  _globals['_GETLATESTRELEASEREQUEST']._serialized_start=349
+  _globals['_GETLATESTRELEASEREQUEST']._serialized_end=575
+  _globals['_LISTRELEASESREQUEST']._serialized_start=578
+  _globals['_LISTRELEASESREQUEST']._serialized_end=953
+  _globals['_LISTRELEASESRESPONSE']._serialized_start=955
+  _globals['_LISTRELEASESRESPONSE']._serialized_end=1042
+  _globals['_UPDATERELEASEREQUEST']._serialized_start=1045
+  _globals['_UPDATERELEASEREQUEST']._serialized_end=1175
+  _globals['_DELETERELEASEREQUEST']._serialized_start=1177
+  _globals['_DELETERELEASEREQUEST']._serialized_end=1252
+  _globals['_DELETERELEASERESPONSE']._serialized_start=1254
+  _globals['_DELETERELEASERESPONSE']._serialized_end=1345
+  _globals['_RELEASESERVICE']._serialized_start=1348
+  _globals['_RELEASESERVICE']._serialized_end=2061
 # @@protoc_insertion_point(module_scope)

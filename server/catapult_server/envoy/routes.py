@@ -1,0 +1,174 @@
+"""The route table: the API (to the gRPC servers), the OpenAPI document and /docs, and the web
+app's files with index.html for every other GET.
+
+Routes match the path after the Lua filter has stripped /api and the transcoder has turned a
+REST call into its gRPC path (/catapult.v1.ModelService/ListModels). Which filters a route
+switches off is decided earlier, by the route of the path as it arrived: that is why the
+documents are matched with and without /api."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from catapult_server.envoy.descriptor import Api
+from catapult_server.envoy.filters import BUFFER, TRANSCODER, type_url
+from catapult_server.envoy.settings import EnvoyConfig
+from catapult_server.envoy.static_site import INDEX, StaticFile, static_files
+
+UPSTREAM_CLUSTER = "catapult_grpc"
+# A unary call that takes longer has gone wrong; the client gets 504 (DEADLINE_EXCEEDED).
+UNARY_TIMEOUT = "60s"
+# A server-streaming call (a watch) has no end: no route timeout, only this limit on silence,
+# Envoy's own default made explicit. A healthy stream's heartbeats must come more often.
+STREAM_IDLE_TIMEOUT = "300s"
+# Envoy caps a direct_response body (4 KiB by default); the OpenAPI document needs more, and the
+# cap grows to the web app's largest file.
+MAX_DIRECT_RESPONSE_BYTES = 4 * 1024 * 1024
+# Paths of Envoy's own documents (the OpenAPI document, /docs), and the /api prefix the Lua
+# filter strips: never the web app's, like the API's REST roots and gRPC packages.
+DOCUMENT_ROOTS = ("api", "openapi.json", "docs")
+
+
+def disabled(*filters: str) -> dict[str, Any]:
+    """typed_per_filter_config that switches `filters` off on a route."""
+    return {name: {"@type": type_url("config.route.v3.FilterConfig"), "disabled": True} for name in filters}
+
+
+def _set_headers(headers: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"header": {"key": key, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+        for key, value in headers.items()
+    ]
+
+
+def _get_or_head() -> dict[str, Any]:
+    return {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
+
+
+def upstream_route(match: dict[str, Any], streaming: bool = False) -> dict[str, Any]:
+    """Requests whose (transcoded) path matches go to the gRPC servers. Native gRPC arrives on
+    these paths: the body cap (a buffer, which would stall streaming calls such as reflection)
+    is off for it; the server limits messages to 4 MiB itself."""
+    timeouts = (
+        {"timeout": "0s", "idle_timeout": STREAM_IDLE_TIMEOUT} if streaming else {"timeout": UNARY_TIMEOUT}
+    )
+    return {
+        "match": match,
+        "typed_per_filter_config": disabled(BUFFER),
+        "route": {
+            "cluster": UPSTREAM_CLUSTER,
+            **timeouts,
+            # A refused connection or stream never reached a server: safe to try another.
+            "retry_policy": {"retry_on": "connect-failure,refused-stream", "num_retries": 2},
+        },
+    }
+
+
+def api_routes(api: Api) -> list[dict[str, Any]]:
+    """Each streaming method by its path, then every other call by its package; grpc.health.v1
+    and grpc.reflection.v1 and v1alpha too (grpcurl tries reflection v1, then v1alpha)."""
+    routes = [upstream_route({"path": path}, streaming=True) for path in api.streaming_methods]
+    routes += [upstream_route({"prefix": f"/{package}."}) for package in api.packages]
+    routes.append(upstream_route({"prefix": "/grpc."}))
+    return routes
+
+
+def openapi_routes(config: EnvoyConfig) -> list[dict[str, Any]]:
+    """The OpenAPI document, served from its file: it is part of the REST edge it describes,
+    needs no server code and answers even while the server is down."""
+    return [
+        {
+            "match": {"path": path},
+            "direct_response": {"status": 200, "body": {"filename": config.openapi_path}},
+            "response_headers_to_add": _set_headers({"content-type": "application/json"}),
+            "typed_per_filter_config": disabled(TRANSCODER, BUFFER),
+        }
+        for path in ("/api/openapi.json", "/openapi.json")
+    ]
+
+
+def _redirect(path: str, to: str) -> dict[str, Any]:
+    return {
+        "match": {"path": path},
+        "redirect": {"path_redirect": to, "response_code": "FOUND"},
+        "typed_per_filter_config": disabled(TRANSCODER, BUFFER),
+    }
+
+
+def docs_routes(files: list[StaticFile]) -> list[dict[str, Any]]:
+    """/docs, the old system's API docs URL: the web app's API reference (docs/index.html) when
+    it has one, else a redirect to the raw OpenAPI document. (/docs itself is one of the app's
+    file routes; /api/docs needs its own, see the module docstring.)"""
+    docs = next((file for file in files if "/docs" in file.url_paths), None)
+    if docs is not None:
+        return [file_route("/api/docs", docs)]
+    return [_redirect(path, "/api/openapi.json") for path in ("/api/docs", "/docs")]
+
+
+def file_route(path: str, file: StaticFile) -> dict[str, Any]:
+    return {
+        "match": {"path": path, "headers": [_get_or_head()]},
+        "direct_response": {"status": 200, "body": {"filename": file.filename}},
+        "response_headers_to_add": _set_headers(
+            {"content-type": file.content_type, "cache-control": file.cache_control}
+        ),
+        "typed_per_filter_config": disabled(TRANSCODER, BUFFER),
+    }
+
+
+def api_path_regex(api: Api) -> str:
+    """Matches every path that belongs to the API or Envoy's documents, query string included."""
+    roots = "|".join(re.escape(root) for root in (*api.rest_roots, *DOCUMENT_ROOTS))
+    packages = "|".join(re.escape(package) for package in (*api.packages, "grpc"))
+    return rf"/(?:{roots})(?:[/?].*)?|/(?:{packages})\..*"
+
+
+def app_fallback(index: StaticFile, api: Api) -> dict[str, Any]:
+    """index.html for every other GET: the web app's own links (/models/123) work when opened
+    directly or reloaded; the app's router shows the page."""
+    route = file_route("/", index)
+    route["match"] = {
+        "prefix": "/",
+        "headers": [
+            _get_or_head(),
+            {
+                "name": ":path",
+                "string_match": {"safe_regex": {"regex": api_path_regex(api)}},
+                "invert_match": True,
+            },
+        ],
+    }
+    return route
+
+
+def static_routes(files: list[StaticFile], api: Api) -> list[dict[str, Any]]:
+    routes = [file_route(path, file) for file in files for path in file.url_paths]
+    index = next((file for file in files if str(file.relative) == INDEX), None)
+    if index is not None:
+        routes.append(app_fallback(index, api))
+    return routes
+
+
+def route_config(config: EnvoyConfig, api: Api) -> dict[str, Any]:
+    files = static_files(config.static_dir) if config.static_dir is not None else []
+    routes = openapi_routes(config) + docs_routes(files) + api_routes(api) + static_routes(files, api)
+    return {
+        "name": "catapult",
+        "max_direct_response_body_size_bytes": max(
+            [MAX_DIRECT_RESPONSE_BYTES, *(file.size for file in files)]
+        ),
+        "virtual_hosts": [
+            {
+                "name": "catapult",
+                "domains": ["*"],
+                "routes": routes,
+                # The server records the client's address (the audit log's peer) from
+                # x-forwarded-for. Envoy replaces whatever the client sent with the address of
+                # the connection it accepted, so a client cannot name another address.
+                "request_headers_to_add": _set_headers(
+                    {"x-forwarded-for": "%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%"}
+                ),
+            }
+        ],
+    }
