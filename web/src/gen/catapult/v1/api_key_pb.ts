@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/api_key.proto.
  */
 export const file_catapult_v1_api_key: GenFile = /*@__PURE__*/
-  fileDesc("ChljYXRhcHVsdC92MS9hcGlfa2V5LnByb3RvEgtjYXRhcHVsdC52MSLAAgoGQXBpS2V5EhAKAmlkGAEgASgJQgTiQQEDEhIKBG5hbWUYAiABKAlCBOJBAQISDAoEcm9sZRgDIAEoCRIUCgZwcmVmaXgYBCABKAlCBOJBAQMSNAoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSLgoKZXhwaXJlc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoKcmV2b2tlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNgoMbGFzdF91c2VkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxIYCgpjcmVhdGVkX2J5GAkgASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("ChljYXRhcHVsdC92MS9hcGlfa2V5LnByb3RvEgtjYXRhcHVsdC52MSLqAgoGQXBpS2V5EhYKAmlkGAEgASgJQgriQQEDirUYAkABEhkKBG5hbWUYAiABKAlCC+JBAQKKtRgDCP8BEikKBHJvbGUYAyABKAlCG4q1GBcaBWFkbWluGgZ3cml0ZXIaBnJlYWRlchIUCgZwcmVmaXgYBCABKAlCBOJBAQMSNAoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSLgoKZXhwaXJlc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoKcmV2b2tlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNgoMbGFzdF91c2VkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxIYCgpjcmVhdGVkX2J5GAkgASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
  * An API key. The secret is shown once, by CreateApiKey; the server keeps only
@@ -30,14 +31,14 @@ export type ApiKey = Message<"catapult.v1.ApiKey"> & {
   id: string;
 
   /**
-   * Unique, human-readable name, e.g. "ci-deployer". At most 255 characters.
+   * Unique, human-readable name, e.g. "ci-deployer".
    *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
-   * One of: "admin" (manages keys, and can do what a writer does), "writer" (the default:
+   * "admin" (manages keys, and can do what a writer does), "writer" (the default:
    * reads and writes models, releases, artifacts and deployments), "reader" (read only).
    *
    * @generated from field: string role = 3;

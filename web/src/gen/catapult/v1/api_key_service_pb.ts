@@ -6,6 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { ApiKey, ApiKeySchema } from "./api_key_pb";
 import { file_catapult_v1_api_key } from "./api_key_pb";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/api_key_service.proto.
  */
 export const file_catapult_v1_api_key_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFjYXRhcHVsdC92MS9hcGlfa2V5X3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxIlUKE0NyZWF0ZUFwaUtleVJlcXVlc3QSKgoHYXBpX2tleRgBIAEoCzITLmNhdGFwdWx0LnYxLkFwaUtleUIE4kEBAhISCgpyZXF1ZXN0X2lkGAIgASgJIkwKFENyZWF0ZUFwaUtleVJlc3BvbnNlEiQKB2FwaV9rZXkYASABKAsyEy5jYXRhcHVsdC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIlQKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIXCg9pbmNsdWRlX3Jldm9rZWQYAyABKAgiVQoTTGlzdEFwaUtleXNSZXNwb25zZRIlCghhcGlfa2V5cxgBIAMoCzITLmNhdGFwdWx0LnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoTUmV2b2tlQXBpS2V5UmVxdWVzdBIQCgJpZBgBIAEoCUIE4kEBAjLQAgoNQXBpS2V5U2VydmljZRJyCgxDcmVhdGVBcGlLZXkSIC5jYXRhcHVsdC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0GiEuY2F0YXB1bHQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2UiHYLT5JMCFzoHYXBpX2tleSIML3YxL2FwaS1rZXlzEmkKC0xpc3RBcGlLZXlzEh8uY2F0YXB1bHQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GiAuY2F0YXB1bHQudjEuTGlzdEFwaUtleXNSZXNwb25zZSIXkAIBgtPkkwIOEgwvdjEvYXBpLWtleXMSYAoMUmV2b2tlQXBpS2V5EiAuY2F0YXB1bHQudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoTLmNhdGFwdWx0LnYxLkFwaUtleSIZgtPkkwITKhEvdjEvYXBpLWtleXMve2lkfUJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_api_key, file_google_api_annotations, file_google_api_field_behavior]);
+  fileDesc("CiFjYXRhcHVsdC92MS9hcGlfa2V5X3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxIl4KE0NyZWF0ZUFwaUtleVJlcXVlc3QSKgoHYXBpX2tleRgBIAEoCzITLmNhdGFwdWx0LnYxLkFwaUtleUIE4kEBAhIbCgpyZXF1ZXN0X2lkGAIgASgJQgeKtRgDCP8BIkwKFENyZWF0ZUFwaUtleVJlc3BvbnNlEiQKB2FwaV9rZXkYASABKAsyEy5jYXRhcHVsdC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIl8KEkxpc3RBcGlLZXlzUmVxdWVzdBIcCglwYWdlX3NpemUYASABKAVCCYq1GAUoADDoBxISCgpwYWdlX3Rva2VuGAIgASgJEhcKD2luY2x1ZGVfcmV2b2tlZBgDIAEoCCJVChNMaXN0QXBpS2V5c1Jlc3BvbnNlEiUKCGFwaV9rZXlzGAEgAygLMhMuY2F0YXB1bHQudjEuQXBpS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSItChNSZXZva2VBcGlLZXlSZXF1ZXN0EhYKAmlkGAEgASgJQgriQQECirUYAkABMtACCg1BcGlLZXlTZXJ2aWNlEnIKDENyZWF0ZUFwaUtleRIgLmNhdGFwdWx0LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaIS5jYXRhcHVsdC52MS5DcmVhdGVBcGlLZXlSZXNwb25zZSIdgtPkkwIXOgdhcGlfa2V5IgwvdjEvYXBpLWtleXMSaQoLTGlzdEFwaUtleXMSHy5jYXRhcHVsdC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIC5jYXRhcHVsdC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIheQAgGC0+STAg4SDC92MS9hcGkta2V5cxJgCgxSZXZva2VBcGlLZXkSIC5jYXRhcHVsdC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GhMuY2F0YXB1bHQudjEuQXBpS2V5IhmC0+STAhMqES92MS9hcGkta2V5cy97aWR9QkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_api_key, file_catapult_v1_field_rules, file_google_api_annotations, file_google_api_field_behavior]);
 
 /**
  * @generated from message catapult.v1.CreateApiKeyRequest
@@ -72,7 +73,7 @@ export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@_
  */
 export type ListApiKeysRequest = Message<"catapult.v1.ListApiKeysRequest"> & {
   /**
-   * At most this many keys; 0 means 50, the maximum is 1000.
+   * At most this many keys; 0 means 50.
    *
    * @generated from field: int32 page_size = 1;
    */

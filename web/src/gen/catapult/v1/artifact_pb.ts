@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/artifact.proto.
  */
 export const file_catapult_v1_artifact: GenFile = /*@__PURE__*/
-  fileDesc("ChpjYXRhcHVsdC92MS9hcnRpZmFjdC5wcm90bxILY2F0YXB1bHQudjEikAMKCEFydGlmYWN0EhAKAmlkGAEgASgJQgTiQQEDEhgKCnJlbGVhc2VfaWQYAiABKAlCBOJBAQISEgoEbmFtZRgDIAEoCUIE4kEBAhIbCg1hcnRpZmFjdF90eXBlGAQgASgJQgTiQQECEhcKCWZpbGVfcGF0aBgFIAEoCUIE4kEBAhISCgpzaXplX2J5dGVzGAYgASgDEhAKCGNoZWNrc3VtGAcgASgJEhAKCHBsYXRmb3JtGAggASgJEhYKDnB5dGhvbl92ZXJzaW9uGAkgASgJEikKCG1ldGFkYXRhGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI0CgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxITCgt1cGxvYWRlZF9ieRgMIAEoCRI0Cgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGA4gASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChpjYXRhcHVsdC92MS9hcnRpZmFjdC5wcm90bxILY2F0YXB1bHQudjEiggQKCEFydGlmYWN0EhYKAmlkGAEgASgJQgriQQEDirUYAkABEh8KCnJlbGVhc2VfaWQYAiABKAlCC+JBAgIFirUYAkABEhkKBG5hbWUYAyABKAlCC+JBAQKKtRgDCP8BEj4KDWFydGlmYWN0X3R5cGUYBCABKAlCJ+JBAQKKtRgfGgV3aGVlbBoGYmluYXJ5GgVzZGlzdBoHdGFyYmFsbBIeCglmaWxlX3BhdGgYBSABKAlCC+JBAQKKtRgDCOgHEhoKCnNpemVfYnl0ZXMYBiABKANCBoq1GAIoABIZCghjaGVja3N1bRgHIAEoCUIHirUYAwj/ARIYCghwbGF0Zm9ybRgIIAEoCUIGirUYAggyEh4KDnB5dGhvbl92ZXJzaW9uGAkgASgJQgaKtRgCCBQSMwoIbWV0YWRhdGEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgiKtRgEUICABBI0CgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxIcCgt1cGxvYWRlZF9ieRgMIAEoCUIHirUYAwj/ARI0Cgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGA4gASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A wheel, binary or archive baked into a release's image.
@@ -36,56 +37,56 @@ export type Artifact = Message<"catapult.v1.Artifact"> & {
   releaseId: string;
 
   /**
-   * File name, e.g. "inference-1.0.0-py311.whl". At most 255 characters.
+   * File name, e.g. "inference-1.0.0-py311.whl".
    *
    * @generated from field: string name = 3;
    */
   name: string;
 
   /**
-   * One of: "wheel", "binary", "sdist", "tarball". (The database column is `type`.)
+   * What kind of file it is. (The database column is `type`.)
    *
    * @generated from field: string artifact_type = 4;
    */
   artifactType: string;
 
   /**
-   * Where the file is stored, e.g. "s3://artifacts/inference-1.0.0.whl". At most 1000 characters.
+   * Where the file is stored, e.g. "s3://artifacts/inference-1.0.0.whl".
    *
    * @generated from field: string file_path = 5;
    */
   filePath: string;
 
   /**
-   * File size in bytes; not negative.
+   * File size in bytes.
    *
    * @generated from field: int64 size_bytes = 6;
    */
   sizeBytes: bigint;
 
   /**
-   * e.g. "sha256:def456...". At most 255 characters.
+   * e.g. "sha256:def456...".
    *
    * @generated from field: string checksum = 7;
    */
   checksum: string;
 
   /**
-   * e.g. "linux_x86_64". At most 50 characters.
+   * e.g. "linux_x86_64".
    *
    * @generated from field: string platform = 8;
    */
   platform: string;
 
   /**
-   * e.g. "3.11". At most 20 characters.
+   * e.g. "3.11".
    *
    * @generated from field: string python_version = 9;
    */
   pythonVersion: string;
 
   /**
-   * Custom key-value fields. At most 64 KiB as JSON.
+   * Custom key-value fields.
    *
    * @generated from field: google.protobuf.Struct metadata = 10;
    */
@@ -97,7 +98,7 @@ export type Artifact = Message<"catapult.v1.Artifact"> & {
   createdAt?: Timestamp | undefined;
 
   /**
-   * Who uploaded it; defaults to the name of the calling API key. At most 255 characters.
+   * Who uploaded it; defaults to the name of the calling API key.
    *
    * @generated from field: string uploaded_by = 12;
    */

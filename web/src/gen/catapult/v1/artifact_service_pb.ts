@@ -6,6 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Artifact, ArtifactSchema } from "./artifact_pb";
 import { file_catapult_v1_artifact } from "./artifact_pb";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { FieldMask } from "@bufbuild/protobuf/wkt";
@@ -16,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/artifact_service.proto.
  */
 export const file_catapult_v1_artifact_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjYXRhcHVsdC92MS9hcnRpZmFjdF9zZXJ2aWNlLnByb3RvEgtjYXRhcHVsdC52MSJaChVDcmVhdGVBcnRpZmFjdFJlcXVlc3QSLQoIYXJ0aWZhY3QYASABKAsyFS5jYXRhcHVsdC52MS5BcnRpZmFjdEIE4kEBAhISCgpyZXF1ZXN0X2lkGAIgASgJIiYKEkdldEFydGlmYWN0UmVxdWVzdBIQCgJpZBgBIAEoCUIE4kEBAiKMAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIb3JkZXJfYnkYAyABKAkSEgoKcmVsZWFzZV9pZBgEIAEoCRIVCg1hcnRpZmFjdF90eXBlGAUgASgJEhAKCGNoZWNrc3VtGAYgASgJIloKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIoCglhcnRpZmFjdHMYASADKAsyFS5jYXRhcHVsdC52MS5BcnRpZmFjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkihQEKFVVwZGF0ZUFydGlmYWN0UmVxdWVzdBItCghhcnRpZmFjdBgBIAEoCzIVLmNhdGFwdWx0LnYxLkFydGlmYWN0QgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIMCgRldGFnGAMgASgJIjcKFURlbGV0ZUFydGlmYWN0UmVxdWVzdBIQCgJpZBgBIAEoCUIE4kEBAhIMCgRldGFnGAIgASgJIiQKFkRlbGV0ZUFydGlmYWN0UmVzcG9uc2USCgoCaWQYASABKAky9AQKD0FydGlmYWN0U2VydmljZRJsCg5DcmVhdGVBcnRpZmFjdBIiLmNhdGFwdWx0LnYxLkNyZWF0ZUFydGlmYWN0UmVxdWVzdBoVLmNhdGFwdWx0LnYxLkFydGlmYWN0Ih+C0+STAhk6CGFydGlmYWN0Ig0vdjEvYXJ0aWZhY3RzEmQKC0dldEFydGlmYWN0Eh8uY2F0YXB1bHQudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0GhUuY2F0YXB1bHQudjEuQXJ0aWZhY3QiHZACAYLT5JMCFBISL3YxL2FydGlmYWN0cy97aWR9EnAKDUxpc3RBcnRpZmFjdHMSIS5jYXRhcHVsdC52MS5MaXN0QXJ0aWZhY3RzUmVxdWVzdBoiLmNhdGFwdWx0LnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZSIYkAIBgtPkkwIPEg0vdjEvYXJ0aWZhY3RzEqMBCg5VcGRhdGVBcnRpZmFjdBIiLmNhdGFwdWx0LnYxLlVwZGF0ZUFydGlmYWN0UmVxdWVzdBoVLmNhdGFwdWx0LnYxLkFydGlmYWN0IlaC0+STAlA6CGFydGlmYWN0Wic6CGFydGlmYWN0MhsvdjEvYXJ0aWZhY3RzL3thcnRpZmFjdC5pZH0aGy92MS9hcnRpZmFjdHMve2FydGlmYWN0LmlkfRJ1Cg5EZWxldGVBcnRpZmFjdBIiLmNhdGFwdWx0LnYxLkRlbGV0ZUFydGlmYWN0UmVxdWVzdBojLmNhdGFwdWx0LnYxLkRlbGV0ZUFydGlmYWN0UmVzcG9uc2UiGoLT5JMCFCoSL3YxL2FydGlmYWN0cy97aWR9QkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_artifact, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask]);
+  fileDesc("CiJjYXRhcHVsdC92MS9hcnRpZmFjdF9zZXJ2aWNlLnByb3RvEgtjYXRhcHVsdC52MSJjChVDcmVhdGVBcnRpZmFjdFJlcXVlc3QSLQoIYXJ0aWZhY3QYASABKAsyFS5jYXRhcHVsdC52MS5BcnRpZmFjdEIE4kEBAhIbCgpyZXF1ZXN0X2lkGAIgASgJQgeKtRgDCP8BIiwKEkdldEFydGlmYWN0UmVxdWVzdBIWCgJpZBgBIAEoCUIK4kEBAoq1GAJAASKZAgoUTGlzdEFydGlmYWN0c1JlcXVlc3QSHAoJcGFnZV9zaXplGAEgASgFQgmKtRgFKAAw6AcSEgoKcGFnZV90b2tlbhgCIAEoCRI7CghvcmRlcl9ieRgDIAEoCUIpirUYJVojCgpjcmVhdGVkX2F0CgRuYW1lEg9jcmVhdGVkX2F0IGRlc2MSGgoKcmVsZWFzZV9pZBgEIAEoCUIGirUYAkABEj8KDWFydGlmYWN0X3R5cGUYBSABKAlCKIq1GCRiImNhdGFwdWx0LnYxLkFydGlmYWN0LmFydGlmYWN0X3R5cGUSNQoIY2hlY2tzdW0YBiABKAlCI4q1GB9iHWNhdGFwdWx0LnYxLkFydGlmYWN0LmNoZWNrc3VtIloKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIoCglhcnRpZmFjdHMYASADKAsyFS5jYXRhcHVsdC52MS5BcnRpZmFjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkihQEKFVVwZGF0ZUFydGlmYWN0UmVxdWVzdBItCghhcnRpZmFjdBgBIAEoCzIVLmNhdGFwdWx0LnYxLkFydGlmYWN0QgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIMCgRldGFnGAMgASgJIj0KFURlbGV0ZUFydGlmYWN0UmVxdWVzdBIWCgJpZBgBIAEoCUIK4kEBAoq1GAJAARIMCgRldGFnGAIgASgJIiQKFkRlbGV0ZUFydGlmYWN0UmVzcG9uc2USCgoCaWQYASABKAky9AQKD0FydGlmYWN0U2VydmljZRJsCg5DcmVhdGVBcnRpZmFjdBIiLmNhdGFwdWx0LnYxLkNyZWF0ZUFydGlmYWN0UmVxdWVzdBoVLmNhdGFwdWx0LnYxLkFydGlmYWN0Ih+C0+STAhk6CGFydGlmYWN0Ig0vdjEvYXJ0aWZhY3RzEmQKC0dldEFydGlmYWN0Eh8uY2F0YXB1bHQudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0GhUuY2F0YXB1bHQudjEuQXJ0aWZhY3QiHZACAYLT5JMCFBISL3YxL2FydGlmYWN0cy97aWR9EnAKDUxpc3RBcnRpZmFjdHMSIS5jYXRhcHVsdC52MS5MaXN0QXJ0aWZhY3RzUmVxdWVzdBoiLmNhdGFwdWx0LnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZSIYkAIBgtPkkwIPEg0vdjEvYXJ0aWZhY3RzEqMBCg5VcGRhdGVBcnRpZmFjdBIiLmNhdGFwdWx0LnYxLlVwZGF0ZUFydGlmYWN0UmVxdWVzdBoVLmNhdGFwdWx0LnYxLkFydGlmYWN0IlaC0+STAlA6CGFydGlmYWN0Wic6CGFydGlmYWN0MhsvdjEvYXJ0aWZhY3RzL3thcnRpZmFjdC5pZH0aGy92MS9hcnRpZmFjdHMve2FydGlmYWN0LmlkfRJ1Cg5EZWxldGVBcnRpZmFjdBIiLmNhdGFwdWx0LnYxLkRlbGV0ZUFydGlmYWN0UmVxdWVzdBojLmNhdGFwdWx0LnYxLkRlbGV0ZUFydGlmYWN0UmVzcG9uc2UiGoLT5JMCFCoSL3YxL2FydGlmYWN0cy97aWR9QkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_artifact, file_catapult_v1_field_rules, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask]);
 
 /**
  * @generated from message catapult.v1.CreateArtifactRequest
@@ -68,7 +69,7 @@ export const GetArtifactRequestSchema: GenMessage<GetArtifactRequest> = /*@__PUR
  */
 export type ListArtifactsRequest = Message<"catapult.v1.ListArtifactsRequest"> & {
   /**
-   * At most this many artifacts; 0 means 50, the maximum is 1000.
+   * At most this many artifacts; 0 means 50.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -82,7 +83,7 @@ export type ListArtifactsRequest = Message<"catapult.v1.ListArtifactsRequest"> &
   pageToken: string;
 
   /**
-   * One of "created_at desc" (the default), "created_at", "name", "name desc".
+   * The order, e.g. "created_at" or "created_at desc"; the default is newest first.
    *
    * @generated from field: string order_by = 3;
    */
@@ -96,7 +97,7 @@ export type ListArtifactsRequest = Message<"catapult.v1.ListArtifactsRequest"> &
   releaseId: string;
 
   /**
-   * "wheel", "binary", "sdist" or "tarball".
+   * Only artifacts of this type.
    *
    * @generated from field: string artifact_type = 5;
    */

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/audit_log.proto.
  */
 export const file_catapult_v1_audit_log: GenFile = /*@__PURE__*/
-  fileDesc("ChtjYXRhcHVsdC92MS9hdWRpdF9sb2cucHJvdG8SC2NhdGFwdWx0LnYxIrQCCghBdWRpdExvZxIQCgJpZBgBIAEoCUIE4kEBAxIUCgZhY3Rpb24YAiABKAlCBOJBAQMSGwoNcmVzb3VyY2VfdHlwZRgDIAEoCUIE4kEBAxIZCgtyZXNvdXJjZV9pZBgEIAEoCUIE4kEBAxIYCgphcGlfa2V5X2lkGAUgASgJQgTiQQEDEhoKDGFwaV9rZXlfbmFtZRgGIAEoCUIE4kEBAxIYCgpyZXF1ZXN0X2lkGAcgASgJQgTiQQEDEi4KB2NoYW5nZXMYCCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgTiQQEDEhIKBHBlZXIYCSABKAlCBOJBAQMSNAoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQNCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChtjYXRhcHVsdC92MS9hdWRpdF9sb2cucHJvdG8SC2NhdGFwdWx0LnYxIpYDCghBdWRpdExvZxIQCgJpZBgBIAEoCUIE4kEBAxJDCgZhY3Rpb24YAiABKAlCM+JBAQOKtRgrGgZjcmVhdGUaBnVwZGF0ZRoGZGVsZXRlGgl0ZXJtaW5hdGUaBnJldm9rZRJOCg1yZXNvdXJjZV90eXBlGAMgASgJQjfiQQEDirUYLxoFbW9kZWwaB3JlbGVhc2UaCGFydGlmYWN0GgpkZXBsb3ltZW50GgdhcGlfa2V5EhkKC3Jlc291cmNlX2lkGAQgASgJQgTiQQEDEhgKCmFwaV9rZXlfaWQYBSABKAlCBOJBAQMSGgoMYXBpX2tleV9uYW1lGAYgASgJQgTiQQEDEhgKCnJlcXVlc3RfaWQYByABKAlCBOJBAQMSLgoHY2hhbmdlcxgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCBOJBAQMSEgoEcGVlchgJIAEoCUIE4kEBAxI0CgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBA0JBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One change to the registry, written in the same transaction as the change itself.
@@ -27,14 +28,14 @@ export type AuditLog = Message<"catapult.v1.AuditLog"> & {
   id: string;
 
   /**
-   * One of: "create", "update", "delete", "terminate", "revoke".
+   * What was done.
    *
    * @generated from field: string action = 2;
    */
   action: string;
 
   /**
-   * One of: "model", "release", "artifact", "deployment", "api_key".
+   * What kind of resource it was done to.
    *
    * @generated from field: string resource_type = 3;
    */

@@ -6,6 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { AuditLog } from "./audit_log_pb";
 import { file_catapult_v1_audit_log } from "./audit_log_pb";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -15,14 +16,14 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/audit_log_service.proto.
  */
 export const file_catapult_v1_audit_log_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNjYXRhcHVsdC92MS9hdWRpdF9sb2dfc2VydmljZS5wcm90bxILY2F0YXB1bHQudjEi5gEKFExpc3RBdWRpdExvZ3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhUKDXJlc291cmNlX3R5cGUYAyABKAkSEwoLcmVzb3VyY2VfaWQYBCABKAkSDgoGYWN0aW9uGAUgASgJEhQKDGFwaV9rZXlfbmFtZRgGIAEoCRIpCgVhZnRlchgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoGYmVmb3JlGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJbChVMaXN0QXVkaXRMb2dzUmVzcG9uc2USKQoKYXVkaXRfbG9ncxgBIAMoCzIVLmNhdGFwdWx0LnYxLkF1ZGl0TG9nEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKEAQoPQXVkaXRMb2dTZXJ2aWNlEnEKDUxpc3RBdWRpdExvZ3MSIS5jYXRhcHVsdC52MS5MaXN0QXVkaXRMb2dzUmVxdWVzdBoiLmNhdGFwdWx0LnYxLkxpc3RBdWRpdExvZ3NSZXNwb25zZSIZkAIBgtPkkwIQEg4vdjEvYXVkaXQtbG9nc0JBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_audit_log, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiNjYXRhcHVsdC92MS9hdWRpdF9sb2dfc2VydmljZS5wcm90bxILY2F0YXB1bHQudjEi5QIKFExpc3RBdWRpdExvZ3NSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJirUYBSgAMOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkSPwoNcmVzb3VyY2VfdHlwZRgDIAEoCUIoirUYJGIiY2F0YXB1bHQudjEuQXVkaXRMb2cucmVzb3VyY2VfdHlwZRIbCgtyZXNvdXJjZV9pZBgEIAEoCUIGirUYAkABEjEKBmFjdGlvbhgFIAEoCUIhirUYHWIbY2F0YXB1bHQudjEuQXVkaXRMb2cuYWN0aW9uEjMKDGFwaV9rZXlfbmFtZRgGIAEoCUIdirUYGWIXY2F0YXB1bHQudjEuQXBpS2V5Lm5hbWUSKQoFYWZ0ZXIYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBmJlZm9yZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWwoVTGlzdEF1ZGl0TG9nc1Jlc3BvbnNlEikKCmF1ZGl0X2xvZ3MYASADKAsyFS5jYXRhcHVsdC52MS5BdWRpdExvZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkyhAEKD0F1ZGl0TG9nU2VydmljZRJxCg1MaXN0QXVkaXRMb2dzEiEuY2F0YXB1bHQudjEuTGlzdEF1ZGl0TG9nc1JlcXVlc3QaIi5jYXRhcHVsdC52MS5MaXN0QXVkaXRMb2dzUmVzcG9uc2UiGZACAYLT5JMCEBIOL3YxL2F1ZGl0LWxvZ3NCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_catapult_v1_audit_log, file_catapult_v1_field_rules, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message catapult.v1.ListAuditLogsRequest
  */
 export type ListAuditLogsRequest = Message<"catapult.v1.ListAuditLogsRequest"> & {
   /**
-   * At most this many rows; 0 means 50, the maximum is 1000.
+   * At most this many rows; 0 means 50.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -36,7 +37,7 @@ export type ListAuditLogsRequest = Message<"catapult.v1.ListAuditLogsRequest"> &
   pageToken: string;
 
   /**
-   * "model", "release", "artifact", "deployment" or "api_key".
+   * Only changes to this kind of resource.
    *
    * @generated from field: string resource_type = 3;
    */
@@ -50,7 +51,7 @@ export type ListAuditLogsRequest = Message<"catapult.v1.ListAuditLogsRequest"> &
   resourceId: string;
 
   /**
-   * "create", "update", "delete", "terminate" or "revoke".
+   * Only changes of this kind.
    *
    * @generated from field: string action = 5;
    */

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/deployment.proto.
  */
 export const file_catapult_v1_deployment: GenFile = /*@__PURE__*/
-  fileDesc("ChxjYXRhcHVsdC92MS9kZXBsb3ltZW50LnByb3RvEgtjYXRhcHVsdC52MSL8BAoKRGVwbG95bWVudBIQCgJpZBgBIAEoCUIE4kEBAxIYCgpyZWxlYXNlX2lkGAIgASgJQgTiQQECEhkKC2Vudmlyb25tZW50GAMgASgJQgTiQQECEg8KB2NsdXN0ZXIYBCABKAkSFQoNazhzX25hbWVzcGFjZRgFIAEoCRIUCgxlbmRwb2ludF91cmwYBiABKAkSEAoIcmVwbGljYXMYByABKAUSDgoGc3RhdHVzGAggASgJEhMKC2RlcGxveWVkX2J5GAkgASgJEi8KC2RlcGxveWVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3Cg10ZXJtaW5hdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxIpCghtZXRhZGF0YRgMIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNAoKY3JlYXRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNAoKdXBkYXRlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSEgoEZXRhZxgPIAEoCUIE4kEBAxIWCghtb2RlbF9pZBgQIAEoCUIE4kEBAxIYCgptb2RlbF9uYW1lGBEgASgJQgTiQQEDEhUKB2NvbXBhbnkYEiABKAlCBOJBAQMSHQoPcmVsZWFzZV92ZXJzaW9uGBMgASgJQgTiQQEDEhkKC3JlbGVhc2VfdGFnGBQgASgJQgTiQQEDEhoKDHF1YW50aXphdGlvbhgVIAEoCUIE4kEBA0JBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChxjYXRhcHVsdC92MS9kZXBsb3ltZW50LnByb3RvEgtjYXRhcHVsdC52MSKyBgoKRGVwbG95bWVudBIWCgJpZBgBIAEoCUIK4kEBA4q1GAJAARIfCgpyZWxlYXNlX2lkGAIgASgJQgviQQICBYq1GAJAARJcCgtlbnZpcm9ubWVudBgDIAEoCUJH4kEBAoq1GD8IMhIZW2EtejAtOV1bYS16MC05Ll8tXXswLDQ5fSIKcHJvZHVjdGlvbiIHc3RhZ2luZyILZGV2ZWxvcG1lbnQSGAoHY2x1c3RlchgEIAEoCUIHirUYAwj/ARIeCg1rOHNfbmFtZXNwYWNlGAUgASgJQgeKtRgDCP8BEh8KDGVuZHBvaW50X3VybBgGIAEoCUIJirUYBQj0AzgBEhgKCHJlcGxpY2FzGAcgASgFQgaKtRgCKAASPAoGc3RhdHVzGAggASgJQiyKtRgoGglkZXBsb3lpbmcaB3N1Y2Nlc3MaBmZhaWxlZBoKdGVybWluYXRlZBIcCgtkZXBsb3llZF9ieRgJIAEoCUIHirUYAwj/ARIvCgtkZXBsb3llZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoNdGVybWluYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSMwoIbWV0YWRhdGEYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgiKtRgEUICABBI0CgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0Cgp1cGRhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGA8gASgJQgTiQQEDEhYKCG1vZGVsX2lkGBAgASgJQgTiQQEDEhgKCm1vZGVsX25hbWUYESABKAlCBOJBAQMSFQoHY29tcGFueRgSIAEoCUIE4kEBAxIdCg9yZWxlYXNlX3ZlcnNpb24YEyABKAlCBOJBAQMSGQoLcmVsZWFzZV90YWcYFCABKAlCBOJBAQMSGgoMcXVhbnRpemF0aW9uGBUgASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A release live on a cluster, at an endpoint. Deployments are never deleted:
@@ -37,49 +38,49 @@ export type Deployment = Message<"catapult.v1.Deployment"> & {
   releaseId: string;
 
   /**
-   * One of: "production", "staging", "development".
+   * Where it runs: any lowercase token, e.g. "production", "staging", "canary", "eu-prod".
    *
    * @generated from field: string environment = 3;
    */
   environment: string;
 
   /**
-   * Kubernetes cluster name, e.g. "k8s-prod-us-west-2". At most 255 characters.
+   * Kubernetes cluster name, e.g. "k8s-prod-us-west-2".
    *
    * @generated from field: string cluster = 4;
    */
   cluster: string;
 
   /**
-   * Kubernetes namespace, e.g. "ml-prod". At most 255 characters.
+   * Kubernetes namespace, e.g. "ml-prod".
    *
    * @generated from field: string k8s_namespace = 5;
    */
   k8sNamespace: string;
 
   /**
-   * The live API endpoint, e.g. "https://api.companyA.prod/v1/llama". At most 500 characters.
+   * The live API endpoint, e.g. "https://api.companyA.prod/v1/llama".
    *
    * @generated from field: string endpoint_url = 6;
    */
   endpointUrl: string;
 
   /**
-   * Number of replicas running; not negative.
+   * Number of replicas running.
    *
    * @generated from field: int32 replicas = 7;
    */
   replicas: number;
 
   /**
-   * One of: "deploying", "success", "failed", "terminated". Defaults to "deploying".
+   * Where the rollout stands. Defaults to "deploying".
    *
    * @generated from field: string status = 8;
    */
   status: string;
 
   /**
-   * Who deployed it; defaults to the name of the calling API key. At most 255 characters.
+   * Who deployed it; defaults to the name of the calling API key.
    *
    * @generated from field: string deployed_by = 9;
    */
@@ -100,7 +101,7 @@ export type Deployment = Message<"catapult.v1.Deployment"> & {
   terminatedAt?: Timestamp | undefined;
 
   /**
-   * Custom key-value fields, e.g. {"gpu_type": "nvidia-a100"}. At most 64 KiB as JSON.
+   * Custom key-value fields, e.g. {"gpu_type": "nvidia-a100"}.
    *
    * @generated from field: google.protobuf.Struct metadata = 12;
    */

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/model.proto.
  */
 export const file_catapult_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("ChdjYXRhcHVsdC92MS9tb2RlbC5wcm90bxILY2F0YXB1bHQudjEi6QIKBU1vZGVsEhAKAmlkGAEgASgJQgTiQQEDEhIKBG5hbWUYAiABKAlCBOJBAQISDwoHY29tcGFueRgDIAEoCRISCgpiYXNlX21vZGVsGAQgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgFIAEoCRIaCgxzdG9yYWdlX3BhdGgYBiABKAlCBOJBAQISEgoKcmVwb3NpdG9yeRgHIAEoCRITCgtkZXNjcmlwdGlvbhgIIAEoCRIMCgR0YWdzGAkgAygJEikKCG1ldGFkYXRhGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI0CgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0Cgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGA0gASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChdjYXRhcHVsdC92MS9tb2RlbC5wcm90bxILY2F0YXB1bHQudjEivQMKBU1vZGVsEhYKAmlkGAEgASgJQgriQQEDirUYAkABEhkKBG5hbWUYAiABKAlCC+JBAQKKtRgDCP8BEhgKB2NvbXBhbnkYAyABKAlCB4q1GAMI/wESGgoKYmFzZV9tb2RlbBgEIAEoCUIGirUYAghkEh8KD3BhcmFtZXRlcl9jb3VudBgFIAEoCUIGirUYAggyEiEKDHN0b3JhZ2VfcGF0aBgGIAEoCUIL4kEBAoq1GAMI6AcSGwoKcmVwb3NpdG9yeRgHIAEoCUIHirUYAwj0AxIdCgtkZXNjcmlwdGlvbhgIIAEoCUIIirUYBAiAgAQSFgoEdGFncxgJIAMoCUIIirUYBAhkSEASMwoIbWV0YWRhdGEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgiKtRgEUICABBI0CgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0Cgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGA0gASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A model built for a customer: the metadata of a checkpoint that releases are
@@ -30,28 +31,28 @@ export type Model = Message<"catapult.v1.Model"> & {
   id: string;
 
   /**
-   * Unique model name, e.g. "llama-3-7b-companyA". At most 255 characters.
+   * Unique model name, e.g. "llama-3-7b-companyA".
    *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
-   * The customer or company the model is built for. At most 255 characters.
+   * The customer or company the model is built for.
    *
    * @generated from field: string company = 3;
    */
   company: string;
 
   /**
-   * Base architecture, e.g. "llama-3", "gpt-4". At most 100 characters.
+   * Base architecture, e.g. "llama-3", "gpt-4".
    *
    * @generated from field: string base_model = 4;
    */
   baseModel: string;
 
   /**
-   * Model size, e.g. "7B", "70B", "405B". At most 50 characters.
+   * Model size, e.g. "7B", "70B", "405B".
    *
    * @generated from field: string parameter_count = 5;
    */
@@ -59,14 +60,14 @@ export type Model = Message<"catapult.v1.Model"> & {
 
   /**
    * S3/Ceph path to the checkpoint files, e.g. "s3://ml-models/companyA/llama-3-7b/".
-   * At most 1000 characters.
+   *
    *
    * @generated from field: string storage_path = 6;
    */
   storagePath: string;
 
   /**
-   * Legacy image repository, kept for backward compatibility. At most 500 characters.
+   * Legacy image repository, kept for backward compatibility.
    *
    * @generated from field: string repository = 7;
    */
@@ -87,7 +88,7 @@ export type Model = Message<"catapult.v1.Model"> & {
   tags: string[];
 
   /**
-   * Custom key-value fields. At most 64 KiB as JSON.
+   * Custom key-value fields.
    *
    * @generated from field: google.protobuf.Struct metadata = 10;
    */

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/release.proto.
  */
 export const file_catapult_v1_release: GenFile = /*@__PURE__*/
-  fileDesc("ChljYXRhcHVsdC92MS9yZWxlYXNlLnByb3RvEgtjYXRhcHVsdC52MSKxAwoHUmVsZWFzZRIQCgJpZBgBIAEoCUIE4kEBAxIWCghpbWFnZV9pZBgCIAEoCUIE4kEBAhIVCgd2ZXJzaW9uGAMgASgJQgTiQQECEgsKA3RhZxgEIAEoCRIOCgZkaWdlc3QYBSABKAkSFAoMcXVhbnRpemF0aW9uGAYgASgJEhIKCnNpemVfYnl0ZXMYByABKAMSEAoIcGxhdGZvcm0YCCABKAkSFAoMYXJjaGl0ZWN0dXJlGAkgASgJEgoKAm9zGAogASgJEg4KBnN0YXR1cxgLIAEoCRIVCg1yZWxlYXNlX25vdGVzGAwgASgJEikKCG1ldGFkYXRhGA0gASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI0CgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0Cgp1cGRhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGBAgASgJQgTiQQEDEhgKCm1vZGVsX25hbWUYESABKAlCBOJBAQNCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChljYXRhcHVsdC92MS9yZWxlYXNlLnByb3RvEgtjYXRhcHVsdC52MSL8BAoHUmVsZWFzZRIWCgJpZBgBIAEoCUIK4kEBA4q1GAJAARIdCghpbWFnZV9pZBgCIAEoCUIL4kECAgWKtRgCQAESGwoHdmVyc2lvbhgDIAEoCUIK4kEBAoq1GAIIZBITCgN0YWcYBCABKAlCBoq1GAIIZBIXCgZkaWdlc3QYBSABKAlCB4q1GAMI/wESbQoMcXVhbnRpemF0aW9uGAYgASgJQleKtRhTCDISGVthLXowLTldW2EtejAtOS5fLV17MCw0OX0iBGZwMzIiBGJmMTYiBGZwMTYiA2ZwOCIEaW50OCIEaW50NCIDYXdxIgRncHRxIgZxNF9rX20SGgoKc2l6ZV9ieXRlcxgHIAEoA0IGirUYAigAEhgKCHBsYXRmb3JtGAggASgJQgaKtRgCCDISHAoMYXJjaGl0ZWN0dXJlGAkgASgJQgaKtRgCCDISEgoCb3MYCiABKAlCBoq1GAIIMhIoCgZzdGF0dXMYCyABKAlCGIq1GBQaBmFjdGl2ZRoKZGVwcmVjYXRlZBIfCg1yZWxlYXNlX25vdGVzGAwgASgJQgiKtRgECICABBIzCghtZXRhZGF0YRgNIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCCIq1GARQgIAEEjQKCmNyZWF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCnVwZGF0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhIKBGV0YWcYECABKAlCBOJBAQMSGAoKbW9kZWxfbmFtZRgRIAEoCUIE4kEBA0JBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A Docker image of a model: one version at one quantization.
@@ -37,63 +38,63 @@ export type Release = Message<"catapult.v1.Release"> & {
   imageId: string;
 
   /**
-   * Semantic version, e.g. "1.0.0". At most 100 characters.
+   * Semantic version, e.g. "1.0.0".
    *
    * @generated from field: string version = 3;
    */
   version: string;
 
   /**
-   * Docker tag, by convention "v{version}-{quantization}", e.g. "v1.0-fp16". At most 100 characters.
+   * Docker tag, by convention "v{version}-{quantization}", e.g. "v1.0-fp16".
    *
    * @generated from field: string tag = 4;
    */
   tag: string;
 
   /**
-   * Docker image digest, "sha256:...". At most 255 characters.
+   * Docker image digest, "sha256:...".
    *
    * @generated from field: string digest = 5;
    */
   digest: string;
 
   /**
-   * One of: "" (none), "fp32", "bf16", "fp16", "fp8", "int8", "int4".
+   * Quantization, any lowercase token, e.g. "fp16", "int8", "awq", "q4_k_m"; "" for none.
    *
    * @generated from field: string quantization = 6;
    */
   quantization: string;
 
   /**
-   * Image size in bytes; not negative.
+   * Image size in bytes.
    *
    * @generated from field: int64 size_bytes = 7;
    */
   sizeBytes: bigint;
 
   /**
-   * e.g. "linux/amd64". At most 50 characters.
+   * e.g. "linux/amd64".
    *
    * @generated from field: string platform = 8;
    */
   platform: string;
 
   /**
-   * e.g. "amd64", "arm64". At most 50 characters.
+   * e.g. "amd64", "arm64".
    *
    * @generated from field: string architecture = 9;
    */
   architecture: string;
 
   /**
-   * e.g. "linux", "darwin". At most 50 characters.
+   * e.g. "linux", "darwin".
    *
    * @generated from field: string os = 10;
    */
   os: string;
 
   /**
-   * One of: "active" (the default), "deprecated".
+   * "active" (the default) or "deprecated": a deprecated release is not deployed without force.
    *
    * @generated from field: string status = 11;
    */
@@ -107,7 +108,7 @@ export type Release = Message<"catapult.v1.Release"> & {
   releaseNotes: string;
 
   /**
-   * Custom key-value fields. At most 64 KiB as JSON.
+   * Custom key-value fields.
    *
    * @generated from field: google.protobuf.Struct metadata = 13;
    */
