@@ -53,7 +53,7 @@ CASES = [
     FilterCase(
         "/deployments",
         "Environment",
-        "select",
+        "text",
         "staging",
         (("environment", "staging"),),
         "https://api.companyA.staging/v1/llama",

@@ -62,11 +62,11 @@ def test_record_a_release_of_a_model(page: Page, keys: Keys, seeded: Seeded) -> 
     sign_in(page, keys.writer, f"/models/{seeded.model_ids['gpt-4-distill-companyB']}")
     page.get_by_role("link", name="Record a release").click()
     expect(page.get_by_role("main")).to_contain_text("Of gpt-4-distill-companyB")
-    field(page, "Quantization").fill("fp99")
+    field(page, "Quantization").fill("FP 16")
     submit(page, "Record release")
 
     expect(field_error(page, "Version")).to_contain_text("required")
-    expect(field_error(page, "Quantization")).to_contain_text("fp16")  # the server lists what it accepts
+    expect(field_error(page, "Quantization")).to_contain_text("FP 16")  # the server quotes what it refused
 
     field(page, "Version").fill("2.0.0")
     field(page, "Quantization").fill("int8")
@@ -83,11 +83,11 @@ def test_record_a_deployment_then_terminate_it(page: Page, keys: Keys, seeded: S
     endpoint = f"https://api.companyB.prod/v1/{unique('distill')}"
     sign_in(page, keys.writer, f"/releases/{release_id}")
     page.get_by_role("link", name="Record a deployment").click()
-    field(page, "Environment").fill("moon")
+    field(page, "Environment").fill("Moon Base")
     field(page, "Replicas").fill("-1")
     submit(page, "Record deployment")
 
-    expect(field_error(page, "Environment")).to_contain_text("production")
+    expect(field_error(page, "Environment")).to_contain_text("Moon Base")
     expect(field_error(page, "Replicas")).to_be_visible()
 
     field(page, "Environment").fill("production")
@@ -148,7 +148,7 @@ def test_create_an_api_key_shows_it_once(page: Page, keys: Keys, stack: Stack) -
 
     name = unique("ci-deployer")
     field(page, "Name").fill(name)
-    field(page, "Role").fill("writer")
+    field(page, "Role").select_option("writer")
     submit(page, "Create key")
 
     secret = page.get_by_test_id("new-key-secret")

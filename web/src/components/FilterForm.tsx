@@ -10,6 +10,7 @@ export interface FilterControl {
   name: string;
   label: string;
   kind: "text" | "list" | "select" | "flag" | "datetime";
+  /** A select's choices, or a text field's suggestions. */
   options?: readonly string[];
   placeholder?: string;
 }
@@ -133,11 +134,19 @@ function FilterFields<S extends FilterSpec>({
                   id={id}
                   type={control.name === "search" ? "search" : "text"}
                   placeholder={control.placeholder}
+                  list={control.options?.length ? `${id}-options` : undefined}
                   value={typeof value === "string" ? value : ""}
                   onChange={(event) => {
                     set(control.name, event.target.value);
                   }}
                 />
+                {control.options && (
+                  <datalist id={`${id}-options`}>
+                    {control.options.map((option) => (
+                      <option key={option} value={option} />
+                    ))}
+                  </datalist>
+                )}
               </div>
             );
         }

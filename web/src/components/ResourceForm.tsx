@@ -7,7 +7,6 @@ import { useEffect, useId, useMemo, useRef, useState, type SubmitEvent, type Rea
 
 import { toProblem, type Problem } from "../api/errors";
 import { buildMessage, formFields, type FormField, type FormValues } from "../lib/resourceForm";
-import { fieldSuggestions } from "../lib/vocabulary";
 
 export function ResourceForm<Desc extends DescMessage>({
   schema,
@@ -85,7 +84,6 @@ export function ResourceForm<Desc extends DescMessage>({
           key={field.name}
           id={`${idPrefix}-${field.name}`}
           field={field}
-          typeName={schema.typeName}
           value={values[field.name] ?? ""}
           error={problem?.fields[field.name] ?? ""}
           onChange={(value) => {
@@ -112,19 +110,18 @@ const HINTS: Partial<Record<FormField["kind"], string>> = {
 function FieldInput({
   id,
   field,
-  typeName,
   value,
   error,
   onChange,
 }: {
   id: string;
   field: FormField;
-  typeName: string;
   value: string;
   error: string;
   onChange: (value: string) => void;
 }) {
-  const suggestions = fieldSuggestions(typeName, field.name);
+  const { values: options, closed } = field.vocabulary;
+  const suggestions = closed ? [] : options;
   const hint = HINTS[field.kind];
   const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
   const common = {
@@ -144,13 +141,23 @@ function FieldInput({
         {field.label}
         {field.required && <span aria-hidden="true"> *</span>}
       </label>
-      {field.kind === "longtext" || field.kind === "json" ? (
+      {closed && options.length > 0 ? (
+        <select {...common}>
+          <option value="">{field.required ? "Choose…" : "(the server's default)"}</option>
+          {options.map((option) => (
+            <option key={option} value={option}>
+              {option}
+            </option>
+          ))}
+        </select>
+      ) : field.kind === "longtext" || field.kind === "json" ? (
         <textarea {...common} rows={field.kind === "json" ? 4 : 3} spellCheck={field.kind !== "json"} />
       ) : (
         <input
           {...common}
           type={field.kind === "number" ? "number" : field.kind === "datetime" ? "datetime-local" : "text"}
           list={suggestions.length ? `${id}-options` : undefined}
+          maxLength={field.maxLength}
           autoComplete="off"
         />
       )}

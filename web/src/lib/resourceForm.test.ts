@@ -23,6 +23,16 @@ describe("formFields", () => {
     expect(fields.find((f) => f.name === "tags")?.kind).toBe("list");
     expect(fields.find((f) => f.name === "metadata")?.kind).toBe("json");
     expect(fields.find((f) => f.name === "storage_path")?.label).toBe("Storage path");
+    expect(fields.find((f) => f.name === "name")?.maxLength).toBe(255);
+  });
+
+  it("carries each field's vocabulary from its rules", () => {
+    const fields = formFields(DeploymentSchema);
+    expect(fields.find((f) => f.name === "status")?.vocabulary.closed).toBe(true);
+    expect(fields.find((f) => f.name === "environment")?.vocabulary).toEqual({
+      values: expect.arrayContaining(["production"]) as unknown,
+      closed: false,
+    });
   });
 
   it("types numbers and times, and leaves out what the page fills in itself", () => {

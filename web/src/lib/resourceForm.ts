@@ -14,6 +14,7 @@ import {
 import { FieldBehavior, field_behavior } from "../gen/google/api/field_behavior_pb";
 import { fieldLabel, localInputToIso } from "./format";
 import { splitList } from "./query";
+import { maxLength, vocabulary, type Vocabulary } from "./vocabulary";
 
 export type InputKind = "text" | "longtext" | "number" | "list" | "json" | "datetime" | "flag";
 
@@ -23,6 +24,10 @@ export interface FormField {
   label: string;
   kind: InputKind;
   required: boolean;
+  /** The values it takes (a select when closed, suggestions when open). */
+  vocabulary: Vocabulary;
+  /** For a single-line text field: the most characters its rules allow. */
+  maxLength?: number;
 }
 
 // Free text that reads better in a multi-line box.
@@ -62,6 +67,8 @@ export function formFields(schema: DescMessage, omit: readonly string[] = []): F
       label: fieldLabel(field.name),
       kind,
       required: behaviour.includes(FieldBehavior.REQUIRED),
+      vocabulary: vocabulary(schema, field.name),
+      maxLength: kind === "text" ? maxLength(schema, field.name) : undefined,
     });
   }
   return fields;

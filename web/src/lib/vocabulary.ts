@@ -1,26 +1,38 @@
-// The string vocabularies the server validates (the proto comments list them; they are strings,
-// not enums, in the contract, so they cannot be read from the descriptor). The console uses them
-// to offer choices in filters and as suggestions in forms; the server stays the judge, and a
-// value it adds is still accepted as typed text.
-export const ENVIRONMENTS = ["production", "staging", "development"];
-export const DEPLOYMENT_STATUSES = ["deploying", "success", "failed", "terminated"];
-export const RELEASE_STATUSES = ["active", "deprecated"];
-export const QUANTIZATIONS = ["fp32", "bf16", "fp16", "fp8", "int8", "int4"];
-export const ARTIFACT_TYPES = ["wheel", "binary", "sdist", "tarball"];
-export const ROLES = ["reader", "writer", "admin"];
-export const AUDIT_ACTIONS = ["create", "update", "delete", "terminate", "revoke"];
-export const RESOURCE_TYPES = ["model", "release", "artifact", "deployment", "api_key"];
+// The values a field takes, read from its rules in the proto (catapult.v1.rules): a closed
+// vocabulary (`choices`: statuses, roles) is offered as a select, an open one (`examples`:
+// environments, quantizations) as suggestions for free text. The server validates either way.
+import { getOption, hasOption, type DescMessage } from "@bufbuild/protobuf";
 
-const SUGGESTIONS: Readonly<Record<string, readonly string[]>> = {
-  "catapult.v1.Deployment.environment": ENVIRONMENTS,
-  "catapult.v1.Deployment.status": DEPLOYMENT_STATUSES,
-  "catapult.v1.Release.status": RELEASE_STATUSES,
-  "catapult.v1.Release.quantization": QUANTIZATIONS,
-  "catapult.v1.Artifact.artifact_type": ARTIFACT_TYPES,
-  "catapult.v1.ApiKey.role": ROLES,
-};
+import { ApiKeySchema } from "../gen/catapult/v1/api_key_pb";
+import { AuditLogSchema } from "../gen/catapult/v1/audit_log_pb";
+import { DeploymentSchema } from "../gen/catapult/v1/deployment_pb";
+import { rules } from "../gen/catapult/v1/field_rules_pb";
 
-/** The values a form offers for a field (proto name) of a message (full type name), or []. */
-export function fieldSuggestions(typeName: string, field: string): readonly string[] {
-  return SUGGESTIONS[`${typeName}.${field}`] ?? [];
+export interface Vocabulary {
+  values: readonly string[];
+  /** Only these values are accepted (choices), rather than suggested (examples). */
+  closed: boolean;
 }
+
+const NONE: Vocabulary = { values: [], closed: false };
+
+export function vocabulary(schema: DescMessage, fieldName: string): Vocabulary {
+  const field = schema.fields.find((f) => f.name === fieldName);
+  if (!field || !hasOption(field, rules)) return NONE;
+  const fieldRules = getOption(field, rules);
+  if (fieldRules.choices.length > 0) return { values: fieldRules.choices, closed: true };
+  return { values: fieldRules.examples, closed: false };
+}
+
+/** The most characters the field's rules allow, or undefined. */
+export function maxLength(schema: DescMessage, fieldName: string): number | undefined {
+  const field = schema.fields.find((f) => f.name === fieldName);
+  if (!field || !hasOption(field, rules)) return undefined;
+  return getOption(field, rules).maxLen || undefined;
+}
+
+export const ENVIRONMENTS = vocabulary(DeploymentSchema, "environment");
+export const DEPLOYMENT_STATUSES = vocabulary(DeploymentSchema, "status");
+export const ROLES = vocabulary(ApiKeySchema, "role");
+export const AUDIT_ACTIONS = vocabulary(AuditLogSchema, "action");
+export const RESOURCE_TYPES = vocabulary(AuditLogSchema, "resource_type");

@@ -21,8 +21,8 @@ const AUDIT_FILTERS = {
 } as const;
 
 const CONTROLS: FilterControl[] = [
-  { name: "resource_type", label: "Resource type", kind: "select", options: RESOURCE_TYPES },
-  { name: "action", label: "Action", kind: "select", options: AUDIT_ACTIONS },
+  { name: "resource_type", label: "Resource type", kind: "select", options: RESOURCE_TYPES.values },
+  { name: "action", label: "Action", kind: "select", options: AUDIT_ACTIONS.values },
   { name: "key", label: "API key name", kind: "text" },
   { name: "resource_id", label: "Resource id", kind: "text" },
   { name: "after", label: "At or after", kind: "datetime" },

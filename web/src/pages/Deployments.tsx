@@ -22,8 +22,8 @@ const DEPLOYMENT_FILTERS = {
 } as const;
 
 const CONTROLS: FilterControl[] = [
-  { name: "environment", label: "Environment", kind: "select", options: ENVIRONMENTS },
-  { name: "status", label: "Status", kind: "select", options: DEPLOYMENT_STATUSES },
+  { name: "environment", label: "Environment", kind: "text", options: ENVIRONMENTS.values },
+  { name: "status", label: "Status", kind: "select", options: DEPLOYMENT_STATUSES.values },
   { name: "company", label: "Company (customer)", kind: "text" },
   { name: "cluster", label: "Cluster", kind: "text" },
   { name: "model", label: "Model name", kind: "text" },
