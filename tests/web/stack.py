@@ -95,13 +95,15 @@ class Stack:
                 self.proc.wait()
 
 
-def start_stack(data_dir: Path, database_url: str) -> Stack:
-    """`catapult up` on free ports; returns once its banner says it is up (Envoy ready)."""
+def start_stack(data_dir: Path, database_url: str, **settings: str) -> Stack:
+    """`catapult up` on free ports, with `settings` as CATAPULT_* variables (web_dir="…" sets
+    CATAPULT_WEB_DIR); returns once its banner says it is up (Envoy ready)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     grpc_port, http_port = free_port(), free_port()
     log = data_dir / "up.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CATAPULT_")}
     env["CATAPULT_DATABASE_URL"] = database_url
+    env.update({f"CATAPULT_{name.upper()}": value for name, value in settings.items()})
     proc = subprocess.Popen(
         [
             CATAPULT,
@@ -135,11 +137,11 @@ def start_stack(data_dir: Path, database_url: str) -> Stack:
 
 
 @contextmanager
-def running_stack(data_dir: Path, postgres_url: str) -> Iterator[Stack]:
+def running_stack(data_dir: Path, postgres_url: str, **settings: str) -> Iterator[Stack]:
     """A stack on a new database of the tests' PostgreSQL, stopped on leaving, even on failure."""
     if not (WEB_DIST / "index.html").exists():
         pytest.fail("the console is not built: run `make install` (npm ci && npm run build in web/)")
-    stack = start_stack(data_dir, new_database(postgres_url))
+    stack = start_stack(data_dir, new_database(postgres_url), **settings)
     try:
         yield stack
     finally:
