@@ -104,7 +104,10 @@ test-python: install ## Run the Python test suite (real PostgreSQL, real server,
 	$(BIN)/pytest
 
 screenshots: install ## Refresh the console screenshots the README shows (docs/console/*.png) from a seeded stack
-	CATAPULT_SCREENSHOT_DIR=$(CURDIR)/docs/console $(BIN)/pytest tests/web/test_pages.py -k screenshot
+	$(BIN)/pytest tests/web/test_pages.py -k "dashboard or model-detail or deployments"
+	@mkdir -p docs/console
+	cp build/web-screenshots/dashboard.png build/web-screenshots/model-detail.png \
+	  build/web-screenshots/deployments.png docs/console/
 
 test: install check-generated lint test-web-unit test-go test-python ## Everything CI runs: generated code in sync, lint, web unit tests, Go and Python tests
 
