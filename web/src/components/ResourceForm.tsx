@@ -8,12 +8,13 @@ import { useEffect, useId, useMemo, useRef, useState, type SubmitEvent, type Rea
 import { toProblem, type Problem } from "../api/errors";
 import { buildMessage, formFields, type FormField, type FormValues } from "../lib/resourceForm";
 
+const NOTHING_FIXED: FormValues = {};
+
 export function ResourceForm<Desc extends DescMessage>({
   schema,
   resource,
   initial = {},
-  omit = [],
-  fixed = {},
+  fixed = NOTHING_FIXED,
   submitLabel,
   onSubmit,
   children,
@@ -22,19 +23,15 @@ export function ResourceForm<Desc extends DescMessage>({
   /** The request field the resource sits in ("model"): how the server prefixes violations. */
   resource: string;
   initial?: FormValues;
-  omit?: readonly string[];
-  /** Values the page supplies itself (e.g. the release a deployment is of), sent as typed. */
+  /** Values the page supplies itself (e.g. the release a deployment is of): sent, not shown. */
   fixed?: FormValues;
   submitLabel: string;
   onSubmit: (message: MessageShape<Desc>) => Promise<void>;
   /** Extra controls (e.g. a "force" checkbox) above the submit button. */
   children?: ReactNode;
 }) {
-  const fields = useMemo(() => formFields(schema, omit), [schema, omit]);
-  const fixedFields = useMemo(
-    () => formFields(schema).filter((field) => Object.hasOwn(fixed, field.name)),
-    [schema, fixed],
-  );
+  const allFields = useMemo(() => formFields(schema), [schema]);
+  const fields = allFields.filter((field) => !Object.hasOwn(fixed, field.name));
   const [values, setValues] = useState<FormValues>(initial);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
@@ -49,7 +46,7 @@ export function ResourceForm<Desc extends DescMessage>({
 
   async function submit(event: SubmitEvent) {
     event.preventDefault();
-    const built = buildMessage(schema, [...fields, ...fixedFields], { ...values, ...fixed });
+    const built = buildMessage(schema, allFields, { ...values, ...fixed });
     if (!built.ok) {
       setProblem({ code: Code.InvalidArgument, message: "Some fields cannot be read.", reason: "", fields: built.fields });
       return;

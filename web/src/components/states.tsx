@@ -44,3 +44,37 @@ export function Await<T>({
   if (loaded.state === "error") return <ErrorNotice problem={loaded.problem} onRetry={loaded.reload} />;
   return <>{children(loaded.data)}</>;
 }
+
+/** A loaded list: `empty` when it has no items, else `children(items, data)`. */
+export function AwaitList<T, Item>({
+  loaded,
+  what,
+  items,
+  empty,
+  children,
+}: {
+  loaded: Loaded<T> & { reload?: () => void };
+  what: string;
+  items: (data: T) => readonly Item[] | null;
+  empty: ReactNode;
+  children: (items: readonly Item[], data: T) => ReactNode;
+}) {
+  return (
+    <Await loaded={loaded} what={what}>
+      {(data) => {
+        const list = items(data);
+        return list && list.length > 0 ? children(list, data) : <Empty>{empty}</Empty>;
+      }}
+    </Await>
+  );
+}
+
+/** A titled part of a page, named by its heading for assistive technology. */
+export function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+  return (
+    <section aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>{title}</h2>
+      {children}
+    </section>
+  );
+}

@@ -11,6 +11,35 @@ import { formatBytes, formatTime, isoTime, prettyJson } from "../lib/format";
 import { Link } from "../lib/router";
 import { CopyButton } from "./controls";
 
+/** A captioned table with a header row; `children` are its body rows. */
+export function Table({
+  caption,
+  columns,
+  children,
+}: {
+  caption: string;
+  columns: readonly (string | false)[];
+  children: ReactNode;
+}) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.filter(Boolean).map((column) => (
+              <th scope="col" key={String(column)}>
+                {column}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Tags({ tags }: { tags: readonly string[] }) {
   if (tags.length === 0) return <span className="muted">no tags</span>;
   return (
@@ -54,107 +83,87 @@ export function DeploymentsTable({
   actions?: (deployment: Deployment) => ReactNode;
 }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Endpoint</th>
-            {showModel && <th scope="col">Model</th>}
-            <th scope="col">Release</th>
-            <th scope="col">Environment</th>
-            <th scope="col">Cluster / namespace</th>
-            <th scope="col">Company</th>
-            <th scope="col">Status</th>
-            <th scope="col">Deployed</th>
-            {actions && <th scope="col">Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {deployments.map((d) => (
-            <tr key={d.id} className={isLive(d) ? "live" : "past"}>
-              <td>
-                <Endpoint url={d.endpointUrl} />
-                <div>
-                  <Link to={`/deployments/${d.id}`} className="small">
-                    Deployment details
-                  </Link>
-                </div>
-              </td>
-              {showModel && (
-                <td>
-                  <Link to={`/models/${d.modelId}`}>{d.modelName}</Link>
-                </td>
-              )}
-              <td>
-                <Link to={`/releases/${d.releaseId}`}>{d.releaseVersion}</Link>
-                {d.quantization && <span className="muted"> {d.quantization}</span>}
-              </td>
-              <td>{d.environment}</td>
-              <td>
-                {d.cluster || "—"}
-                {d.k8sNamespace && <span className="muted"> / {d.k8sNamespace}</span>}
-              </td>
-              <td>{d.company || "—"}</td>
-              <td>
-                <Status value={d.status} />
-                {d.terminatedAt && (
-                  <div className="small muted">
-                    until <Time value={d.terminatedAt} />
-                  </div>
-                )}
-              </td>
-              <td>
-                <Time value={d.deployedAt} />
-                {d.deployedBy && <div className="small muted">by {d.deployedBy}</div>}
-              </td>
-              {actions && <td>{actions(d)}</td>}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption={caption}
+      columns={[
+        "Endpoint",
+        showModel && "Model",
+        "Release",
+        "Environment",
+        "Cluster / namespace",
+        "Company",
+        "Status",
+        "Deployed",
+        actions !== undefined && "Actions",
+      ]}
+    >
+      {deployments.map((d) => (
+        <tr key={d.id} className={isLive(d) ? "live" : "past"}>
+          <td>
+            <Endpoint url={d.endpointUrl} />
+            <div>
+              <Link to={`/deployments/${d.id}`} className="small">
+                Deployment details
+              </Link>
+            </div>
+          </td>
+          {showModel && (
+            <td>
+              <Link to={`/models/${d.modelId}`}>{d.modelName}</Link>
+            </td>
+          )}
+          <td>
+            <Link to={`/releases/${d.releaseId}`}>{d.releaseVersion}</Link>
+            {d.quantization && <span className="muted"> {d.quantization}</span>}
+          </td>
+          <td>{d.environment}</td>
+          <td>
+            {d.cluster || "—"}
+            {d.k8sNamespace && <span className="muted"> / {d.k8sNamespace}</span>}
+          </td>
+          <td>{d.company || "—"}</td>
+          <td>
+            <Status value={d.status} />
+            {d.terminatedAt && (
+              <div className="small muted">
+                until <Time value={d.terminatedAt} />
+              </div>
+            )}
+          </td>
+          <td>
+            <Time value={d.deployedAt} />
+            {d.deployedBy && <div className="small muted">by {d.deployedBy}</div>}
+          </td>
+          {actions && <td>{actions(d)}</td>}
+        </tr>
+      ))}
+    </Table>
   );
 }
 
 export function ReleasesTable({ releases, caption }: { releases: readonly Release[]; caption: string }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">Quantization</th>
-            <th scope="col">Tag</th>
-            <th scope="col">Digest</th>
-            <th scope="col">Status</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {releases.map((r) => (
-            <tr key={r.id} className={r.status === "deprecated" ? "deprecated" : ""}>
-              <td>
-                <Link to={`/releases/${r.id}`}>{r.version}</Link>
-                {r.status === "deprecated" && <span className="deprecated-mark"> (deprecated)</span>}
-              </td>
-              <td>{r.quantization || "—"}</td>
-              <td>{r.tag || "—"}</td>
-              <td>
-                <code className="digest">{r.digest || "—"}</code>
-              </td>
-              <td>
-                <Status value={r.status} />
-              </td>
-              <td>
-                <Time value={r.createdAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table caption={caption} columns={["Version", "Quantization", "Tag", "Digest", "Status", "Created"]}>
+      {releases.map((r) => (
+        <tr key={r.id} className={r.status === "deprecated" ? "deprecated" : ""}>
+          <td>
+            <Link to={`/releases/${r.id}`}>{r.version}</Link>
+            {r.status === "deprecated" && <span className="deprecated-mark"> (deprecated)</span>}
+          </td>
+          <td>{r.quantization || "—"}</td>
+          <td>{r.tag || "—"}</td>
+          <td>
+            <code className="digest">{r.digest || "—"}</code>
+          </td>
+          <td>
+            <Status value={r.status} />
+          </td>
+          <td>
+            <Time value={r.createdAt} />
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -166,52 +175,38 @@ const RESOURCE_PATHS: Record<string, string> = {
 
 export function AuditTable({ rows, caption }: { rows: readonly AuditLog[]; caption: string }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">What</th>
-            <th scope="col">Resource</th>
-            <th scope="col">Changes</th>
+    <Table caption={caption} columns={["When", "Who", "What", "Resource", "Changes"]}>
+      {rows.map((row) => {
+        const path = RESOURCE_PATHS[row.resourceType];
+        const changes = prettyJson(row.changes);
+        return (
+          <tr key={row.id}>
+            <td>
+              <Time value={row.createdAt} />
+            </td>
+            <td>{row.apiKeyName || "catapult CLI"}</td>
+            <td>
+              {row.action} {row.resourceType.replace("_", " ")}
+            </td>
+            <td>
+              {path && row.action !== "delete" ? (
+                <Link to={path + row.resourceId}>{resourceName(row)}</Link>
+              ) : (
+                <span>{resourceName(row)}</span>
+              )}
+            </td>
+            <td>
+              {changes && (
+                <details>
+                  <summary>Changes</summary>
+                  <pre>{changes}</pre>
+                </details>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => {
-            const path = RESOURCE_PATHS[row.resourceType];
-            const changes = prettyJson(row.changes);
-            return (
-              <tr key={row.id}>
-                <td>
-                  <Time value={row.createdAt} />
-                </td>
-                <td>{row.apiKeyName || "catapult CLI"}</td>
-                <td>
-                  {row.action} {row.resourceType.replace("_", " ")}
-                </td>
-                <td>
-                  {path && row.action !== "delete" ? (
-                    <Link to={path + row.resourceId}>{resourceName(row)}</Link>
-                  ) : (
-                    <span>{resourceName(row)}</span>
-                  )}
-                </td>
-                <td>
-                  {changes && (
-                    <details>
-                      <summary>Changes</summary>
-                      <pre>{changes}</pre>
-                    </details>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }
 
@@ -233,48 +228,35 @@ export function ArtifactsTable({
   releaseLabel?: (releaseId: string) => string;
 }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            {releaseLabel && <th scope="col">Release</th>}
-            <th scope="col">Type</th>
-            <th scope="col">Checksum</th>
-            <th scope="col">Size</th>
-            <th scope="col">Platform</th>
-            <th scope="col">File</th>
-          </tr>
-        </thead>
-        <tbody>
-          {artifacts.map((a) => (
-            <tr key={a.id}>
-              <td>{a.name}</td>
-              {releaseLabel && (
-                <td>
-                  <Link to={`/releases/${a.releaseId}`}>{releaseLabel(a.releaseId)}</Link>
-                </td>
-              )}
-              <td>{a.artifactType}</td>
-              <td>
-                {a.checksum ? (
-                  <Link to={`/blast-radius?${new URLSearchParams({ q: a.checksum }).toString()}`}>
-                    <code className="digest">{a.checksum}</code>
-                  </Link>
-                ) : (
-                  "—"
-                )}
-              </td>
-              <td>{formatBytes(a.sizeBytes)}</td>
-              <td>{[a.platform, a.pythonVersion && `py${a.pythonVersion}`].filter(Boolean).join(" ") || "—"}</td>
-              <td>
-                <code>{a.filePath}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption={caption}
+      columns={["Name", releaseLabel !== undefined && "Release", "Type", "Checksum", "Size", "Platform", "File"]}
+    >
+      {artifacts.map((a) => (
+        <tr key={a.id}>
+          <td>{a.name}</td>
+          {releaseLabel && (
+            <td>
+              <Link to={`/releases/${a.releaseId}`}>{releaseLabel(a.releaseId)}</Link>
+            </td>
+          )}
+          <td>{a.artifactType}</td>
+          <td>
+            {a.checksum ? (
+              <Link to={`/blast-radius?${new URLSearchParams({ q: a.checksum }).toString()}`}>
+                <code className="digest">{a.checksum}</code>
+              </Link>
+            ) : (
+              "—"
+            )}
+          </td>
+          <td>{formatBytes(a.sizeBytes)}</td>
+          <td>{[a.platform, a.pythonVersion && `py${a.pythonVersion}`].filter(Boolean).join(" ") || "—"}</td>
+          <td>
+            <code>{a.filePath}</code>
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }

@@ -5,8 +5,8 @@ import { ActionError, useAction } from "../components/ActionError";
 import { ConfirmButton, CopyButton, Pager } from "../components/controls";
 import { FilterForm, type FilterControl } from "../components/FilterForm";
 import { ResourceForm } from "../components/ResourceForm";
-import { Await, Empty } from "../components/states";
-import { Time } from "../components/tables";
+import { AwaitList } from "../components/states";
+import { Table, Time } from "../components/tables";
 import { ApiKeySchema, type ApiKey } from "../gen/catapult/v1/api_key_pb";
 import { useCaller, usePageTitle } from "../lib/page";
 import { currentPageToken, readFilters } from "../lib/query";
@@ -67,18 +67,14 @@ export function AdminKeys() {
       <section aria-labelledby="keys-heading">
         <h2 id="keys-heading">Keys</h2>
         <FilterForm spec={KEY_FILTERS} controls={CONTROLS} label="Filter keys" />
-        <Await loaded={keys} what="API keys">
-          {(page) =>
-            page.apiKeys.length === 0 ? (
-              <Empty>No keys.</Empty>
-            ) : (
-              <>
-                <KeysTable keys={page.apiKeys} onRevoked={keys.reload} />
-                <Pager nextToken={page.nextPageToken} label="API keys" />
-              </>
-            )
-          }
-        </Await>
+        <AwaitList loaded={keys} what="API keys" items={(page) => page.apiKeys} empty="No keys.">
+          {(list, page) => (
+            <>
+              <KeysTable keys={list} onRevoked={keys.reload} />
+              <Pager nextToken={page.nextPageToken} label="API keys" />
+            </>
+          )}
+        </AwaitList>
       </section>
     </>
   );
@@ -86,27 +82,14 @@ export function AdminKeys() {
 
 function KeysTable({ keys, onRevoked }: { keys: readonly ApiKey[]; onRevoked: () => void }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption>Keys, newest first (secrets are never shown again)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Created</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Expires</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <KeyRow key={key.id} apiKey={key} onRevoked={onRevoked} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption="Keys, newest first (secrets are never shown again)"
+      columns={["Name", "Role", "Prefix", "Created", "Last used", "Expires", "State"]}
+    >
+      {keys.map((key) => (
+        <KeyRow key={key.id} apiKey={key} onRevoked={onRevoked} />
+      ))}
+    </Table>
   );
 }
 

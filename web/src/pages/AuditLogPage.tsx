@@ -3,7 +3,7 @@ import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { api } from "../api/client";
 import { Pager } from "../components/controls";
 import { FilterForm, type FilterControl } from "../components/FilterForm";
-import { Await, Empty } from "../components/states";
+import { AwaitList } from "../components/states";
 import { AuditTable } from "../components/tables";
 import { usePageTitle } from "../lib/page";
 import { currentPageToken, filtersQuery, readFilters } from "../lib/query";
@@ -58,18 +58,19 @@ export function AuditLogPage() {
     <>
       <h1>Audit log</h1>
       <FilterForm spec={AUDIT_FILTERS} controls={CONTROLS} label="Filter the audit log" />
-      <Await loaded={rows} what="the audit log">
-        {(page) =>
-          page.auditLogs.length === 0 ? (
-            <Empty>{filtered ? "No changes match these filters." : "Nothing has changed yet."}</Empty>
-          ) : (
-            <>
-              <AuditTable rows={page.auditLogs} caption="Every change, newest first" />
-              <Pager nextToken={page.nextPageToken} label="Audit log" />
-            </>
-          )
-        }
-      </Await>
+      <AwaitList
+        loaded={rows}
+        what="the audit log"
+        items={(page) => page.auditLogs}
+        empty={filtered ? "No changes match these filters." : "Nothing has changed yet."}
+      >
+        {(list, page) => (
+          <>
+            <AuditTable rows={list} caption="Every change, newest first" />
+            <Pager nextToken={page.nextPageToken} label="Audit log" />
+          </>
+        )}
+      </AwaitList>
     </>
   );
 }

@@ -3,7 +3,7 @@ import { api } from "../api/client";
 import { fetchModelSummary } from "../api/summary";
 import { Pager } from "../components/controls";
 import { FilterForm, type FilterControl } from "../components/FilterForm";
-import { Await, Empty } from "../components/states";
+import { AwaitList, Section } from "../components/states";
 import { AuditTable, Tags } from "../components/tables";
 import type { Model } from "../gen/catapult/v1/model_pb";
 import { useCaller, usePageTitle } from "../lib/page";
@@ -70,40 +70,41 @@ export function Dashboard() {
         <h2 id="models-heading" className="visually-hidden">
           Model list
         </h2>
-        <Await loaded={models} what="models">
-          {(page) =>
-            page.models.length === 0 ? (
-              <Empty>{filtered ? "No models match these filters." : "No models are registered yet."}</Empty>
-            ) : (
-              <>
-                <ul className="cards" aria-label="Models">
-                  {page.models.map((model) => (
-                    <ModelCard key={model.id} model={model} />
-                  ))}
-                </ul>
-                <Pager nextToken={page.nextPageToken} label="Models" />
-              </>
-            )
-          }
-        </Await>
+        <AwaitList
+          loaded={models}
+          what="models"
+          items={(page) => page.models}
+          empty={filtered ? "No models match these filters." : "No models are registered yet."}
+        >
+          {(list, page) => (
+            <>
+              <ul className="cards" aria-label="Models">
+                {list.map((model) => (
+                  <ModelCard key={model.id} model={model} />
+                ))}
+              </ul>
+              <Pager nextToken={page.nextPageToken} label="Models" />
+            </>
+          )}
+        </AwaitList>
       </section>
-      <section aria-labelledby="recent-heading">
-        <h2 id="recent-heading">Recent changes</h2>
-        <Await loaded={recent} what="recent changes">
-          {(page) =>
-            page.auditLogs.length === 0 ? (
-              <Empty>Nothing has changed yet.</Empty>
-            ) : (
-              <>
-                <AuditTable rows={page.auditLogs} caption="The latest changes to the registry" />
-                <p>
-                  <Link to="/admin/audit">The whole audit log</Link>
-                </p>
-              </>
-            )
-          }
-        </Await>
-      </section>
+      <Section id="recent" title="Recent changes">
+        <AwaitList
+          loaded={recent}
+          what="recent changes"
+          items={(page) => page.auditLogs}
+          empty="Nothing has changed yet."
+        >
+          {(rows) => (
+            <>
+              <AuditTable rows={rows} caption="The latest changes to the registry" />
+              <p>
+                <Link to="/admin/audit">The whole audit log</Link>
+              </p>
+            </>
+          )}
+        </AwaitList>
+      </Section>
     </>
   );
 }

@@ -2,7 +2,7 @@ import { canWrite } from "../api/caller";
 import { api } from "../api/client";
 import { isLive } from "../api/live";
 import { Facts, Metadata } from "../components/Facts";
-import { Await, Empty } from "../components/states";
+import { Await, AwaitList, Section } from "../components/states";
 import { DeploymentsTable, Endpoint, Status, Time } from "../components/tables";
 import { TerminateButton } from "../components/TerminateButton";
 import type { Deployment } from "../gen/catapult/v1/deployment_pb";
@@ -65,18 +65,16 @@ function DeploymentPage({ deployment, reload }: { deployment: Deployment; reload
       />
       <Metadata value={deployment.metadata} />
       {endpoint && (
-        <section aria-labelledby="endpoint-history-heading">
-          <h2 id="endpoint-history-heading">History of this endpoint</h2>
-          <Await loaded={history} what="the endpoint's history">
-            {(page) =>
-              !page || page.deployments.length === 0 ? (
-                <Empty>No other deployments at this endpoint.</Empty>
-              ) : (
-                <DeploymentsTable deployments={page.deployments} caption="What served this endpoint, newest first" />
-              )
-            }
-          </Await>
-        </section>
+        <Section id="endpoint-history" title="History of this endpoint">
+          <AwaitList
+            loaded={history}
+            what="the endpoint's history"
+            items={(page) => page?.deployments ?? null}
+            empty="No other deployments at this endpoint."
+          >
+            {(list) => <DeploymentsTable deployments={list} caption="What served this endpoint, newest first" />}
+          </AwaitList>
+        </Section>
       )}
     </>
   );

@@ -3,7 +3,7 @@ import { api } from "../api/client";
 import { LIVE_FILTER } from "../api/live";
 import { Pager } from "../components/controls";
 import { FilterForm, type FilterControl } from "../components/FilterForm";
-import { Await, Empty } from "../components/states";
+import { AwaitList } from "../components/states";
 import { DeploymentsTable } from "../components/tables";
 import { TerminateButton } from "../components/TerminateButton";
 import { useCaller, usePageTitle } from "../lib/page";
@@ -61,28 +61,25 @@ export function Deployments() {
         <h1>{filters.history ? "Deployments, live and past" : "Live deployments"}</h1>
       </div>
       <FilterForm spec={DEPLOYMENT_FILTERS} controls={CONTROLS} label="Filter deployments" />
-      <Await loaded={deployments} what="deployments">
-        {(page) =>
-          page.deployments.length === 0 ? (
-            <Empty>
-              {filters.history ? "No deployments match these filters." : "Nothing live matches these filters."}
-            </Empty>
-          ) : (
-            <>
-              <DeploymentsTable
-                deployments={page.deployments}
-                caption={filters.history ? "Every deployment, newest first" : "What serves where, newest first"}
-                actions={
-                  canWrite(caller)
-                    ? (d) => <TerminateButton deployment={d} onDone={deployments.reload} />
-                    : undefined
-                }
-              />
-              <Pager nextToken={page.nextPageToken} label="Deployments" />
-            </>
-          )
-        }
-      </Await>
+      <AwaitList
+        loaded={deployments}
+        what="deployments"
+        items={(page) => page.deployments}
+        empty={filters.history ? "No deployments match these filters." : "Nothing live matches these filters."}
+      >
+        {(list, page) => (
+          <>
+            <DeploymentsTable
+              deployments={list}
+              caption={filters.history ? "Every deployment, newest first" : "What serves where, newest first"}
+              actions={
+                canWrite(caller) ? (d) => <TerminateButton deployment={d} onDone={deployments.reload} /> : undefined
+              }
+            />
+            <Pager nextToken={page.nextPageToken} label="Deployments" />
+          </>
+        )}
+      </AwaitList>
     </>
   );
 }

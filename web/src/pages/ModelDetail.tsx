@@ -4,7 +4,7 @@ import { api } from "../api/client";
 import { LIVE_FILTER } from "../api/live";
 import { CopyButton, Pager } from "../components/controls";
 import { Facts, Metadata } from "../components/Facts";
-import { Await, Empty } from "../components/states";
+import { Await, AwaitList, Section } from "../components/states";
 import { ArtifactsTable, AuditTable, DeploymentsTable, ReleasesTable, Tags, Time } from "../components/tables";
 import type { Model } from "../gen/catapult/v1/model_pb";
 import type { Release } from "../gen/catapult/v1/release_pb";
@@ -77,51 +77,36 @@ function ModelPage({ model }: { model: Model }) {
       />
       <Metadata value={model.metadata} />
 
-      <section aria-labelledby="live-heading">
-        <h2 id="live-heading">Live deployments</h2>
-        <Await loaded={live} what="live deployments">
-          {(page) =>
-            page.deployments.length === 0 ? (
-              <Empty>Not live anywhere.</Empty>
-            ) : (
-              <DeploymentsTable deployments={page.deployments} caption="Where this model serves now" showModel={false} />
-            )
-          }
-        </Await>
-      </section>
+      <Section id="live" title="Live deployments">
+        <AwaitList loaded={live} what="live deployments" items={(page) => page.deployments} empty="Not live anywhere.">
+          {(deployments) => (
+            <DeploymentsTable deployments={deployments} caption="Where this model serves now" showModel={false} />
+          )}
+        </AwaitList>
+      </Section>
 
-      <section aria-labelledby="releases-heading">
-        <h2 id="releases-heading">Release timeline</h2>
-        <Await loaded={releases} what="releases">
-          {(page) =>
-            page.releases.length === 0 ? (
-              <Empty>No releases yet.</Empty>
-            ) : (
-              <>
-                <ReleasesTable releases={page.releases} caption="Every release, newest first" />
-                <Pager nextToken={page.nextPageToken} param={RELEASES_PAGE} label="Releases" />
-                <ReleaseArtifacts releases={page.releases} />
-              </>
-            )
-          }
-        </Await>
-      </section>
+      <Section id="releases" title="Release timeline">
+        <AwaitList loaded={releases} what="releases" items={(page) => page.releases} empty="No releases yet.">
+          {(list, page) => (
+            <>
+              <ReleasesTable releases={list} caption="Every release, newest first" />
+              <Pager nextToken={page.nextPageToken} param={RELEASES_PAGE} label="Releases" />
+              <ReleaseArtifacts releases={list} />
+            </>
+          )}
+        </AwaitList>
+      </Section>
 
-      <section aria-labelledby="audit-heading">
-        <h2 id="audit-heading">Audit trail</h2>
-        <Await loaded={audit} what="the audit trail">
-          {(page) =>
-            page.auditLogs.length === 0 ? (
-              <Empty>No changes recorded.</Empty>
-            ) : (
-              <>
-                <AuditTable rows={page.auditLogs} caption="Changes to this model" />
-                <Pager nextToken={page.nextPageToken} param={AUDIT_PAGE} label="Audit trail" />
-              </>
-            )
-          }
-        </Await>
-      </section>
+      <Section id="audit" title="Audit trail">
+        <AwaitList loaded={audit} what="the audit trail" items={(page) => page.auditLogs} empty="No changes recorded.">
+          {(rows, page) => (
+            <>
+              <AuditTable rows={rows} caption="Changes to this model" />
+              <Pager nextToken={page.nextPageToken} param={AUDIT_PAGE} label="Audit trail" />
+            </>
+          )}
+        </AwaitList>
+      </Section>
     </>
   );
 }
@@ -136,15 +121,14 @@ function ReleaseArtifacts({ releases }: { releases: readonly Release[] }) {
   return (
     <>
       <h3 id="artifacts-heading">Artifacts</h3>
-      <Await loaded={artifacts} what="artifacts">
-        {(list) =>
-          list.length === 0 ? (
-            <Empty>No artifacts recorded for these releases.</Empty>
-          ) : (
-            <ArtifactsTable artifacts={list} caption="Artifacts of the releases above" releaseLabel={label} />
-          )
-        }
-      </Await>
+      <AwaitList
+        loaded={artifacts}
+        what="artifacts"
+        items={(list) => list}
+        empty="No artifacts recorded for these releases."
+      >
+        {(list) => <ArtifactsTable artifacts={list} caption="Artifacts of the releases above" releaseLabel={label} />}
+      </AwaitList>
     </>
   );
 }

@@ -4,7 +4,7 @@ import { LIVE_FILTER } from "../api/live";
 import { ActionError, useAction } from "../components/ActionError";
 import { ConfirmButton, CopyButton, Pager } from "../components/controls";
 import { Facts, Metadata } from "../components/Facts";
-import { Await, Empty } from "../components/states";
+import { Await, AwaitList, Section } from "../components/states";
 import { ArtifactsTable, DeploymentsTable, Status, Time } from "../components/tables";
 import type { Release } from "../gen/catapult/v1/release_pb";
 import { formatBytes } from "../lib/format";
@@ -115,47 +115,35 @@ function ReleasePage({ release, reload }: { release: Release; reload: () => void
       />
       <Metadata value={release.metadata} />
 
-      <section aria-labelledby="artifacts-heading">
-        <h2 id="artifacts-heading">Artifacts</h2>
-        <Await loaded={artifacts} what="artifacts">
-          {(page) =>
-            page.artifacts.length === 0 ? (
-              <Empty>No artifacts recorded.</Empty>
-            ) : (
-              <ArtifactsTable artifacts={page.artifacts} caption="Files baked into this release" />
-            )
-          }
-        </Await>
-      </section>
+      <Section id="artifacts" title="Artifacts">
+        <AwaitList loaded={artifacts} what="artifacts" items={(page) => page.artifacts} empty="No artifacts recorded.">
+          {(list) => <ArtifactsTable artifacts={list} caption="Files baked into this release" />}
+        </AwaitList>
+      </Section>
 
-      <section aria-labelledby="live-heading">
-        <h2 id="live-heading">Live deployments</h2>
-        <Await loaded={live} what="live deployments">
-          {(page) =>
-            page.deployments.length === 0 ? (
-              <Empty>This release is not live anywhere.</Empty>
-            ) : (
-              <DeploymentsTable deployments={page.deployments} caption="Where this release serves now" showModel={false} />
-            )
-          }
-        </Await>
-      </section>
+      <Section id="live" title="Live deployments">
+        <AwaitList
+          loaded={live}
+          what="live deployments"
+          items={(page) => page.deployments}
+          empty="This release is not live anywhere."
+        >
+          {(list) => (
+            <DeploymentsTable deployments={list} caption="Where this release serves now" showModel={false} />
+          )}
+        </AwaitList>
+      </Section>
 
-      <section aria-labelledby="history-heading">
-        <h2 id="history-heading">All deployments of this release</h2>
-        <Await loaded={history} what="deployment history">
-          {(page) =>
-            page.deployments.length === 0 ? (
-              <Empty>Never deployed.</Empty>
-            ) : (
-              <>
-                <DeploymentsTable deployments={page.deployments} caption="Live and past, newest first" showModel={false} />
-                <Pager nextToken={page.nextPageToken} param={HISTORY_PAGE} label="Deployment history" />
-              </>
-            )
-          }
-        </Await>
-      </section>
+      <Section id="history" title="All deployments of this release">
+        <AwaitList loaded={history} what="deployment history" items={(page) => page.deployments} empty="Never deployed.">
+          {(list, page) => (
+            <>
+              <DeploymentsTable deployments={list} caption="Live and past, newest first" showModel={false} />
+              <Pager nextToken={page.nextPageToken} param={HISTORY_PAGE} label="Deployment history" />
+            </>
+          )}
+        </AwaitList>
+      </Section>
     </>
   );
 }

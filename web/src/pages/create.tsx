@@ -48,10 +48,6 @@ export function CreateModel() {
   );
 }
 
-const NO_FIELDS: readonly string[] = [];
-const IMAGE_ID: readonly string[] = ["image_id"];
-const RELEASE_ID: readonly string[] = ["release_id"];
-
 export function CreateRelease() {
   const { query } = useLocation();
   const modelId = query.get("model") ?? "";
@@ -70,7 +66,6 @@ export function CreateRelease() {
       <ResourceForm
         schema={ReleaseSchema}
         resource="release"
-        omit={modelId ? IMAGE_ID : NO_FIELDS}
         fixed={modelId ? { image_id: modelId } : undefined}
         submitLabel="Record release"
         onSubmit={async (release) => {
@@ -104,7 +99,6 @@ export function CreateDeployment() {
       <ResourceForm
         schema={DeploymentSchema}
         resource="deployment"
-        omit={releaseId ? RELEASE_ID : NO_FIELDS}
         fixed={releaseId ? { release_id: releaseId } : undefined}
         initial={{ status: "success" }}
         submitLabel="Record deployment"
