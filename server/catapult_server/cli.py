@@ -207,16 +207,12 @@ def _worker_main(settings: Settings, ready: Any) -> None:
 
 async def _bootstrap_admin_key(settings: Settings) -> str:
     """On a stack's first start (no key in the database yet), create an admin key."""
-    from sqlalchemy import func, select
-
     from catapult_server.database import Database
-    from catapult_server.db import schema
     from catapult_server.services import api_keys
 
-    async with Database.open(settings) as db, db.read() as conn:
-        existing = await conn.scalar(select(func.count()).select_from(schema.api_keys))
-    if existing:
-        return ""
+    async with Database.open(settings) as db:
+        if await api_keys.any_exist(db):
+            return ""
     created = await api_keys.create_key_directly(settings, name="bootstrap-admin", role="admin")
     return created.secret
 
@@ -369,7 +365,7 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
                 request = api_key_service_pb2.ListApiKeysRequest(
                     page_size=1000, page_token=token, include_revoked=args.all
                 )
-                page = await api_keys.list_keys(db, request)
+                page = await api_keys.LISTING.page(db, request)
                 for k in page.api_keys:
                     state = "revoked" if k.HasField("revoked_at") else "active"
                     used = k.last_used_at.ToJsonString() if k.HasField("last_used_at") else "-"

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -28,6 +28,7 @@ from catapult_server.resources import M, Resource
 from catapult_server.rules import OrderBy, field_of, rules_of
 
 Predicate = Callable[[Any], ColumnElement[bool]]
+R = TypeVar("R", bound=Message)
 
 
 class ContractError(Exception):
@@ -95,11 +96,12 @@ def _value_reader(descriptor: FieldDescriptor) -> Callable[[Message], Any]:
 
 
 @dataclass(frozen=True)
-class Listing(Generic[M]):
-    """One List RPC: its request, the resource it lists, a predicate per filter field, the
-    column behind each order_by field."""
+class Listing(Generic[M, R]):
+    """One List RPC: its request and response, the resource it lists, a predicate per filter
+    field, the column behind each order_by field."""
 
     request: type[Message]
+    response: type[R]
     resource: Resource[M]
     filters: Mapping[str, Predicate]
     order_columns: Mapping[str, ColumnElement[Any]]
@@ -144,10 +146,14 @@ class Listing(Generic[M]):
                 clauses.append(predicate(value))
         return clauses
 
-    async def page(self, db: Database, request: Message) -> tuple[list[M], str]:
-        """One keyset page of the resources matching `request`, and the next page token."""
+    async def page(self, db: Database, request: Message) -> R:
+        """The response: one keyset page of the resources matching `request` (in the response's
+        first field, as AIP-132 lays it out) and the next page token."""
         query = (self.query if self.query is not None else self.resource.query).where(*self.where(request))
         rows, token = await pagination.fetch_page(
             db, query, self.order_columns, self.resource.table.c.id, request, self.order
         )
-        return [self.resource.to_proto(row) for row in rows], token
+        items = self.response.DESCRIPTOR.fields[0].name
+        return self.response(
+            **{items: [self.resource.to_proto(row) for row in rows], "next_page_token": token}
+        )

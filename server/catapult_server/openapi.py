@@ -52,6 +52,8 @@ def schema_rules(rules: Rules, field: FieldDescriptor, *, may_be_empty: bool) ->
         item["default"] = rules.order_by.default
     if rules.examples:
         item["x-examples"] = list(rules.examples)
+    if rules.default:
+        item["default"] = rules.default
     if rules.minimum is not None:
         out["minimum"] = rules.minimum
     if rules.maximum is not None:

@@ -140,4 +140,6 @@ async def fetch_page(
         return rows, ""
     page = rows[:size]
     last = page[-1]
-    return page, encode_token(last[order.column], last["id"], filters, order)
+    # The sort column's value in the row: its own key ("version" orders by version_key).
+    sort_key = getattr(columns[order.column], "key", order.column)
+    return page, encode_token(last[sort_key], last["id"], filters, order)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.types import DateTime
 
 from catapult.v1 import api_key_pb2, artifact_pb2, audit_log_pb2, deployment_pb2, model_pb2, release_pb2
+from catapult_server import versions
 from catapult_server.db import schema
 from catapult_server.rules import fields, rules_of
 
@@ -42,6 +43,8 @@ class Writable:
     # How the value is read from a message; worked out once, a create reads every field.
     kind: str = field(init=False)
     has_choices: bool = field(init=False)
+    # The value stored when a create does not give one (the proto's rule), or "".
+    default: str = field(init=False)
 
     def __post_init__(self) -> None:
         message_type = _message_name(self.descriptor)
@@ -57,6 +60,7 @@ class Writable:
             kind = "scalar"
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "has_choices", bool(rules_of(self.descriptor).choices))
+        object.__setattr__(self, "default", rules_of(self.descriptor).default)
 
     def read(self, message: Message) -> Any:
         """The field's value in `message`, as the database stores it (None: a timestamp not set)."""
@@ -78,9 +82,8 @@ class Writable:
         return bool(getattr(message, self.name))
 
     def has_column_default(self, value: Any) -> bool:
-        """An unset value the column's default fills on insert: a timestamp (now, or NULL), a
-        closed vocabulary's "" (the default status or role)."""
-        return value is None or (value == "" and self.has_choices)
+        """An unset value the column's default fills on insert: a timestamp (now, or NULL)."""
+        return value is None
 
     @property
     def in_summary(self) -> bool:
@@ -119,6 +122,8 @@ class Resource(Generic[M]):
     query: Select[Any]
     # proto field → column, where they differ.
     renamed: Mapping[str, str] = field(default_factory=dict)
+    # Columns the server derives from another one: column → (source column, function).
+    derived: Mapping[str, tuple[str, Callable[[Any], Any]]] = field(default_factory=dict)
     writable: tuple[Writable, ...] = field(init=False)
     _reader: Callable[[Row], M] = field(init=False, repr=False)
 
@@ -147,9 +152,19 @@ class Resource(Generic[M]):
         values = {}
         for f in self.writable:
             value = f.read(message)
+            if value == "" and f.default:
+                value = f.default  # written out, so the audit row and the rules see it
             if not f.has_column_default(value):
                 values[f.column] = value
-        return values
+        return values | self.derived_values(values)
+
+    def derived_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The derived columns whose source column is in `values`."""
+        return {
+            column: derive(values[source])
+            for column, (source, derive) in self.derived.items()
+            if source in values
+        }
 
     def values_for_update(self, message: Message, mask_paths: Sequence[str]) -> dict[str, Any]:
         """Column values an update writes (AIP-134): the fields in the mask, or without a mask
@@ -261,6 +276,7 @@ RELEASE = Resource(
     r,
     # With the model's name, so a listing needs no second call.
     select(r, m.c.name.label("model_name")).select_from(r.join(m, r.c.image_id == m.c.id)),
+    derived={"version_key": ("version", versions.sort_key)},
 )
 ARTIFACT = Resource("artifact", artifact_pb2.Artifact, a, select(a), renamed={"artifact_type": "type"})
 DEPLOYMENT = Resource(
@@ -275,6 +291,8 @@ DEPLOYMENT = Resource(
         r.c.version.label("release_version"),
         r.c.tag.label("release_tag"),
         r.c.quantization.label("quantization"),
+        r.c.digest.label("release_digest"),
+        r.c.status.label("release_status"),
     ).select_from(d.join(r, d.c.release_id == r.c.id).join(m, d.c.model_id == m.c.id)),
 )
 API_KEY = Resource("api_key", api_key_pb2.ApiKey, schema.api_keys, select(schema.api_keys))

@@ -46,6 +46,7 @@ class Rules:
     max_items: int | None = None
     max_json_bytes: int | None = None
     order_by: OrderBy | None = None
+    default: str = ""
 
     @property
     def compiled_pattern(self) -> re.Pattern[str] | None:
@@ -99,6 +100,7 @@ def rules_of(field: FieldDescriptor) -> Rules:
             if declared.HasField("order_by")
             else None
         ),
+        default=declared.default,
     )
 
 

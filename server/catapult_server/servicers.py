@@ -1,5 +1,7 @@
-"""gRPC servicers: each method takes the caller from the interceptor and calls one service
-function. No SQL, no rules and no error mapping here."""
+"""gRPC servicers: each method takes the caller from the interceptor (which has authenticated
+it and validated the request) and calls one service function. No SQL, no rules and no error
+mapping here. The standard Get, List and Update of a resource are the shared ones in
+services/crud.py and listing.py; the rest are the resource's own."""
 
 from __future__ import annotations
 
@@ -18,7 +20,17 @@ from catapult.v1 import (
 )
 from catapult_server.database import Database
 from catapult_server.interceptors import current_caller
-from catapult_server.services import api_keys, artifacts, audit_logs, deployments, models, releases, system
+from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE
+from catapult_server.services import (
+    api_keys,
+    artifacts,
+    audit_logs,
+    crud,
+    deployments,
+    models,
+    releases,
+    system,
+)
 
 # The request and context parameters are typed Any: the generated *_pb2_grpc bases are untyped.
 
@@ -31,19 +43,23 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
         return await models.create(self.db, current_caller(), request)
 
     async def GetModel(self, request: Any, context: Any) -> Any:
-        return await models.get(self.db, request)
+        return await crud.get(self.db, MODEL, request.id)
 
     async def GetModelByName(self, request: Any, context: Any) -> Any:
         return await models.get_by_name(self.db, request)
 
     async def ListModels(self, request: Any, context: Any) -> Any:
-        return await models.list_models(self.db, request)
+        return await models.LISTING.page(self.db, request)
 
     async def UpdateModel(self, request: Any, context: Any) -> Any:
-        return await models.update(self.db, current_caller(), request)
+        mask = list(request.update_mask.paths)
+        return await crud.update(self.db, MODEL, request.model, mask, request.etag, current_caller())
 
     async def DeleteModel(self, request: Any, context: Any) -> Any:
         return await models.delete(self.db, current_caller(), request)
+
+    async def GetModelRollout(self, request: Any, context: Any) -> Any:
+        return await models.rollout(self.db, request)
 
 
 class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
@@ -54,16 +70,17 @@ class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
         return await releases.create(self.db, current_caller(), request)
 
     async def GetRelease(self, request: Any, context: Any) -> Any:
-        return await releases.get(self.db, request)
+        return await crud.get(self.db, RELEASE, request.id)
 
     async def GetLatestRelease(self, request: Any, context: Any) -> Any:
         return await releases.get_latest(self.db, request)
 
     async def ListReleases(self, request: Any, context: Any) -> Any:
-        return await releases.list_releases(self.db, request)
+        return await releases.LISTING.page(self.db, request)
 
     async def UpdateRelease(self, request: Any, context: Any) -> Any:
-        return await releases.update(self.db, current_caller(), request)
+        mask = list(request.update_mask.paths)
+        return await crud.update(self.db, RELEASE, request.release, mask, request.etag, current_caller())
 
     async def DeleteRelease(self, request: Any, context: Any) -> Any:
         return await releases.delete(self.db, current_caller(), request)
@@ -77,13 +94,14 @@ class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
         return await artifacts.create(self.db, current_caller(), request)
 
     async def GetArtifact(self, request: Any, context: Any) -> Any:
-        return await artifacts.get(self.db, request)
+        return await crud.get(self.db, ARTIFACT, request.id)
 
     async def ListArtifacts(self, request: Any, context: Any) -> Any:
-        return await artifacts.list_artifacts(self.db, request)
+        return await artifacts.LISTING.page(self.db, request)
 
     async def UpdateArtifact(self, request: Any, context: Any) -> Any:
-        return await artifacts.update(self.db, current_caller(), request)
+        mask = list(request.update_mask.paths)
+        return await crud.update(self.db, ARTIFACT, request.artifact, mask, request.etag, current_caller())
 
     async def DeleteArtifact(self, request: Any, context: Any) -> Any:
         return await artifacts.delete(self.db, current_caller(), request)
@@ -97,10 +115,10 @@ class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
         return await deployments.create(self.db, current_caller(), request)
 
     async def GetDeployment(self, request: Any, context: Any) -> Any:
-        return await deployments.get(self.db, request)
+        return await crud.get(self.db, DEPLOYMENT, request.id)
 
     async def ListDeployments(self, request: Any, context: Any) -> Any:
-        return await deployments.list_deployments(self.db, request)
+        return await deployments.LISTING.page(self.db, request)
 
     async def UpdateDeployment(self, request: Any, context: Any) -> Any:
         return await deployments.update(self.db, current_caller(), request)
@@ -119,7 +137,7 @@ class ApiKeyServicer(api_key_service_pb2_grpc.ApiKeyServiceServicer):
         return api_key_service_pb2.CreateApiKeyResponse(api_key=created.api_key, secret=created.secret)
 
     async def ListApiKeys(self, request: Any, context: Any) -> Any:
-        return await api_keys.list_keys(self.db, request)
+        return await api_keys.LISTING.page(self.db, request)
 
     async def RevokeApiKey(self, request: Any, context: Any) -> Any:
         return await api_keys.revoke(self.db, current_caller(), request)
@@ -130,7 +148,7 @@ class AuditLogServicer(audit_log_service_pb2_grpc.AuditLogServiceServicer):
         self.db = db
 
     async def ListAuditLogs(self, request: Any, context: Any) -> Any:
-        return await audit_logs.list_audit_logs(self.db, request)
+        return await audit_logs.LISTING.page(self.db, request)
 
 
 class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):

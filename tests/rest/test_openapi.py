@@ -138,6 +138,8 @@ class Registry:
             query["name"] = (await self.create("model"))["name"]
         if path.endswith(":latest"):
             query["image_id"] = (await self.create("release"))["image_id"]
+        if path.endswith("/v1/models:rollout"):
+            query["model_name"] = (await self.create("model"))["name"]
         return path, body, query
 
 

@@ -42,7 +42,7 @@ async def test_record_deployment_by_release_id_or_by_model_and_version(client: c
     by_version = await client.record_deployment(
         model="m", version="1.0.0", quantization="int8", environment="staging"
     )
-    assert by_version.release_id == int8.id and by_version.status == "deploying"
+    assert by_version.release_id == int8.id and by_version.status == "success", "live by default"
     only_one = await client.record_deployment(model="m", version="2.0.0", environment="development")
     assert only_one.release_id == plain.id
 
@@ -108,12 +108,15 @@ async def test_list_update_and_terminate_deployments(client: catapult.AsyncClien
     ) == [elsewhere.id]
     assert await client.get_deployment(new.id) == new
 
-    scaled = await client.update_deployment(new.id, replicas=5, status="failed", metadata={"note": "oom"})
+    scaled = await client.update_deployment(new.id, replicas=5, metadata={"note": "oom"})
     assert (scaled.replicas, scaled.status, catapult.as_dict(scaled.metadata)) == (
         5,
-        "failed",
+        "success",
         {"note": "oom"},
     )
+    with pytest.raises(catapult.FailedPreconditionError) as backwards:
+        await client.update_deployment(new.id, status="failed")
+    assert backwards.value.reason == "STATUS_TRANSITION_NOT_ALLOWED"
     with pytest.raises(catapult.ConflictError):
         await client.update_deployment(new.id, replicas=1, etag=new.etag)
 
@@ -123,3 +126,44 @@ async def test_list_update_and_terminate_deployments(client: catapult.AsyncClien
     assert await client.terminate_deployment(old.id) == terminated, "terminating twice changes nothing"
     assert await ids(active_only=True, model="m") == [new.id]
     assert (await client.get_deployment(old.id)).status == "terminated", "the record is kept"
+
+
+async def test_what_is_live(client: catapult.AsyncClient) -> None:
+    """The questions of the README's "What is live?", through the SDK."""
+    await client.create_model("m", storage_path="s3://m/", company="CompanyA")
+    v1 = await client.create_release("m", "1.0.0", digest="sha256:one")
+    v11 = await client.create_release("m", "1.1.0", digest="sha256:two")
+    await client.create_artifact(
+        v11.id, "engine.whl", artifact_type="wheel", file_path="s3://a/e.whl", checksum="sha256:whl"
+    )
+    endpoint = "https://api.companyA.prod/v1/llama"
+    first = await client.record_deployment(v1.id, environment="production", endpoint_url=endpoint)
+    second = await client.record_deployment(v11.id, environment="production", endpoint_url=endpoint)
+    rollback = await client.record_deployment(v1.id, environment="production", endpoint_url=endpoint)
+    assert (second.replaces_id, rollback.replaces_id) == (first.id, second.id)
+
+    live = await collect(client.list_deployments(endpoint_url=endpoint, active_only=True))
+    assert [d.id for d in live] == [rollback.id]
+    at = catapult.as_datetime(second.live_since)
+    assert at is not None
+    assert [d.id for d in await collect(client.list_deployments(endpoint_url=endpoint, live_at=at))] == [
+        second.id
+    ]
+    history = await collect(client.list_deployments(endpoint_url=endpoint))
+    assert [(d.id, d.superseded_by_id) for d in history] == [
+        (rollback.id, ""),
+        (second.id, rollback.id),
+        (first.id, second.id),
+    ]
+    rollout = await client.get_model_rollout("m")
+    assert [(e.environment, [d.release_version for d in e.live]) for e in rollout.environments] == [
+        ("production", ["1.0.0"])
+    ]
+    assert (await client.get_latest_release("m", environment="production")).version == "1.0.0"
+    assert [r.id for r in await collect(client.list_releases(digest="sha256:two"))] == [v11.id]
+    carrying = await collect(client.list_deployments(artifact_checksum="sha256:whl"))
+    assert [d.id for d in carrying] == [second.id]
+    assert await collect(client.list_deployments(digest="sha256:two", active_only=True)) == []
+    await client.deprecate_release(v1.id)
+    stale = await collect(client.list_deployments(release_status="deprecated", active_only=True))
+    assert [d.id for d in stale] == [rollback.id]

@@ -116,8 +116,12 @@ async def test_delete_model_with_force_and_etag(client: catapult.AsyncClient) ->
     model = await client.create_model("doomed", storage_path="s3://d/")
     release = await client.create_release("doomed", "1.0.0")
     await client.create_artifact(release.id, "a.whl", artifact_type="wheel", file_path="s3://a.whl")
-    await client.record_deployment(release.id, environment="staging")
+    live = await client.record_deployment(release.id, environment="staging")
 
+    with pytest.raises(catapult.FailedPreconditionError) as refused:
+        await client.delete_model("doomed", force=True)
+    assert refused.value.reason == "HAS_LIVE_DEPLOYMENTS", "what is live is never deleted"
+    await client.terminate_deployment(live.id)
     with pytest.raises(catapult.FailedPreconditionError) as refused:
         await client.delete_model("doomed")
     assert refused.value.reason == "HAS_CHILDREN"

@@ -199,7 +199,7 @@ async def test_api_key_mutations_are_audited(stubs: Stubs, admin_key: str) -> No
 async def test_forced_delete_records_its_children(stubs: Stubs, writer_key: str) -> None:
     model, release = await create_model_and_release(stubs, writer_key)
     await create_artifact(stubs, writer_key, release.id)
-    await create_deployment(stubs, writer_key, release.id)
+    await create_deployment(stubs, writer_key, release.id, status="failed")  # history, not live
     await stubs.models.DeleteModel(
         model_service_pb2.DeleteModelRequest(id=model.id, force=True), metadata=auth(writer_key)
     )

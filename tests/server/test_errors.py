@@ -351,8 +351,9 @@ async def test_delete_model_with_releases_needs_force(stubs: Stubs, writer_key: 
     for release in (r1, r2):
         await create_artifact(stubs, writer_key, release.id)
     await create_artifact(stubs, writer_key, r1.id)
-    await create_deployment(stubs, writer_key, r1.id)
-    await create_deployment(stubs, writer_key, r2.id)
+    # History, not live: a live deployment is never deleted, even with force (tests/server/test_live.py).
+    await create_deployment(stubs, writer_key, r1.id, status="failed")
+    await create_deployment(stubs, writer_key, r2.id, status="terminated")
     bystander = await create_model(stubs, writer_key)
     kept = await create_release(stubs, writer_key, bystander.id)
 
@@ -409,7 +410,7 @@ async def test_delete_release_with_children_needs_force(stubs: Stubs, writer_key
     if child == "artifact":
         await create_artifact(stubs, writer_key, release.id)
     else:
-        await create_deployment(stubs, writer_key, release.id)
+        await create_deployment(stubs, writer_key, release.id, status="terminated")
     await expect_error(
         stubs.releases.DeleteRelease(
             release_service_pb2.DeleteReleaseRequest(id=release.id), metadata=auth(writer_key)

@@ -13,7 +13,7 @@ from catapult_server.interceptors import SERVICES
 from catapult_server.listing import ContractError, Listing, equals
 from catapult_server.services import api_keys, artifacts, audit_logs, deployments, models, releases
 
-LISTINGS: list[Listing[Any]] = [
+LISTINGS: list[Listing[Any, Any]] = [
     models.LISTING,
     releases.LISTING,
     artifacts.LISTING,
@@ -34,6 +34,7 @@ def test_a_filter_field_without_a_predicate_is_refused() -> None:
     with pytest.raises(ContractError, match=r"without a predicate \['endpoint_url'\]"):
         Listing(
             deployment_service_pb2.ListDeploymentsRequest,
+            deployment_service_pb2.ListDeploymentsResponse,
             deployments.LISTING.resource,
             filters=table,
             order_columns=deployments.LISTING.order_columns,
@@ -46,6 +47,7 @@ def test_a_predicate_naming_no_field_is_refused() -> None:
     with pytest.raises(ContractError, match=r"naming no field \['replica_count'\]"):
         Listing(
             deployment_service_pb2.ListDeploymentsRequest,
+            deployment_service_pb2.ListDeploymentsResponse,
             deployments.LISTING.resource,
             filters=table,
             order_columns=deployments.LISTING.order_columns,
@@ -57,6 +59,7 @@ def test_order_columns_must_match_the_proto() -> None:
     with pytest.raises(ContractError, match="order_by fields"):
         Listing(
             deployment_service_pb2.ListDeploymentsRequest,
+            deployment_service_pb2.ListDeploymentsResponse,
             deployments.LISTING.resource,
             filters=deployments.LISTING.filters,
             order_columns=columns,

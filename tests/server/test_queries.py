@@ -190,14 +190,20 @@ async def seed_latest(stubs: Stubs, key: str) -> Latest:
     other_release = await create_release(stubs, key, other.id, version="9.0.0", quantization="fp16")
     await create_deployment(stubs, key, other_release.id, environment="production", status="success")
 
-    await create_deployment(stubs, key, r1.id, environment="production", status="success")
-    await create_deployment(stubs, key, r2.id, environment="production", status="success")
-    terminated = await create_deployment(stubs, key, r3.id, environment="production", status="success")
+    # Each at its own endpoint (its own slot), so none supersedes another.
+    def at(name: str) -> str:
+        return f"https://{name}.example.com/v1"
+
+    await create_deployment(stubs, key, r1.id, environment="production", endpoint_url=at("r1"))
+    await create_deployment(stubs, key, r2.id, environment="production", endpoint_url=at("r2"))
+    terminated = await create_deployment(stubs, key, r3.id, environment="production", endpoint_url=at("r3"))
     await stubs.deployments.DeleteDeployment(
         deployment_service_pb2.DeleteDeploymentRequest(id=terminated.id), metadata=auth(key)
     )
-    await create_deployment(stubs, key, r4.id, environment="production", status="failed")
-    await create_deployment(stubs, key, r4.id, environment="staging", status="success")
+    await create_deployment(
+        stubs, key, r4.id, environment="production", status="failed", endpoint_url=at("r4")
+    )
+    await create_deployment(stubs, key, r4.id, environment="staging", endpoint_url=at("r4"))
     return Latest(model, r1, r2, r3, r4, r5)
 
 
@@ -229,7 +235,7 @@ async def test_latest_release_of_a_quantization(stubs: Stubs, reader_key: str, w
 async def test_latest_release_deployed_in_an_environment(
     stubs: Stubs, reader_key: str, writer_key: str
 ) -> None:
-    """Only releases with a successful, not terminated deployment there count."""
+    """The release that serves there now: of the live deployment that became live last."""
     s = await seed_latest(stubs, writer_key)
     by_id = {"image_id": s.model.id}
     assert (await latest(stubs, reader_key, **by_id, environment="production")).id == s.r2_int8_prod.id
@@ -373,7 +379,7 @@ async def test_deployments_active_only(stubs: Stubs, reader_key: str, writer_key
         deployment_service_pb2.DeleteDeploymentRequest(id=gone.id), metadata=auth(writer_key)
     )
     active = await list_deployments(stubs, reader_key, environment="production", active_only=True)
-    assert names(f, active) == ["a2_prod_ok", "a2_prod_failed", "a1_prod_ok"]
+    assert names(f, active) == ["a2_prod_ok", "a1_prod_ok"], "live: neither failed nor terminated"
     everything = await list_deployments(stubs, reader_key, environment="production")
     assert gone.id in ids(everything), "a terminated deployment stays in the history"
 

@@ -309,16 +309,34 @@ class Client:
         timeout: float | None = None,
     ) -> model_service_pb2.DeleteModelResponse:
         """Delete a model (by id or name). With ``force``, its releases, their artifacts and
-        deployment records go with it; the response counts them.
+        deployment history go with it; the response counts them. What is live is never deleted.
 
         Raises:
-            FailedPreconditionError: the model has releases and ``force`` is not set (``HAS_CHILDREN``).
+            FailedPreconditionError: the model is live (``HAS_LIVE_DEPLOYMENTS``: terminate those
+                deployments first, even with ``force``), or has releases and ``force`` is not set
+                (``HAS_CHILDREN``).
             ConflictError: ``etag`` is stale.
             NotFoundError: no such model.
         """
         model_id = self._model_id(model, timeout)
         request = model_service_pb2.DeleteModelRequest(id=model_id, force=force, etag=etag or "")
         return self._transport.call(rpcs.DELETE_MODEL, request, timeout=timeout, retry=False)
+
+    def get_model_rollout(
+        self, model: str, *, timeout: float | None = None
+    ) -> model_service_pb2.ModelRollout:
+        """What is live where for a model (by id or name): per environment, its live deployments,
+        each with its slot (cluster, namespace, endpoint), since when, and its release (version,
+        tag, quantization, digest).
+
+        Raises:
+            NotFoundError: no such model.
+        """
+        if is_uuid(model):
+            request = model_service_pb2.GetModelRolloutRequest(id=model)
+        else:
+            request = model_service_pb2.GetModelRolloutRequest(model_name=model)
+        return self._transport.call(rpcs.GET_MODEL_ROLLOUT, request, timeout=timeout)
 
     # --- releases --------------------------------------------------------------------------
 
@@ -417,6 +435,7 @@ class Client:
         version: str | None = None,
         quantization: str | None = None,
         status: str | None = None,
+        digest: str | None = None,
         order_by: str | None = None,
         page_size: int = 0,
         timeout: float | None = None,
@@ -427,7 +446,9 @@ class Client:
             model: releases of this model (id or name).
             version, quantization: exact values.
             status: ``"active"`` or ``"deprecated"``.
-            order_by: ``"created_at desc"`` (default), ``"created_at"``, ``"version"``, ``"version desc"``.
+            digest: releases that are this image, e.g. ``"sha256:…"``.
+            order_by: ``"created_at desc"`` (default), ``"created_at"``, ``"version"`` (semantic
+                version order), ``"version desc"``.
             page_size: releases fetched per call (0: the server's default).
         """
         request = message(
@@ -437,6 +458,7 @@ class Client:
             version=version,
             quantization=quantization,
             status=status,
+            digest=digest,
             order_by=order_by,
             page_size=page_size,
         )
@@ -705,14 +727,18 @@ class Client:
         request_id: str | None = None,
         timeout: float | None = None,
     ) -> deployment_pb2.Deployment:
-        """Record that a release is deployed.
+        """Record that a release is deployed. Recorded as ``"success"`` (the default) it is live:
+        it supersedes what was live in its slot (the same environment and endpoint, or without
+        an endpoint the same model, environment, cluster and namespace), and ``replaces_id``
+        names what it replaced. Record ``"deploying"`` first and update it to ``"success"`` later
+        to mark a rollout that takes time.
 
         Name the release by ``release_id``, or by ``model`` (id or name), ``version`` and, when the
         version exists at several quantizations, ``quantization`` (``""`` for none).
 
         Args:
             environment: any lowercase token, e.g. ``"production"``, ``"staging"``, ``"development"``.
-            status: ``"deploying"`` (the default), ``"success"``, ``"failed"`` or ``"terminated"``.
+            status: ``"success"`` (the default: live), ``"deploying"``, ``"failed"`` or ``"terminated"``.
             deployed_at: defaults to now.
             force: record it even though the release is deprecated.
             request_id: idempotency key; one is generated when omitted, and reused by retries.
@@ -769,6 +795,10 @@ class Client:
         k8s_namespace: str | None = None,
         endpoint_url: str | None = None,
         active_only: bool = False,
+        live_at: datetime | None = None,
+        digest: str | None = None,
+        artifact_checksum: str | None = None,
+        release_status: str | None = None,
         deployed_after: datetime | None = None,
         deployed_before: datetime | None = None,
         order_by: str | None = None,
@@ -777,12 +807,17 @@ class Client:
     ) -> Iterator[deployment_pb2.Deployment]:
         """Every deployment matching all the filters given, newest first, fetched page by page.
 
-        ``list_deployments(environment="production", status="success", active_only=True)`` answers
-        "what is live in production".
+        ``list_deployments(environment="production", active_only=True)`` answers "what is live in
+        production"; ``list_deployments(endpoint_url=url)`` is the endpoint's history, each with
+        ``replaces_id`` and ``superseded_by_id``.
 
         Args:
             model: deployments of any release of this model (id or name).
-            active_only: leave out terminated deployments.
+            active_only: only live deployments (status ``"success"``: not superseded, not terminated).
+            live_at: only deployments live at this moment (``live_since <= live_at < terminated_at``).
+            digest: deployments of releases that are this image.
+            artifact_checksum: deployments of releases carrying an artifact with this checksum.
+            release_status: deployments of releases with this status, ``"active"`` or ``"deprecated"``.
             deployed_after, deployed_before: a time window (``deployed_at >= after``, ``< before``).
             order_by: ``"deployed_at desc"`` (default), ``"deployed_at"``, ``"created_at desc"``,
                 ``"created_at"``.
@@ -799,6 +834,10 @@ class Client:
             k8s_namespace=k8s_namespace,
             endpoint_url=endpoint_url,
             active_only=active_only,
+            live_at=live_at,
+            digest=digest,
+            artifact_checksum=artifact_checksum,
+            release_status=release_status,
             deployed_after=deployed_after,
             deployed_before=deployed_before,
             order_by=order_by,
@@ -928,7 +967,8 @@ class Client:
         Args:
             resource_type: ``"model"``, ``"release"``, ``"artifact"``, ``"deployment"`` or ``"api_key"``.
             resource_id: changes to this resource.
-            action: ``"create"``, ``"update"``, ``"delete"``, ``"terminate"`` or ``"revoke"``.
+            action: ``"create"``, ``"update"``, ``"delete"``, ``"terminate"``, ``"supersede"`` or
+                ``"revoke"``.
             api_key_name: changes made with this key.
             after, before: a time window (``created_at >= after``, ``< before``).
         """

@@ -78,6 +78,7 @@ GET_MODEL_BY_NAME = _rpc(_ms, "ModelService", "GetModelByName", _ms.GetModelByNa
 LIST_MODELS = _rpc(_ms, "ModelService", "ListModels", _ms.ListModelsRequest, _ms.ListModelsResponse)
 UPDATE_MODEL = _rpc(_ms, "ModelService", "UpdateModel", _ms.UpdateModelRequest, model_pb2.Model)
 DELETE_MODEL = _rpc(_ms, "ModelService", "DeleteModel", _ms.DeleteModelRequest, _ms.DeleteModelResponse)
+GET_MODEL_ROLLOUT = _rpc(_ms, "ModelService", "GetModelRollout", _ms.GetModelRolloutRequest, _ms.ModelRollout)
 
 CREATE_RELEASE = _rpc(_rs, "ReleaseService", "CreateRelease", _rs.CreateReleaseRequest, release_pb2.Release)
 GET_RELEASE = _rpc(_rs, "ReleaseService", "GetRelease", _rs.GetReleaseRequest, release_pb2.Release)

@@ -25,12 +25,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from catapult.v1 import api_key_pb2, artifact_pb2, deployment_pb2, model_pb2, release_pb2
-from catapult_server.rules import choices, max_len
+from catapult_server.rules import choices, max_len, rules
 
 # Stable constraint names, so autogenerate never sees a spurious difference.
 metadata = MetaData(
@@ -47,6 +48,13 @@ metadata = MetaData(
 # open (any lowercase token, a pattern the server checks), so a new one needs no migration.
 RELEASE_STATUSES = choices(release_pb2.Release, "status")
 DEPLOYMENT_STATUSES = choices(deployment_pb2.Deployment, "status")
+# A deployment is live when its status is "success": it stops being live only by termination,
+# which changes the status. Every filter, query, index and page uses this one definition.
+LIVE_STATUS = "success"
+# A deployment's slot, the place one live deployment holds at a time: its environment and
+# endpoint when it has an endpoint, else its model, environment, cluster and namespace.
+ENDPOINT_SLOT = ("environment", "endpoint_url")
+PLACEMENT_SLOT = ("model_id", "environment", "cluster", "k8s_namespace")
 ARTIFACT_TYPES = choices(artifact_pb2.Artifact, "artifact_type")
 API_KEY_ROLES = choices(api_key_pb2.ApiKey, "role")
 
@@ -84,11 +92,26 @@ def _json(name: str, empty: str) -> Column[object]:
     return Column(name, JSONB, nullable=False, server_default=text(f"'{empty}'::jsonb"))
 
 
+def _deployment_link(name: str) -> Column[object]:
+    return Column(
+        name,
+        UUID(as_uuid=True),
+        ForeignKey("deployments.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+    )
+
+
 def _index(table: str, *columns: str) -> Index:
     """An index named after its table and columns; "created_at" sorts descending
     (matching the newest-first keyset scans)."""
     name = "ix_" + table + "_" + "_".join(c.split()[0] for c in columns)
     return Index(name, *(text(c) if " " in c else c for c in columns))
+
+
+def _status(message: type[Message]) -> Column[object]:
+    """A status column, defaulting to the proto's default status."""
+    default = rules(message, "status").default
+    return Column("status", String(50), nullable=False, server_default=text(f"'{default}'"))
 
 
 def _revision() -> Column[object]:
@@ -135,12 +158,15 @@ releases = Table(
     _text(release_pb2.Release, "platform"),
     _text(release_pb2.Release, "architecture"),
     _text(release_pb2.Release, "os"),
-    Column("status", String(50), nullable=False, server_default=text("'active'")),
+    _status(release_pb2.Release),
     _prose("release_notes"),
     _json("metadata", "{}"),
     _timestamp("created_at"),
     _timestamp("updated_at"),
     _revision(),
+    # `version` as a key that sorts in semantic version order (catapult_server.versions), byte
+    # by byte: collation "C", whatever the database's collation.
+    Column("version_key", Text(collation="C"), nullable=False, server_default=text("''")),
     UniqueConstraint("image_id", "version", "quantization"),
     CheckConstraint(_in("status", RELEASE_STATUSES), name="status"),
     CheckConstraint("size_bytes >= 0", name="size_bytes"),
@@ -149,6 +175,11 @@ releases = Table(
     # "All fp16 releases".
     _index("releases", "quantization", "created_at", "id"),
     _index("releases", "created_at", "id"),
+    # Latest by version, a model's releases in version order; all releases in version order.
+    _index("releases", "image_id", "version_key", "id"),
+    _index("releases", "version_key", "id"),
+    # Which releases are this image (a blast radius).
+    _index("releases", "digest"),
 )
 
 artifacts = Table(
@@ -189,10 +220,17 @@ deployments = Table(
     _text(deployment_pb2.Deployment, "k8s_namespace"),
     _text(deployment_pb2.Deployment, "endpoint_url"),
     Column("replicas", Integer, nullable=False, server_default=text("0")),
-    Column("status", String(50), nullable=False, server_default=text("'deploying'")),
+    _status(deployment_pb2.Deployment),
     _text(deployment_pb2.Deployment, "deployed_by"),
     _timestamp("deployed_at"),
     _timestamp("terminated_at", nullable=True),
+    # Live over [live_since, terminated_at); NULL if it never was live.
+    _timestamp("live_since", nullable=True),
+    # What it superseded and what superseded it. Checked at commit: a deploy terminates its
+    # predecessor (naming itself) before the new row exists. A forced delete of history leaves
+    # the survivors' links NULL.
+    _deployment_link("replaces_id"),
+    _deployment_link("superseded_by_id"),
     _json("metadata", "{}"),
     _timestamp("created_at"),
     _timestamp("updated_at"),
@@ -207,7 +245,39 @@ deployments = Table(
     # "Deployment history of a model" and (through models.company) "deployments of a company".
     _index("deployments", "model_id", "deployed_at", "id"),
     _index("deployments", "release_id", "deployed_at", "id"),
-    _index("deployments", "endpoint_url"),
+    # What served an endpoint, newest first.
+    _index("deployments", "endpoint_url", "deployed_at", "id"),
+)
+_live = deployments.c.status == LIVE_STATUS
+# One live deployment per slot, enforced by the database too (deploys into one slot also take
+# a lock on it, so they supersede one another instead of failing on these).
+Index(
+    "uq_deployments_live_endpoint_slot",
+    *(deployments.c[column] for column in ENDPOINT_SLOT),
+    unique=True,
+    postgresql_where=_live & (deployments.c.endpoint_url != ""),
+)
+Index(
+    "uq_deployments_live_placement_slot",
+    *(deployments.c[column] for column in PLACEMENT_SLOT),
+    unique=True,
+    postgresql_where=_live & (deployments.c.endpoint_url == ""),
+)
+# A model's live deployments by environment (the rollout matrix, "live things are not deleted").
+Index(
+    "ix_deployments_live_model_id_environment",
+    deployments.c.model_id,
+    deployments.c.environment,
+    postgresql_where=_live,
+)
+# What was live at a moment: the interval [live_since, terminated_at) contains it. Queries use
+# this same expression, so the index serves them.
+LIVE_INTERVAL = func.tstzrange(deployments.c.live_since, deployments.c.terminated_at, "[)")
+Index(
+    "ix_deployments_live_interval",
+    LIVE_INTERVAL,
+    postgresql_using="gist",
+    postgresql_where=deployments.c.live_since.isnot(None),
 )
 
 api_keys = Table(

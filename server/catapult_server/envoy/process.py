@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
+import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 
@@ -26,21 +24,29 @@ def envoy_binary() -> str:
     return found
 
 
-_PR_SET_PDEATHSIG = 1
+# Run as `python -c THIS PARENT_PID COMMAND…`: ask the kernel for SIGTERM when the parent dies
+# (PR_SET_PDEATHSIG; the request survives exec), make sure the parent has not died already, then
+# become COMMAND.
+_EXEC_WITH_PARENT_DEATH_SIGNAL = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(1)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
 
 
-def _parent_death_signal() -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGTERM when the thread that started it dies, so a
-    killed `catapult up` or test run leaves no Envoy holding its port. Linux only; libc is looked
-    up here, in the parent, so the child runs nothing but the prctl call."""
+def _dies_with_parent(command: list[str]) -> list[str]:
+    """`command`, made to get SIGTERM when the thread that starts it dies, so a killed `catapult
+    up` or test run leaves no Envoy holding its port. Linux only.
+
+    Through a short-lived Python of its own rather than a preexec_fn: with a preexec_fn the
+    child of the fork runs this process's Python fork handlers, and gRPC's restart its poller
+    thread there, which then aborts the child (SIGABRT, "epoll_wait error: Bad file descriptor")
+    when the fds are closed before exec."""
     if sys.platform != "linux":
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return preexec
+        return command
+    return [sys.executable, "-I", "-S", "-c", _EXEC_WITH_PARENT_DEATH_SIGNAL, str(os.getpid()), *command]
 
 
 class EnvoyProcess:
@@ -61,27 +67,29 @@ class EnvoyProcess:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         for stale in (self.admin_address_path, self.base_id_path):
             stale.unlink(missing_ok=True)
-        command = [
-            envoy_binary(),
-            "-c",
-            str(self.config_path),
-            "--use-dynamic-base-id",
-            "--base-id-path",
-            str(self.base_id_path),
-            "--admin-address-path",
-            str(self.admin_address_path),
-            "--log-level",
-            "warning",
-            # Two worker threads: Envoy's share of a request (routing, transcoding a small JSON
-            # body) is a fraction of the server's, so two keep up with the servers behind them.
-            # Envoy's default, one per core, would start that many threads, each with its own
-            # connections to every server, on a large host for nothing.
-            "--concurrency",
-            "2",
-            # A request's access log line is written within a second, not Envoy's default 10 s.
-            "--file-flush-interval-msec",
-            "1000",
-        ]
+        command = _dies_with_parent(
+            [
+                envoy_binary(),
+                "-c",
+                str(self.config_path),
+                "--use-dynamic-base-id",
+                "--base-id-path",
+                str(self.base_id_path),
+                "--admin-address-path",
+                str(self.admin_address_path),
+                "--log-level",
+                "warning",
+                # Two worker threads: Envoy's share of a request (routing, transcoding a small JSON
+                # body) is a fraction of the server's, so two keep up with the servers behind them.
+                # Envoy's default, one per core, would start that many threads, each with its own
+                # connections to every server, on a large host for nothing.
+                "--concurrency",
+                "2",
+                # A request's access log line is written within a second, not Envoy's default 10 s.
+                "--file-flush-interval-msec",
+                "1000",
+            ]
+        )
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 command,
@@ -91,7 +99,6 @@ class EnvoyProcess:
                 cwd=cwd,
                 start_new_session=True,
                 # Popen from the main thread only: the death signal follows the starting thread.
-                preexec_fn=_parent_death_signal(),
             )
         self.pid_path.write_text(f"{self.proc.pid}\n")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from catapult.v1 import error_reason_pb2
 from catapult_server.envoy.settings import EnvoyConfig
 
 # Set on the 400 replies for the Lua filter to rewrite (and removed by it); the value is Envoy's
@@ -26,15 +27,11 @@ REQUEST_METADATA = "catapult"
 CLIENT_METHOD = f"%DYNAMIC_METADATA({REQUEST_METADATA}:method)%"
 CLIENT_PATH = f"%DYNAMIC_METADATA({REQUEST_METADATA}:path)%"
 
-# ErrorInfo reasons only Envoy gives: no ErrorReason in proto/catapult/v1/error_reason.proto
-# fits these (RESOURCE_NOT_FOUND means a registry resource, DATABASE_UNAVAILABLE the database).
-MALFORMED_REQUEST = "MALFORMED_REQUEST"  # a body that is not JSON or not an object; a bad request
-ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"  # no API route for this method and path
-REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"  # a body or headers over Envoy's limits
-SERVER_UNAVAILABLE = "SERVER_UNAVAILABLE"  # no Catapult server answered: retry later
-ENVOY_REASONS = (MALFORMED_REQUEST, ROUTE_NOT_FOUND, REQUEST_TOO_LARGE, SERVER_UNAVAILABLE)
-# The reason the Lua filter gives a rejected value whose field the transcoder names; an ErrorReason.
-INVALID_FIELD = "INVALID_FIELD"
+# The ErrorInfo reasons only Envoy gives (their meaning is documented in error_reason.proto).
+MALFORMED_REQUEST = error_reason_pb2.ErrorReason.Name(error_reason_pb2.MALFORMED_REQUEST)
+ROUTE_NOT_FOUND = error_reason_pb2.ErrorReason.Name(error_reason_pb2.ROUTE_NOT_FOUND)
+REQUEST_TOO_LARGE = error_reason_pb2.ErrorReason.Name(error_reason_pb2.REQUEST_TOO_LARGE)
+SERVER_UNAVAILABLE = error_reason_pb2.ErrorReason.Name(error_reason_pb2.SERVER_UNAVAILABLE)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ k = API_KEY.table
 
 LISTING = Listing(
     api_key_service_pb2.ListApiKeysRequest,
+    api_key_service_pb2.ListApiKeysResponse,
     API_KEY,
     filters={"include_revoked": unless_true(k.c.revoked_at.is_(None))},
     order_columns={"created_at": k.c.created_at},
@@ -42,17 +43,9 @@ async def create(
     if values.get("expires_at") is not None and values["expires_at"] <= now():
         raise InvalidArgument.field("api_key.expires_at", "must be in the future")
     secret, prefix = auth.new_key()
-    values.setdefault("role", "writer")  # written out, so the audit row says which role it got
     values.update(prefix=prefix, key_hash=auth.key_hash(pepper, secret), created_by=caller.key_name)
     created = await crud.create(db, API_KEY, values, caller, request.request_id)
     return CreatedKey(created.resource, secret if created.is_new else "")
-
-
-async def list_keys(
-    db: Database, request: api_key_service_pb2.ListApiKeysRequest
-) -> api_key_service_pb2.ListApiKeysResponse:
-    keys, token = await LISTING.page(db, request)
-    return api_key_service_pb2.ListApiKeysResponse(api_keys=keys, next_page_token=token)
 
 
 async def revoke(
@@ -69,6 +62,12 @@ async def revoke(
         if revoked is not None:
             await audit.record(tx, caller, "revoke", API_KEY, key_id, {})
         return await repository.read(tx, API_KEY, key_id)
+
+
+async def any_exist(db: Database) -> bool:
+    """Whether any key was ever created (a new stack has none, and gets a bootstrap admin key)."""
+    async with db.read() as conn:
+        return bool(await conn.scalar(select(k.c.id).limit(1)))
 
 
 async def find(db: Database, key: str) -> uuid.UUID:

@@ -16,6 +16,7 @@ a = ARTIFACT.table
 
 LISTING = Listing(
     artifact_service_pb2.ListArtifactsRequest,
+    artifact_service_pb2.ListArtifactsResponse,
     ARTIFACT,
     filters={
         "release_id": equals(a.c.release_id),
@@ -32,25 +33,6 @@ async def create(
     values = ARTIFACT.values_for_create(request.artifact)
     values["uploaded_by"] = values.get("uploaded_by") or caller.key_name
     return (await crud.create(db, ARTIFACT, values, caller, request.request_id)).resource
-
-
-async def get(db: Database, request: artifact_service_pb2.GetArtifactRequest) -> artifact_pb2.Artifact:
-    return await crud.get(db, ARTIFACT, request.id)
-
-
-async def list_artifacts(
-    db: Database, request: artifact_service_pb2.ListArtifactsRequest
-) -> artifact_service_pb2.ListArtifactsResponse:
-    artifacts, token = await LISTING.page(db, request)
-    return artifact_service_pb2.ListArtifactsResponse(artifacts=artifacts, next_page_token=token)
-
-
-async def update(
-    db: Database, caller: Caller, request: artifact_service_pb2.UpdateArtifactRequest
-) -> artifact_pb2.Artifact:
-    return await crud.update(
-        db, ARTIFACT, request.artifact, list(request.update_mask.paths), request.etag, caller
-    )
 
 
 async def delete(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from catapult.v1 import audit_log_service_pb2
-from catapult_server.database import Database
 from catapult_server.listing import Listing, at_or_after, before, equals
 from catapult_server.resources import AUDIT_LOG
 
@@ -11,6 +10,7 @@ t = AUDIT_LOG.table
 
 LISTING = Listing(
     audit_log_service_pb2.ListAuditLogsRequest,
+    audit_log_service_pb2.ListAuditLogsResponse,
     AUDIT_LOG,
     filters={
         "resource_type": equals(t.c.resource_type),
@@ -23,10 +23,3 @@ LISTING = Listing(
     order_columns={"created_at": t.c.created_at},
     fixed_order="created_at desc",
 )
-
-
-async def list_audit_logs(
-    db: Database, request: audit_log_service_pb2.ListAuditLogsRequest
-) -> audit_log_service_pb2.ListAuditLogsResponse:
-    logs, token = await LISTING.page(db, request)
-    return audit_log_service_pb2.ListAuditLogsResponse(audit_logs=logs, next_page_token=token)

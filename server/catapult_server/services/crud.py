@@ -76,7 +76,8 @@ async def apply_update(
     along with them) and audit the change; nothing when nothing differs. The changes."""
     changes = repository.diff(resource, current, values)
     if changes:
-        written = {column: values[column] for column in changes} | dict(derived or {})
+        written = {column: values[column] for column in changes}
+        written |= resource.derived_values(written) | dict(derived or {})
         await repository.update(tx, resource, current, written)
         await audit.record(tx, caller, "update", resource, current["id"], changes)
     return changes

@@ -11,7 +11,7 @@ from catapult.v1 import error_reason_pb2, model_pb2, model_service_pb2
 from catapult_server import audit, repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database
-from catapult_server.errors import FailedPrecondition, NotFound
+from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
 from catapult_server.listing import Listing, contains_all, contains_text, equals
 from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE
 from catapult_server.services import crud, deployments
@@ -20,6 +20,7 @@ m, r, a, d = MODEL.table, RELEASE.table, ARTIFACT.table, DEPLOYMENT.table
 
 LISTING = Listing(
     model_service_pb2.ListModelsRequest,
+    model_service_pb2.ListModelsResponse,
     MODEL,
     filters={
         "search": contains_text(m.c.name),
@@ -39,10 +40,6 @@ async def create(
     return (await crud.create(db, MODEL, values, caller, request.request_id)).resource
 
 
-async def get(db: Database, request: model_service_pb2.GetModelRequest) -> model_pb2.Model:
-    return await crud.get(db, MODEL, request.id)
-
-
 async def get_by_name(db: Database, request: model_service_pb2.GetModelByNameRequest) -> model_pb2.Model:
     async with db.read() as conn:
         row = (await conn.execute(MODEL.query.where(m.c.name == request.name))).mappings().first()
@@ -51,17 +48,31 @@ async def get_by_name(db: Database, request: model_service_pb2.GetModelByNameReq
     return MODEL.to_proto(row)
 
 
-async def list_models(
-    db: Database, request: model_service_pb2.ListModelsRequest
-) -> model_service_pb2.ListModelsResponse:
-    models, token = await LISTING.page(db, request)
-    return model_service_pb2.ListModelsResponse(models=models, next_page_token=token)
-
-
-async def update(
-    db: Database, caller: Caller, request: model_service_pb2.UpdateModelRequest
-) -> model_pb2.Model:
-    return await crud.update(db, MODEL, request.model, list(request.update_mask.paths), request.etag, caller)
+async def rollout(
+    db: Database, request: model_service_pb2.GetModelRolloutRequest
+) -> model_service_pb2.ModelRollout:
+    if not request.id and not request.model_name:
+        raise InvalidArgument.field("id", "give the model as id or model_name")
+    where = m.c.id == uuid.UUID(request.id) if request.id else m.c.name == request.model_name
+    async with db.read() as conn:
+        model = (await conn.execute(select(m.c.id, m.c.name, m.c.company).where(where))).first()
+        if model is None:
+            raise NotFound(
+                "Model", request.id or request.model_name, field="id" if request.id else "model_name"
+            )
+        live = await deployments.rollout(conn, model.id)
+    environments: dict[str, list[Any]] = {}
+    for deployment in live:
+        environments.setdefault(deployment.environment, []).append(deployment)
+    return model_service_pb2.ModelRollout(
+        model_id=str(model.id),
+        model_name=model.name,
+        company=model.company,
+        environments=[
+            model_service_pb2.EnvironmentRollout(environment=name, live=items)
+            for name, items in sorted(environments.items())
+        ],
+    )
 
 
 async def delete(
@@ -70,11 +81,15 @@ async def delete(
     model_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
         await repository.lock_for_change(tx, MODEL, model_id, request.etag)
+        live = await deployments.live_in(tx, d.c.model_id == model_id)
+        if live:
+            raise deployments.refuse_live("model", model_id, live)
         releases = await tx.scalar(select(func.count()).select_from(r).where(r.c.image_id == model_id))
         if releases and not request.force:
             raise FailedPrecondition(
                 error_reason_pb2.HAS_CHILDREN,
-                f"model {model_id} has {releases} release(s); delete them first or pass force",
+                f"model {model_id} has {releases} release(s), none of them live: delete them first, "
+                "or pass force to delete them, their artifacts and their deployment history with it",
             )
         release_ids = select(r.c.id).where(r.c.image_id == model_id).scalar_subquery()
         gone = await deployments.history(tx, d.c.model_id == model_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
-from catapult_server import audit, repository
+from catapult_server import audit, repository, versions
 from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -20,6 +20,7 @@ r, m, a, d = RELEASE.table, MODEL.table, ARTIFACT.table, DEPLOYMENT.table
 
 LISTING = Listing(
     release_service_pb2.ListReleasesRequest,
+    release_service_pb2.ListReleasesResponse,
     RELEASE,
     filters={
         "image_id": equals(r.c.image_id),
@@ -27,8 +28,9 @@ LISTING = Listing(
         "version": equals(r.c.version),
         "quantization": equals(r.c.quantization),
         "status": equals(r.c.status),
+        "digest": equals(r.c.digest),
     },
-    order_columns={"created_at": r.c.created_at, "version": r.c.version},
+    order_columns={"created_at": r.c.created_at, "version": r.c.version_key},
 )
 
 
@@ -38,10 +40,6 @@ async def create(
     # The model's existence is checked by the foreign key: a missing one is NOT_FOUND (image_id).
     values = RELEASE.values_for_create(request.release)
     return (await crud.create(db, RELEASE, values, caller, request.request_id)).resource
-
-
-async def get(db: Database, request: release_service_pb2.GetReleaseRequest) -> release_pb2.Release:
-    return await crud.get(db, RELEASE, request.id)
 
 
 async def _model_id(conn: AsyncConnection, image_id: str, model_name: str) -> uuid.UUID:
@@ -64,31 +62,21 @@ async def get_latest(
         if request.quantization:
             query = query.where(r.c.quantization == request.quantization)
         if request.environment:
-            query = query.where(
-                exists().where(
-                    d.c.release_id == r.c.id, d.c.environment == request.environment, d.c.status == "success"
-                )
+            # What serves there now: the release of the live deployment that became live last.
+            serving = query.join(d, d.c.release_id == r.c.id).where(
+                d.c.model_id == model_id, d.c.environment == request.environment, deployments.LIVE
             )
-        newest = query.order_by(r.c.created_at.desc(), r.c.id.desc()).limit(1)
-        row = (await conn.execute(newest)).mappings().first()
+            latest = serving.order_by(d.c.live_since.desc(), d.c.id.desc())
+        else:
+            # The highest semantic version; one that is not a semantic version only if none is.
+            semantic = r.c.version_key.startswith(versions.SEMANTIC)
+            latest = query.order_by(
+                semantic.desc(), r.c.version_key.desc(), r.c.created_at.desc(), r.c.id.desc()
+            )
+        row = (await conn.execute(latest.limit(1))).mappings().first()
     if row is None:
         raise NotFound("Release", f"latest of model {request.image_id or request.model_name}")
     return RELEASE.to_proto(row)
-
-
-async def list_releases(
-    db: Database, request: release_service_pb2.ListReleasesRequest
-) -> release_service_pb2.ListReleasesResponse:
-    releases, token = await LISTING.page(db, request)
-    return release_service_pb2.ListReleasesResponse(releases=releases, next_page_token=token)
-
-
-async def update(
-    db: Database, caller: Caller, request: release_service_pb2.UpdateReleaseRequest
-) -> release_pb2.Release:
-    return await crud.update(
-        db, RELEASE, request.release, list(request.update_mask.paths), request.etag, caller
-    )
 
 
 async def delete(
@@ -97,13 +85,16 @@ async def delete(
     release_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
         await repository.lock_for_change(tx, RELEASE, release_id, request.etag)
+        live = await deployments.live_in(tx, d.c.release_id == release_id)
+        if live:
+            raise deployments.refuse_live("release", release_id, live)
         artifacts = await tx.scalar(select(func.count()).select_from(a).where(a.c.release_id == release_id))
         deployed = await tx.scalar(select(func.count()).select_from(d).where(d.c.release_id == release_id))
         if (artifacts or deployed) and not request.force:
             raise FailedPrecondition(
                 error_reason_pb2.HAS_CHILDREN,
-                f"release {release_id} has {artifacts} artifact(s) and {deployed} deployment(s); "
-                "delete them first or pass force",
+                f"release {release_id} has {artifacts} artifact(s) and {deployed} deployment record(s), "
+                "none live: pass force to delete them with it",
             )
         gone = await deployments.history(tx, d.c.release_id == release_id)
         deleted_deployments = await repository.delete(tx, DEPLOYMENT, d.c.release_id == release_id)

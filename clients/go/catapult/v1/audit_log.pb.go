@@ -28,7 +28,7 @@ const (
 type AuditLog struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// What was done.
+	// What was done. "supersede": a deployment terminated because another became live in its slot.
 	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
 	// What kind of resource it was done to.
 	ResourceType string `protobuf:"bytes,3,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
@@ -152,10 +152,10 @@ var File_catapult_v1_audit_log_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_audit_log_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcatapult/v1/audit_log.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x03\n" +
+	"\x1bcatapult/v1/audit_log.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x04\n" +
 	"\bAuditLog\x12\x14\n" +
-	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12K\n" +
-	"\x06action\x18\x02 \x01(\tB3\xe2A\x01\x03\x8a\xb5\x18+\x1a\x06create\x1a\x06update\x1a\x06delete\x1a\tterminate\x1a\x06revokeR\x06action\x12\\\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12V\n" +
+	"\x06action\x18\x02 \x01(\tB>\xe2A\x01\x03\x8a\xb5\x186\x1a\x06create\x1a\x06update\x1a\x06delete\x1a\tterminate\x1a\tsupersede\x1a\x06revokeR\x06action\x12\\\n" +
 	"\rresource_type\x18\x03 \x01(\tB7\xe2A\x01\x03\x8a\xb5\x18/\x1a\x05model\x1a\arelease\x1a\bartifact\x1a\n" +
 	"deployment\x1a\aapi_keyR\fresourceType\x12%\n" +
 	"\vresource_id\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\n" +

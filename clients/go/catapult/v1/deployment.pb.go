@@ -42,7 +42,12 @@ type Deployment struct {
 	EndpointUrl string `protobuf:"bytes,6,opt,name=endpoint_url,json=endpointUrl,proto3" json:"endpoint_url,omitempty"`
 	// Number of replicas running.
 	Replicas int32 `protobuf:"varint,7,opt,name=replicas,proto3" json:"replicas,omitempty"`
-	// Where the rollout stands. Defaults to "deploying".
+	// Where the rollout stands; "success" (the default) means live. A deployment is live when its
+	// status is "success": it becomes live when it is recorded as "success" or updated to it, and
+	// then supersedes whatever was live in its slot (see superseded_by_id). It stops being live
+	// only by being terminated, directly or by a successor. The status moves forward only:
+	// "deploying" → "success" | "failed" | "terminated"; "failed" → "success" (if it never was
+	// live) | "terminated"; "success" → "terminated". "terminated" is final: deploy again instead.
 	Status string `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
 	// Who deployed it; defaults to the name of the calling API key.
 	DeployedBy string `protobuf:"bytes,9,opt,name=deployed_by,json=deployedBy,proto3" json:"deployed_by,omitempty"`
@@ -64,6 +69,19 @@ type Deployment struct {
 	ReleaseVersion string `protobuf:"bytes,19,opt,name=release_version,json=releaseVersion,proto3" json:"release_version,omitempty"`
 	ReleaseTag     string `protobuf:"bytes,20,opt,name=release_tag,json=releaseTag,proto3" json:"release_tag,omitempty"`
 	Quantization   string `protobuf:"bytes,21,opt,name=quantization,proto3" json:"quantization,omitempty"`
+	ReleaseDigest  string `protobuf:"bytes,25,opt,name=release_digest,json=releaseDigest,proto3" json:"release_digest,omitempty"`
+	// The release's status: "deprecated" for a release that should no longer serve.
+	ReleaseStatus string `protobuf:"bytes,26,opt,name=release_status,json=releaseStatus,proto3" json:"release_status,omitempty"`
+	// The moment it first became live; unset if it never was. It was live over
+	// [live_since, terminated_at): ListDeployments(live_at) answers what was live at any moment.
+	LiveSince *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=live_since,json=liveSince,proto3" json:"live_since,omitempty"`
+	// The deployment it superseded when it became live: what was live in its slot just before.
+	// A slot is the environment and endpoint_url when the deployment has an endpoint, else the
+	// model, environment, cluster and k8s_namespace.
+	ReplacesId string `protobuf:"bytes,23,opt,name=replaces_id,json=replacesId,proto3" json:"replaces_id,omitempty"`
+	// The deployment that superseded it: the next one to become live in its slot, which
+	// terminated it at that moment.
+	SupersededById string `protobuf:"bytes,24,opt,name=superseded_by_id,json=supersededById,proto3" json:"superseded_by_id,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -245,11 +263,47 @@ func (x *Deployment) GetQuantization() string {
 	return ""
 }
 
+func (x *Deployment) GetReleaseDigest() string {
+	if x != nil {
+		return x.ReleaseDigest
+	}
+	return ""
+}
+
+func (x *Deployment) GetReleaseStatus() string {
+	if x != nil {
+		return x.ReleaseStatus
+	}
+	return ""
+}
+
+func (x *Deployment) GetLiveSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LiveSince
+	}
+	return nil
+}
+
+func (x *Deployment) GetReplacesId() string {
+	if x != nil {
+		return x.ReplacesId
+	}
+	return ""
+}
+
+func (x *Deployment) GetSupersededById() string {
+	if x != nil {
+		return x.SupersededById
+	}
+	return ""
+}
+
 var File_catapult_v1_deployment_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_deployment_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccatapult/v1/deployment.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\b\n" +
+	"\x1ccatapult/v1/deployment.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\n" +
+	"\n" +
 	"\n" +
 	"Deployment\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
@@ -261,9 +315,9 @@ const file_catapult_v1_deployment_proto_rawDesc = "" +
 	"\acluster\x18\x04 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\acluster\x12,\n" +
 	"\rk8s_namespace\x18\x05 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\fk8sNamespace\x12,\n" +
 	"\fendpoint_url\x18\x06 \x01(\tB\t\x8a\xb5\x18\x05\b\xf4\x038\x01R\vendpointUrl\x12\"\n" +
-	"\breplicas\x18\a \x01(\x05B\x06\x8a\xb5\x18\x02(\x00R\breplicas\x12D\n" +
-	"\x06status\x18\b \x01(\tB,\x8a\xb5\x18(\x1a\tdeploying\x1a\asuccess\x1a\x06failed\x1a\n" +
-	"terminatedR\x06status\x12(\n" +
+	"\breplicas\x18\a \x01(\x05B\x06\x8a\xb5\x18\x02(\x00R\breplicas\x12M\n" +
+	"\x06status\x18\b \x01(\tB5\x8a\xb5\x181\x1a\tdeploying\x1a\asuccess\x1a\x06failed\x1a\n" +
+	"terminatedj\asuccessR\x06status\x12(\n" +
 	"\vdeployed_by\x18\t \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\n" +
 	"deployedBy\x12;\n" +
 	"\vdeployed_at\x18\n" +
@@ -283,7 +337,14 @@ const file_catapult_v1_deployment_proto_rawDesc = "" +
 	"\x0frelease_version\x18\x13 \x01(\tB\x04\xe2A\x01\x03R\x0ereleaseVersion\x12%\n" +
 	"\vrelease_tag\x18\x14 \x01(\tB\x04\xe2A\x01\x03R\n" +
 	"releaseTag\x12(\n" +
-	"\fquantization\x18\x15 \x01(\tB\x04\xe2A\x01\x03R\fquantizationBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\fquantization\x18\x15 \x01(\tB\x04\xe2A\x01\x03R\fquantization\x12+\n" +
+	"\x0erelease_digest\x18\x19 \x01(\tB\x04\xe2A\x01\x03R\rreleaseDigest\x12+\n" +
+	"\x0erelease_status\x18\x1a \x01(\tB\x04\xe2A\x01\x03R\rreleaseStatus\x12?\n" +
+	"\n" +
+	"live_since\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tliveSince\x12%\n" +
+	"\vreplaces_id\x18\x17 \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"replacesId\x12.\n" +
+	"\x10superseded_by_id\x18\x18 \x01(\tB\x04\xe2A\x01\x03R\x0esupersededByIdBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_deployment_proto_rawDescOnce sync.Once
@@ -309,11 +370,12 @@ var file_catapult_v1_deployment_proto_depIdxs = []int32{
 	2, // 2: catapult.v1.Deployment.metadata:type_name -> google.protobuf.Struct
 	1, // 3: catapult.v1.Deployment.created_at:type_name -> google.protobuf.Timestamp
 	1, // 4: catapult.v1.Deployment.updated_at:type_name -> google.protobuf.Timestamp
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	1, // 5: catapult.v1.Deployment.live_since:type_name -> google.protobuf.Timestamp
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_catapult_v1_deployment_proto_init() }

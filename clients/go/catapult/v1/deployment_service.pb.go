@@ -156,14 +156,22 @@ type ListDeploymentsRequest struct {
 	ReleaseId string `protobuf:"bytes,10,opt,name=release_id,json=releaseId,proto3" json:"release_id,omitempty"`
 	// Exact endpoint URL: what is (or was) serving at it.
 	EndpointUrl string `protobuf:"bytes,11,opt,name=endpoint_url,json=endpointUrl,proto3" json:"endpoint_url,omitempty"`
-	// Only deployments that are not terminated.
+	// Only live deployments (status "success": neither superseded nor terminated).
 	ActiveOnly bool `protobuf:"varint,12,opt,name=active_only,json=activeOnly,proto3" json:"active_only,omitempty"`
 	// Only deployments with deployed_at at or after this time.
 	DeployedAfter *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=deployed_after,json=deployedAfter,proto3" json:"deployed_after,omitempty"`
 	// Only deployments with deployed_at before this time.
 	DeployedBefore *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=deployed_before,json=deployedBefore,proto3" json:"deployed_before,omitempty"`
 	// Deployments of the model with this name.
-	ModelName     string `protobuf:"bytes,15,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	ModelName string `protobuf:"bytes,15,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Only deployments live at this moment (live_since <= live_at < terminated_at).
+	LiveAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=live_at,json=liveAt,proto3" json:"live_at,omitempty"`
+	// Only deployments of releases with this image digest.
+	Digest string `protobuf:"bytes,17,opt,name=digest,proto3" json:"digest,omitempty"`
+	// Only deployments of releases carrying an artifact with this checksum: a bad file's blast radius.
+	ArtifactChecksum string `protobuf:"bytes,18,opt,name=artifact_checksum,json=artifactChecksum,proto3" json:"artifact_checksum,omitempty"`
+	// Only deployments of releases with this status, e.g. "deprecated".
+	ReleaseStatus string `protobuf:"bytes,19,opt,name=release_status,json=releaseStatus,proto3" json:"release_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -299,6 +307,34 @@ func (x *ListDeploymentsRequest) GetDeployedBefore() *timestamppb.Timestamp {
 func (x *ListDeploymentsRequest) GetModelName() string {
 	if x != nil {
 		return x.ModelName
+	}
+	return ""
+}
+
+func (x *ListDeploymentsRequest) GetLiveAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LiveAt
+	}
+	return nil
+}
+
+func (x *ListDeploymentsRequest) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *ListDeploymentsRequest) GetArtifactChecksum() string {
+	if x != nil {
+		return x.ArtifactChecksum
+	}
+	return ""
+}
+
+func (x *ListDeploymentsRequest) GetReleaseStatus() string {
+	if x != nil {
+		return x.ReleaseStatus
 	}
 	return ""
 }
@@ -487,7 +523,7 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"2\n" +
 	"\x14GetDeploymentRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
-	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\x80\a\n" +
+	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\x8a\t\n" +
 	"\x16ListDeploymentsRequest\x12&\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -511,7 +547,11 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\x0edeployed_after\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\rdeployedAfter\x12C\n" +
 	"\x0fdeployed_before\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x0edeployedBefore\x12;\n" +
 	"\n" +
-	"model_name\x18\x0f \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\"|\n" +
+	"model_name\x18\x0f \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\x123\n" +
+	"\alive_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x06liveAt\x128\n" +
+	"\x06digest\x18\x11 \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.digestR\x06digest\x12P\n" +
+	"\x11artifact_checksum\x18\x12 \x01(\tB#\x8a\xb5\x18\x1fb\x1dcatapult.v1.Artifact.checksumR\x10artifactChecksum\x12G\n" +
+	"\x0erelease_status\x18\x13 \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.statusR\rreleaseStatus\"|\n" +
 	"\x17ListDeploymentsResponse\x129\n" +
 	"\vdeployments\x18\x01 \x03(\v2\x17.catapult.v1.DeploymentR\vdeployments\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa9\x01\n" +
@@ -564,24 +604,25 @@ var file_catapult_v1_deployment_service_proto_depIdxs = []int32{
 	6,  // 0: catapult.v1.CreateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
 	7,  // 1: catapult.v1.ListDeploymentsRequest.deployed_after:type_name -> google.protobuf.Timestamp
 	7,  // 2: catapult.v1.ListDeploymentsRequest.deployed_before:type_name -> google.protobuf.Timestamp
-	6,  // 3: catapult.v1.ListDeploymentsResponse.deployments:type_name -> catapult.v1.Deployment
-	6,  // 4: catapult.v1.UpdateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
-	8,  // 5: catapult.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	0,  // 6: catapult.v1.DeploymentService.CreateDeployment:input_type -> catapult.v1.CreateDeploymentRequest
-	1,  // 7: catapult.v1.DeploymentService.GetDeployment:input_type -> catapult.v1.GetDeploymentRequest
-	2,  // 8: catapult.v1.DeploymentService.ListDeployments:input_type -> catapult.v1.ListDeploymentsRequest
-	4,  // 9: catapult.v1.DeploymentService.UpdateDeployment:input_type -> catapult.v1.UpdateDeploymentRequest
-	5,  // 10: catapult.v1.DeploymentService.DeleteDeployment:input_type -> catapult.v1.DeleteDeploymentRequest
-	6,  // 11: catapult.v1.DeploymentService.CreateDeployment:output_type -> catapult.v1.Deployment
-	6,  // 12: catapult.v1.DeploymentService.GetDeployment:output_type -> catapult.v1.Deployment
-	3,  // 13: catapult.v1.DeploymentService.ListDeployments:output_type -> catapult.v1.ListDeploymentsResponse
-	6,  // 14: catapult.v1.DeploymentService.UpdateDeployment:output_type -> catapult.v1.Deployment
-	6,  // 15: catapult.v1.DeploymentService.DeleteDeployment:output_type -> catapult.v1.Deployment
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	7,  // 3: catapult.v1.ListDeploymentsRequest.live_at:type_name -> google.protobuf.Timestamp
+	6,  // 4: catapult.v1.ListDeploymentsResponse.deployments:type_name -> catapult.v1.Deployment
+	6,  // 5: catapult.v1.UpdateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
+	8,  // 6: catapult.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	0,  // 7: catapult.v1.DeploymentService.CreateDeployment:input_type -> catapult.v1.CreateDeploymentRequest
+	1,  // 8: catapult.v1.DeploymentService.GetDeployment:input_type -> catapult.v1.GetDeploymentRequest
+	2,  // 9: catapult.v1.DeploymentService.ListDeployments:input_type -> catapult.v1.ListDeploymentsRequest
+	4,  // 10: catapult.v1.DeploymentService.UpdateDeployment:input_type -> catapult.v1.UpdateDeploymentRequest
+	5,  // 11: catapult.v1.DeploymentService.DeleteDeployment:input_type -> catapult.v1.DeleteDeploymentRequest
+	6,  // 12: catapult.v1.DeploymentService.CreateDeployment:output_type -> catapult.v1.Deployment
+	6,  // 13: catapult.v1.DeploymentService.GetDeployment:output_type -> catapult.v1.Deployment
+	3,  // 14: catapult.v1.DeploymentService.ListDeployments:output_type -> catapult.v1.ListDeploymentsResponse
+	6,  // 15: catapult.v1.DeploymentService.UpdateDeployment:output_type -> catapult.v1.Deployment
+	6,  // 16: catapult.v1.DeploymentService.DeleteDeployment:output_type -> catapult.v1.Deployment
+	12, // [12:17] is the sub-list for method output_type
+	7,  // [7:12] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_catapult_v1_deployment_service_proto_init() }

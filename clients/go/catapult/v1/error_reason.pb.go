@@ -39,8 +39,8 @@ const (
 	ErrorReason_RESOURCE_ALREADY_EXISTS ErrorReason = 5
 	// The etag sent is not the resource's current one: re-read and retry. (ABORTED)
 	ErrorReason_ETAG_MISMATCH ErrorReason = 6
-	// The model or release still has releases, artifacts or deployments; pass force to delete them too.
-	// (FAILED_PRECONDITION)
+	// The model or release still has releases, artifacts or deployment history (none of it live);
+	// pass force to delete them too. (FAILED_PRECONDITION)
 	ErrorReason_HAS_CHILDREN ErrorReason = 7
 	// The release is deprecated; pass force to deploy it anyway. (FAILED_PRECONDITION)
 	ErrorReason_RELEASE_DEPRECATED ErrorReason = 8
@@ -61,6 +61,21 @@ const (
 	// A concurrent change got in the way (the database chose this call to give way in a
 	// conflict); retrying the call is safe. (ABORTED)
 	ErrorReason_CONCURRENT_CHANGE ErrorReason = 16
+	// The model or release is live (status "success") in the deployments the message names:
+	// terminate them first (DeleteDeployment); force does not delete what is live. (FAILED_PRECONDITION)
+	ErrorReason_HAS_LIVE_DEPLOYMENTS ErrorReason = 17
+	// The deployment's status cannot move that way (terminated is final; a deployment is live at
+	// most once): record a new deployment instead. (FAILED_PRECONDITION)
+	ErrorReason_STATUS_TRANSITION_NOT_ALLOWED ErrorReason = 18
+	// Replies Envoy makes itself, before a request reaches a server (REST and gRPC-Web clients):
+	// The body is not JSON, or not a JSON object; or the HTTP request could not be parsed. (INVALID_ARGUMENT)
+	ErrorReason_MALFORMED_REQUEST ErrorReason = 19
+	// No API route for this method and path; metadata names them. (NOT_FOUND, UNIMPLEMENTED)
+	ErrorReason_ROUTE_NOT_FOUND ErrorReason = 20
+	// The request body or headers are over Envoy's limits; metadata.limit_bytes. (RESOURCE_EXHAUSTED)
+	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 21
+	// No Catapult server answered; retry later. (UNAVAILABLE)
+	ErrorReason_SERVER_UNAVAILABLE ErrorReason = 22
 )
 
 // Enum value maps for ErrorReason.
@@ -83,25 +98,37 @@ var (
 		14: "DATABASE_UNAVAILABLE",
 		15: "INTERNAL_ERROR",
 		16: "CONCURRENT_CHANGE",
+		17: "HAS_LIVE_DEPLOYMENTS",
+		18: "STATUS_TRANSITION_NOT_ALLOWED",
+		19: "MALFORMED_REQUEST",
+		20: "ROUTE_NOT_FOUND",
+		21: "REQUEST_TOO_LARGE",
+		22: "SERVER_UNAVAILABLE",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"INVALID_FIELD":            1,
-		"INVALID_PAGE_TOKEN":       2,
-		"REQUEST_ID_REUSED":        3,
-		"RESOURCE_NOT_FOUND":       4,
-		"RESOURCE_ALREADY_EXISTS":  5,
-		"ETAG_MISMATCH":            6,
-		"HAS_CHILDREN":             7,
-		"RELEASE_DEPRECATED":       8,
-		"API_KEY_MISSING":          9,
-		"API_KEY_INVALID":          10,
-		"API_KEY_EXPIRED":          11,
-		"API_KEY_REVOKED":          12,
-		"ROLE_NOT_ALLOWED":         13,
-		"DATABASE_UNAVAILABLE":     14,
-		"INTERNAL_ERROR":           15,
-		"CONCURRENT_CHANGE":        16,
+		"ERROR_REASON_UNSPECIFIED":      0,
+		"INVALID_FIELD":                 1,
+		"INVALID_PAGE_TOKEN":            2,
+		"REQUEST_ID_REUSED":             3,
+		"RESOURCE_NOT_FOUND":            4,
+		"RESOURCE_ALREADY_EXISTS":       5,
+		"ETAG_MISMATCH":                 6,
+		"HAS_CHILDREN":                  7,
+		"RELEASE_DEPRECATED":            8,
+		"API_KEY_MISSING":               9,
+		"API_KEY_INVALID":               10,
+		"API_KEY_EXPIRED":               11,
+		"API_KEY_REVOKED":               12,
+		"ROLE_NOT_ALLOWED":              13,
+		"DATABASE_UNAVAILABLE":          14,
+		"INTERNAL_ERROR":                15,
+		"CONCURRENT_CHANGE":             16,
+		"HAS_LIVE_DEPLOYMENTS":          17,
+		"STATUS_TRANSITION_NOT_ALLOWED": 18,
+		"MALFORMED_REQUEST":             19,
+		"ROUTE_NOT_FOUND":               20,
+		"REQUEST_TOO_LARGE":             21,
+		"SERVER_UNAVAILABLE":            22,
 	}
 )
 
@@ -136,7 +163,7 @@ var File_catapult_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\x8e\x03\n" +
+	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xa6\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_FIELD\x10\x01\x12\x16\n" +
@@ -155,7 +182,13 @@ const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\x10ROLE_NOT_ALLOWED\x10\r\x12\x18\n" +
 	"\x14DATABASE_UNAVAILABLE\x10\x0e\x12\x12\n" +
 	"\x0eINTERNAL_ERROR\x10\x0f\x12\x15\n" +
-	"\x11CONCURRENT_CHANGE\x10\x10BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\x11CONCURRENT_CHANGE\x10\x10\x12\x18\n" +
+	"\x14HAS_LIVE_DEPLOYMENTS\x10\x11\x12!\n" +
+	"\x1dSTATUS_TRANSITION_NOT_ALLOWED\x10\x12\x12\x15\n" +
+	"\x11MALFORMED_REQUEST\x10\x13\x12\x13\n" +
+	"\x0fROUTE_NOT_FOUND\x10\x14\x12\x15\n" +
+	"\x11REQUEST_TOO_LARGE\x10\x15\x12\x16\n" +
+	"\x12SERVER_UNAVAILABLE\x10\x16BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_error_reason_proto_rawDescOnce sync.Once

@@ -58,7 +58,9 @@ type FieldRules struct {
 	OrderBy *OrderBy `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Take every rule of this field, named in full (e.g. "catapult.v1.Deployment.environment"):
 	// a List filter states its resource field's rules by reference, not again.
-	SameAs        string `protobuf:"bytes,12,opt,name=same_as,json=sameAs,proto3" json:"same_as,omitempty"`
+	SameAs string `protobuf:"bytes,12,opt,name=same_as,json=sameAs,proto3" json:"same_as,omitempty"`
+	// The value a create stores when the field is not given (the column's default).
+	Default       string `protobuf:"bytes,13,opt,name=default,proto3" json:"default,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -177,6 +179,13 @@ func (x *FieldRules) GetSameAs() string {
 	return ""
 }
 
+func (x *FieldRules) GetDefault() string {
+	if x != nil {
+		return x.Default
+	}
+	return ""
+}
+
 // An AIP-132 `order_by` field: "FIELD" or "FIELD desc", for FIELD one of `fields`.
 type OrderBy struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -254,7 +263,7 @@ var File_catapult_v1_field_rules_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_field_rules_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcatapult/v1/field_rules.proto\x12\vcatapult.v1\x1a google/protobuf/descriptor.proto\"\xe6\x02\n" +
+	"\x1dcatapult/v1/field_rules.proto\x12\vcatapult.v1\x1a google/protobuf/descriptor.proto\"\x80\x03\n" +
 	"\n" +
 	"FieldRules\x12\x17\n" +
 	"\amax_len\x18\x01 \x01(\rR\x06maxLen\x12\x18\n" +
@@ -269,7 +278,8 @@ const file_catapult_v1_field_rules_proto_rawDesc = "" +
 	"\x0emax_json_bytes\x18\n" +
 	" \x01(\rR\fmaxJsonBytes\x12/\n" +
 	"\border_by\x18\v \x01(\v2\x14.catapult.v1.OrderByR\aorderBy\x12\x17\n" +
-	"\asame_as\x18\f \x01(\tR\x06sameAsB\x06\n" +
+	"\asame_as\x18\f \x01(\tR\x06sameAs\x12\x18\n" +
+	"\adefault\x18\r \x01(\tR\adefaultB\x06\n" +
 	"\x04_minB\x06\n" +
 	"\x04_max\";\n" +
 	"\aOrderBy\x12\x16\n" +

@@ -455,6 +455,184 @@ func (x *DeleteModelRequest) GetForce() bool {
 	return false
 }
 
+type GetModelRolloutRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model's UUID; or give model_name.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The model's unique name, instead of id.
+	ModelName     string `protobuf:"bytes,2,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelRolloutRequest) Reset() {
+	*x = GetModelRolloutRequest{}
+	mi := &file_catapult_v1_model_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelRolloutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelRolloutRequest) ProtoMessage() {}
+
+func (x *GetModelRolloutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_model_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelRolloutRequest.ProtoReflect.Descriptor instead.
+func (*GetModelRolloutRequest) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_model_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetModelRolloutRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GetModelRolloutRequest) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+// One model's live deployments, by environment.
+type ModelRollout struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ModelId   string                 `protobuf:"bytes,1,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	ModelName string                 `protobuf:"bytes,2,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	Company   string                 `protobuf:"bytes,3,opt,name=company,proto3" json:"company,omitempty"`
+	// Environments with at least one live deployment, by name.
+	Environments  []*EnvironmentRollout `protobuf:"bytes,4,rep,name=environments,proto3" json:"environments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelRollout) Reset() {
+	*x = ModelRollout{}
+	mi := &file_catapult_v1_model_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelRollout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelRollout) ProtoMessage() {}
+
+func (x *ModelRollout) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_model_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelRollout.ProtoReflect.Descriptor instead.
+func (*ModelRollout) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_model_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ModelRollout) GetModelId() string {
+	if x != nil {
+		return x.ModelId
+	}
+	return ""
+}
+
+func (x *ModelRollout) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *ModelRollout) GetCompany() string {
+	if x != nil {
+		return x.Company
+	}
+	return ""
+}
+
+func (x *ModelRollout) GetEnvironments() []*EnvironmentRollout {
+	if x != nil {
+		return x.Environments
+	}
+	return nil
+}
+
+// The live deployments of a model in one environment, each with its slot and release.
+type EnvironmentRollout struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Environment string                 `protobuf:"bytes,1,opt,name=environment,proto3" json:"environment,omitempty"`
+	// Newest live first.
+	Live          []*Deployment `protobuf:"bytes,2,rep,name=live,proto3" json:"live,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnvironmentRollout) Reset() {
+	*x = EnvironmentRollout{}
+	mi := &file_catapult_v1_model_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnvironmentRollout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnvironmentRollout) ProtoMessage() {}
+
+func (x *EnvironmentRollout) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_model_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnvironmentRollout.ProtoReflect.Descriptor instead.
+func (*EnvironmentRollout) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_model_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *EnvironmentRollout) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *EnvironmentRollout) GetLive() []*Deployment {
+	if x != nil {
+		return x.Live
+	}
+	return nil
+}
+
 type DeleteModelResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The id of the deleted model.
@@ -469,7 +647,7 @@ type DeleteModelResponse struct {
 
 func (x *DeleteModelResponse) Reset() {
 	*x = DeleteModelResponse{}
-	mi := &file_catapult_v1_model_service_proto_msgTypes[7]
+	mi := &file_catapult_v1_model_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +659,7 @@ func (x *DeleteModelResponse) String() string {
 func (*DeleteModelResponse) ProtoMessage() {}
 
 func (x *DeleteModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_model_service_proto_msgTypes[7]
+	mi := &file_catapult_v1_model_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +672,7 @@ func (x *DeleteModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteModelResponse.ProtoReflect.Descriptor instead.
 func (*DeleteModelResponse) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_model_service_proto_rawDescGZIP(), []int{7}
+	return file_catapult_v1_model_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteModelResponse) GetId() string {
@@ -529,7 +707,7 @@ var File_catapult_v1_model_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_model_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcatapult/v1/model_service.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x17catapult/v1/model.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"l\n" +
+	"\x1fcatapult/v1/model_service.proto\x12\vcatapult.v1\x1a\x1ccatapult/v1/deployment.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x17catapult/v1/model.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"l\n" +
 	"\x12CreateModelRequest\x12.\n" +
 	"\x05model\x18\x01 \x01(\v2\x12.catapult.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12&\n" +
 	"\n" +
@@ -567,12 +745,25 @@ const file_catapult_v1_model_service_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tB\n" +
 	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
-	"\x05force\x18\x03 \x01(\bR\x05force\"\xae\x01\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"m\n" +
+	"\x16GetModelRolloutRequest\x12\x16\n" +
+	"\x02id\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\x02id\x12;\n" +
+	"\n" +
+	"model_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\"\xa7\x01\n" +
+	"\fModelRollout\x12\x19\n" +
+	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x02 \x01(\tR\tmodelName\x12\x18\n" +
+	"\acompany\x18\x03 \x01(\tR\acompany\x12C\n" +
+	"\fenvironments\x18\x04 \x03(\v2\x1f.catapult.v1.EnvironmentRolloutR\fenvironments\"c\n" +
+	"\x12EnvironmentRollout\x12 \n" +
+	"\venvironment\x18\x01 \x01(\tR\venvironment\x12+\n" +
+	"\x04live\x18\x02 \x03(\v2\x17.catapult.v1.DeploymentR\x04live\"\xae\x01\n" +
 	"\x13DeleteModelResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
 	"\x10deleted_releases\x18\x02 \x01(\x05R\x0fdeletedReleases\x12+\n" +
 	"\x11deleted_artifacts\x18\x03 \x01(\x05R\x10deletedArtifacts\x12/\n" +
-	"\x13deleted_deployments\x18\x04 \x01(\x05R\x12deletedDeployments2\xaa\x06\n" +
+	"\x13deleted_deployments\x18\x04 \x01(\x05R\x12deletedDeployments2\xb8\a\n" +
 	"\fModelService\x12r\n" +
 	"\vCreateModel\x12\x1f.catapult.v1.CreateModelRequest\x1a\x12.catapult.v1.Model\".\x82\xd3\xe4\x93\x02(:\x05modelZ\x13:\x05model\"\n" +
 	"/v1/images\"\n" +
@@ -584,7 +775,8 @@ const file_catapult_v1_model_service_proto_rawDesc = "" +
 	"/v1/images\x12\n" +
 	"/v1/models\x90\x02\x01\x12\xc9\x01\n" +
 	"\vUpdateModel\x12\x1f.catapult.v1.UpdateModelRequest\x1a\x12.catapult.v1.Model\"\x84\x01\x82\xd3\xe4\x93\x02~:\x05modelZ\x1e:\x05model2\x15/v1/models/{model.id}Z\x1e:\x05model\x1a\x15/v1/images/{model.id}Z\x1e:\x05model2\x15/v1/images/{model.id}\x1a\x15/v1/models/{model.id}\x12|\n" +
-	"\vDeleteModel\x12\x1f.catapult.v1.DeleteModelRequest\x1a .catapult.v1.DeleteModelResponse\"*\x82\xd3\xe4\x93\x02$Z\x11*\x0f/v1/images/{id}*\x0f/v1/models/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\vDeleteModel\x12\x1f.catapult.v1.DeleteModelRequest\x1a .catapult.v1.DeleteModelResponse\"*\x82\xd3\xe4\x93\x02$Z\x11*\x0f/v1/images/{id}*\x0f/v1/models/{id}\x12\x8b\x01\n" +
+	"\x0fGetModelRollout\x12#.catapult.v1.GetModelRolloutRequest\x1a\x19.catapult.v1.ModelRollout\"8\x82\xd3\xe4\x93\x02/Z\x14\x12\x12/v1/models:rollout\x12\x17/v1/models/{id}:rollout\x90\x02\x01BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_model_service_proto_rawDescOnce sync.Once
@@ -598,41 +790,49 @@ func file_catapult_v1_model_service_proto_rawDescGZIP() []byte {
 	return file_catapult_v1_model_service_proto_rawDescData
 }
 
-var file_catapult_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_catapult_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_catapult_v1_model_service_proto_goTypes = []any{
-	(*CreateModelRequest)(nil),    // 0: catapult.v1.CreateModelRequest
-	(*GetModelRequest)(nil),       // 1: catapult.v1.GetModelRequest
-	(*GetModelByNameRequest)(nil), // 2: catapult.v1.GetModelByNameRequest
-	(*ListModelsRequest)(nil),     // 3: catapult.v1.ListModelsRequest
-	(*ListModelsResponse)(nil),    // 4: catapult.v1.ListModelsResponse
-	(*UpdateModelRequest)(nil),    // 5: catapult.v1.UpdateModelRequest
-	(*DeleteModelRequest)(nil),    // 6: catapult.v1.DeleteModelRequest
-	(*DeleteModelResponse)(nil),   // 7: catapult.v1.DeleteModelResponse
-	(*Model)(nil),                 // 8: catapult.v1.Model
-	(*fieldmaskpb.FieldMask)(nil), // 9: google.protobuf.FieldMask
+	(*CreateModelRequest)(nil),     // 0: catapult.v1.CreateModelRequest
+	(*GetModelRequest)(nil),        // 1: catapult.v1.GetModelRequest
+	(*GetModelByNameRequest)(nil),  // 2: catapult.v1.GetModelByNameRequest
+	(*ListModelsRequest)(nil),      // 3: catapult.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),     // 4: catapult.v1.ListModelsResponse
+	(*UpdateModelRequest)(nil),     // 5: catapult.v1.UpdateModelRequest
+	(*DeleteModelRequest)(nil),     // 6: catapult.v1.DeleteModelRequest
+	(*GetModelRolloutRequest)(nil), // 7: catapult.v1.GetModelRolloutRequest
+	(*ModelRollout)(nil),           // 8: catapult.v1.ModelRollout
+	(*EnvironmentRollout)(nil),     // 9: catapult.v1.EnvironmentRollout
+	(*DeleteModelResponse)(nil),    // 10: catapult.v1.DeleteModelResponse
+	(*Model)(nil),                  // 11: catapult.v1.Model
+	(*fieldmaskpb.FieldMask)(nil),  // 12: google.protobuf.FieldMask
+	(*Deployment)(nil),             // 13: catapult.v1.Deployment
 }
 var file_catapult_v1_model_service_proto_depIdxs = []int32{
-	8,  // 0: catapult.v1.CreateModelRequest.model:type_name -> catapult.v1.Model
-	8,  // 1: catapult.v1.ListModelsResponse.models:type_name -> catapult.v1.Model
-	8,  // 2: catapult.v1.UpdateModelRequest.model:type_name -> catapult.v1.Model
-	9,  // 3: catapult.v1.UpdateModelRequest.update_mask:type_name -> google.protobuf.FieldMask
-	0,  // 4: catapult.v1.ModelService.CreateModel:input_type -> catapult.v1.CreateModelRequest
-	1,  // 5: catapult.v1.ModelService.GetModel:input_type -> catapult.v1.GetModelRequest
-	2,  // 6: catapult.v1.ModelService.GetModelByName:input_type -> catapult.v1.GetModelByNameRequest
-	3,  // 7: catapult.v1.ModelService.ListModels:input_type -> catapult.v1.ListModelsRequest
-	5,  // 8: catapult.v1.ModelService.UpdateModel:input_type -> catapult.v1.UpdateModelRequest
-	6,  // 9: catapult.v1.ModelService.DeleteModel:input_type -> catapult.v1.DeleteModelRequest
-	8,  // 10: catapult.v1.ModelService.CreateModel:output_type -> catapult.v1.Model
-	8,  // 11: catapult.v1.ModelService.GetModel:output_type -> catapult.v1.Model
-	8,  // 12: catapult.v1.ModelService.GetModelByName:output_type -> catapult.v1.Model
-	4,  // 13: catapult.v1.ModelService.ListModels:output_type -> catapult.v1.ListModelsResponse
-	8,  // 14: catapult.v1.ModelService.UpdateModel:output_type -> catapult.v1.Model
-	7,  // 15: catapult.v1.ModelService.DeleteModel:output_type -> catapult.v1.DeleteModelResponse
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	11, // 0: catapult.v1.CreateModelRequest.model:type_name -> catapult.v1.Model
+	11, // 1: catapult.v1.ListModelsResponse.models:type_name -> catapult.v1.Model
+	11, // 2: catapult.v1.UpdateModelRequest.model:type_name -> catapult.v1.Model
+	12, // 3: catapult.v1.UpdateModelRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 4: catapult.v1.ModelRollout.environments:type_name -> catapult.v1.EnvironmentRollout
+	13, // 5: catapult.v1.EnvironmentRollout.live:type_name -> catapult.v1.Deployment
+	0,  // 6: catapult.v1.ModelService.CreateModel:input_type -> catapult.v1.CreateModelRequest
+	1,  // 7: catapult.v1.ModelService.GetModel:input_type -> catapult.v1.GetModelRequest
+	2,  // 8: catapult.v1.ModelService.GetModelByName:input_type -> catapult.v1.GetModelByNameRequest
+	3,  // 9: catapult.v1.ModelService.ListModels:input_type -> catapult.v1.ListModelsRequest
+	5,  // 10: catapult.v1.ModelService.UpdateModel:input_type -> catapult.v1.UpdateModelRequest
+	6,  // 11: catapult.v1.ModelService.DeleteModel:input_type -> catapult.v1.DeleteModelRequest
+	7,  // 12: catapult.v1.ModelService.GetModelRollout:input_type -> catapult.v1.GetModelRolloutRequest
+	11, // 13: catapult.v1.ModelService.CreateModel:output_type -> catapult.v1.Model
+	11, // 14: catapult.v1.ModelService.GetModel:output_type -> catapult.v1.Model
+	11, // 15: catapult.v1.ModelService.GetModelByName:output_type -> catapult.v1.Model
+	4,  // 16: catapult.v1.ModelService.ListModels:output_type -> catapult.v1.ListModelsResponse
+	11, // 17: catapult.v1.ModelService.UpdateModel:output_type -> catapult.v1.Model
+	10, // 18: catapult.v1.ModelService.DeleteModel:output_type -> catapult.v1.DeleteModelResponse
+	8,  // 19: catapult.v1.ModelService.GetModelRollout:output_type -> catapult.v1.ModelRollout
+	13, // [13:20] is the sub-list for method output_type
+	6,  // [6:13] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_catapult_v1_model_service_proto_init() }
@@ -640,6 +840,7 @@ func file_catapult_v1_model_service_proto_init() {
 	if File_catapult_v1_model_service_proto != nil {
 		return
 	}
+	file_catapult_v1_deployment_proto_init()
 	file_catapult_v1_field_rules_proto_init()
 	file_catapult_v1_model_proto_init()
 	type x struct{}
@@ -648,7 +849,7 @@ func file_catapult_v1_model_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_catapult_v1_model_service_proto_rawDesc), len(file_catapult_v1_model_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ModelService_CreateModel_FullMethodName    = "/catapult.v1.ModelService/CreateModel"
-	ModelService_GetModel_FullMethodName       = "/catapult.v1.ModelService/GetModel"
-	ModelService_GetModelByName_FullMethodName = "/catapult.v1.ModelService/GetModelByName"
-	ModelService_ListModels_FullMethodName     = "/catapult.v1.ModelService/ListModels"
-	ModelService_UpdateModel_FullMethodName    = "/catapult.v1.ModelService/UpdateModel"
-	ModelService_DeleteModel_FullMethodName    = "/catapult.v1.ModelService/DeleteModel"
+	ModelService_CreateModel_FullMethodName     = "/catapult.v1.ModelService/CreateModel"
+	ModelService_GetModel_FullMethodName        = "/catapult.v1.ModelService/GetModel"
+	ModelService_GetModelByName_FullMethodName  = "/catapult.v1.ModelService/GetModelByName"
+	ModelService_ListModels_FullMethodName      = "/catapult.v1.ModelService/ListModels"
+	ModelService_UpdateModel_FullMethodName     = "/catapult.v1.ModelService/UpdateModel"
+	ModelService_DeleteModel_FullMethodName     = "/catapult.v1.ModelService/DeleteModel"
+	ModelService_GetModelRollout_FullMethodName = "/catapult.v1.ModelService/GetModelRollout"
 )
 
 // ModelServiceClient is the client API for ModelService service.
@@ -57,10 +58,18 @@ type ModelServiceClient interface {
 	// when etag is given and is not the current one.
 	UpdateModel(ctx context.Context, in *UpdateModelRequest, opts ...grpc.CallOption) (*Model, error)
 	// Deletes a model.
-	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when the
-	// model has releases, unless force is set: then its releases, their artifacts and their
-	// deployment records are deleted too, counted in the response and in the audit log.
+	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+	// any of its releases is live, even with force: terminate those deployments first;
+	// FAILED_PRECONDITION (HAS_CHILDREN) when the model has releases, unless force is set: then
+	// its releases, their artifacts and their deployment history are deleted too, counted in the
+	// response and recorded in the audit log.
 	DeleteModel(ctx context.Context, in *DeleteModelRequest, opts ...grpc.CallOption) (*DeleteModelResponse, error)
+	// What is live where for one model: per environment, its live deployments (cluster,
+	// namespace, endpoint, since when) with their releases (version, tag, quantization, digest).
+	// Name the model by id (GET /v1/models/{id}:rollout) or by name
+	// (GET /v1/models:rollout?model_name=…). Environments without a live deployment are left out.
+	// Errors: INVALID_ARGUMENT when neither is given; NOT_FOUND when the model does not exist.
+	GetModelRollout(ctx context.Context, in *GetModelRolloutRequest, opts ...grpc.CallOption) (*ModelRollout, error)
 }
 
 type modelServiceClient struct {
@@ -131,6 +140,16 @@ func (c *modelServiceClient) DeleteModel(ctx context.Context, in *DeleteModelReq
 	return out, nil
 }
 
+func (c *modelServiceClient) GetModelRollout(ctx context.Context, in *GetModelRolloutRequest, opts ...grpc.CallOption) (*ModelRollout, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelRollout)
+	err := c.cc.Invoke(ctx, ModelService_GetModelRollout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ModelServiceServer is the server API for ModelService service.
 // All implementations must embed UnimplementedModelServiceServer
 // for forward compatibility.
@@ -161,10 +180,18 @@ type ModelServiceServer interface {
 	// when etag is given and is not the current one.
 	UpdateModel(context.Context, *UpdateModelRequest) (*Model, error)
 	// Deletes a model.
-	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when the
-	// model has releases, unless force is set: then its releases, their artifacts and their
-	// deployment records are deleted too, counted in the response and in the audit log.
+	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+	// any of its releases is live, even with force: terminate those deployments first;
+	// FAILED_PRECONDITION (HAS_CHILDREN) when the model has releases, unless force is set: then
+	// its releases, their artifacts and their deployment history are deleted too, counted in the
+	// response and recorded in the audit log.
 	DeleteModel(context.Context, *DeleteModelRequest) (*DeleteModelResponse, error)
+	// What is live where for one model: per environment, its live deployments (cluster,
+	// namespace, endpoint, since when) with their releases (version, tag, quantization, digest).
+	// Name the model by id (GET /v1/models/{id}:rollout) or by name
+	// (GET /v1/models:rollout?model_name=…). Environments without a live deployment are left out.
+	// Errors: INVALID_ARGUMENT when neither is given; NOT_FOUND when the model does not exist.
+	GetModelRollout(context.Context, *GetModelRolloutRequest) (*ModelRollout, error)
 	mustEmbedUnimplementedModelServiceServer()
 }
 
@@ -192,6 +219,9 @@ func (UnimplementedModelServiceServer) UpdateModel(context.Context, *UpdateModel
 }
 func (UnimplementedModelServiceServer) DeleteModel(context.Context, *DeleteModelRequest) (*DeleteModelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteModel not implemented")
+}
+func (UnimplementedModelServiceServer) GetModelRollout(context.Context, *GetModelRolloutRequest) (*ModelRollout, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetModelRollout not implemented")
 }
 func (UnimplementedModelServiceServer) mustEmbedUnimplementedModelServiceServer() {}
 func (UnimplementedModelServiceServer) testEmbeddedByValue()                      {}
@@ -322,6 +352,24 @@ func _ModelService_DeleteModel_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ModelService_GetModelRollout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelRolloutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).GetModelRollout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_GetModelRollout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).GetModelRollout(ctx, req.(*GetModelRolloutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ModelService_ServiceDesc is the grpc.ServiceDesc for ModelService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -352,6 +400,10 @@ var ModelService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteModel",
 			Handler:    _ModelService_DeleteModel_Handler,
+		},
+		{
+			MethodName: "GetModelRollout",
+			Handler:    _ModelService_GetModelRollout_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -217,7 +217,7 @@ var File_catapult_v1_release_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_release_proto_rawDesc = "" +
 	"\n" +
-	"\x19catapult/v1/release.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x06\n" +
+	"\x19catapult/v1/release.proto\x12\vcatapult.v1\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x06\n" +
 	"\aRelease\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
 	"\xe2A\x01\x03\x8a\xb5\x18\x02@\x01R\x02id\x12&\n" +
@@ -232,9 +232,9 @@ const file_catapult_v1_release_proto_rawDesc = "" +
 	"\bplatform\x18\b \x01(\tB\x06\x8a\xb5\x18\x02\b2R\bplatform\x12*\n" +
 	"\farchitecture\x18\t \x01(\tB\x06\x8a\xb5\x18\x02\b2R\farchitecture\x12\x16\n" +
 	"\x02os\x18\n" +
-	" \x01(\tB\x06\x8a\xb5\x18\x02\b2R\x02os\x120\n" +
-	"\x06status\x18\v \x01(\tB\x18\x8a\xb5\x18\x14\x1a\x06active\x1a\n" +
-	"deprecatedR\x06status\x12-\n" +
+	" \x01(\tB\x06\x8a\xb5\x18\x02\b2R\x02os\x128\n" +
+	"\x06status\x18\v \x01(\tB \x8a\xb5\x18\x1c\x1a\x06active\x1a\n" +
+	"deprecatedj\x06activeR\x06status\x12-\n" +
 	"\rrelease_notes\x18\f \x01(\tB\b\x8a\xb5\x18\x04\b\x80\x80\x04R\freleaseNotes\x12=\n" +
 	"\bmetadata\x18\r \x01(\v2\x17.google.protobuf.StructB\b\x8a\xb5\x18\x04P\x80\x80\x04R\bmetadata\x12?\n" +
 	"\n" +

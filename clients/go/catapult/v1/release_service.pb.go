@@ -200,7 +200,9 @@ type ListReleasesRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same filters and order_by.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// The order, e.g. "created_at" or "created_at desc"; the default is newest first.
+	// The order, e.g. "created_at" or "version desc"; the default is newest first. "version" is
+	// semantic version order: 1.2.0 < 1.10.0-rc.1 < 1.10.0 < 9.0.0 < 10.0.0 (a pre-release before
+	// its release), and versions that are not semantic versions after all of them, in text order.
 	OrderBy string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Releases of this model (UUID).
 	ImageId string `protobuf:"bytes,4,opt,name=image_id,json=imageId,proto3" json:"image_id,omitempty"`
@@ -211,7 +213,9 @@ type ListReleasesRequest struct {
 	// Exact quantization, e.g. "fp16".
 	Quantization string `protobuf:"bytes,7,opt,name=quantization,proto3" json:"quantization,omitempty"`
 	// Only releases with this status.
-	Status        string `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
+	Status string `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
+	// Only releases with this image digest, e.g. "sha256:abc…".
+	Digest        string `protobuf:"bytes,9,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -298,6 +302,13 @@ func (x *ListReleasesRequest) GetQuantization() string {
 func (x *ListReleasesRequest) GetStatus() string {
 	if x != nil {
 		return x.Status
+	}
+	return ""
+}
+
+func (x *ListReleasesRequest) GetDigest() string {
+	if x != nil {
+		return x.Digest
 	}
 	return ""
 }
@@ -560,7 +571,7 @@ const file_catapult_v1_release_service_proto_rawDesc = "" +
 	"\n" +
 	"model_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\x12J\n" +
 	"\fquantization\x18\x03 \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantizationR\fquantization\x12J\n" +
-	"\venvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environmentR\venvironment\"\xc8\x03\n" +
+	"\venvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environmentR\venvironment\"\x82\x04\n" +
 	"\x13ListReleasesRequest\x12&\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\t\x8a\xb5\x18\x05(\x000\xe8\aR\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -574,7 +585,8 @@ const file_catapult_v1_release_service_proto_rawDesc = "" +
 	"model_name\x18\x05 \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\x12;\n" +
 	"\aversion\x18\x06 \x01(\tB!\x8a\xb5\x18\x1db\x1bcatapult.v1.Release.versionR\aversion\x12J\n" +
 	"\fquantization\x18\a \x01(\tB&\x8a\xb5\x18\"b catapult.v1.Release.quantizationR\fquantization\x128\n" +
-	"\x06status\x18\b \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.statusR\x06status\"p\n" +
+	"\x06status\x18\b \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.statusR\x06status\x128\n" +
+	"\x06digest\x18\t \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.digestR\x06digest\"p\n" +
 	"\x14ListReleasesResponse\x120\n" +
 	"\breleases\x18\x01 \x03(\v2\x14.catapult.v1.ReleaseR\breleases\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +

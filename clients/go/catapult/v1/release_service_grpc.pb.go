@@ -43,9 +43,12 @@ type ReleaseServiceClient interface {
 	// Returns a release by id.
 	// Errors: INVALID_ARGUMENT when id is not a UUID; NOT_FOUND.
 	GetRelease(ctx context.Context, in *GetReleaseRequest, opts ...grpc.CallOption) (*Release, error)
-	// Returns the newest release (by created_at) of a model, given by image_id or model_name,
-	// optionally of one quantization and optionally only among releases with a successful,
-	// not terminated deployment in an environment.
+	// Returns the latest release of a model, given by image_id or model_name, optionally of one
+	// quantization. Without environment: the highest version (semantic version order, see
+	// ListReleasesRequest.order_by; releases whose version is not a semantic version only when
+	// the model has no other). With environment: the release that serves there now, i.e. of the
+	// model's live deployment in that environment that became live last (after a rollback, the
+	// older version).
 	// Errors: INVALID_ARGUMENT when neither image_id nor model_name is given;
 	// NOT_FOUND when the model does not exist or has no matching release.
 	GetLatestRelease(ctx context.Context, in *GetLatestReleaseRequest, opts ...grpc.CallOption) (*Release, error)
@@ -59,9 +62,10 @@ type ReleaseServiceClient interface {
 	// is taken; ABORTED (ETAG_MISMATCH).
 	UpdateRelease(ctx context.Context, in *UpdateReleaseRequest, opts ...grpc.CallOption) (*Release, error)
 	// Deletes a release.
-	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when it has
-	// artifacts or deployments, unless force is set: then they are deleted too, counted in the
-	// response and in the audit log.
+	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+	// it is live anywhere, even with force: terminate those deployments first; FAILED_PRECONDITION
+	// (HAS_CHILDREN) when it has artifacts or deployment history, unless force is set: then they
+	// are deleted too, counted in the response and recorded in the audit log.
 	DeleteRelease(ctx context.Context, in *DeleteReleaseRequest, opts ...grpc.CallOption) (*DeleteReleaseResponse, error)
 }
 
@@ -149,9 +153,12 @@ type ReleaseServiceServer interface {
 	// Returns a release by id.
 	// Errors: INVALID_ARGUMENT when id is not a UUID; NOT_FOUND.
 	GetRelease(context.Context, *GetReleaseRequest) (*Release, error)
-	// Returns the newest release (by created_at) of a model, given by image_id or model_name,
-	// optionally of one quantization and optionally only among releases with a successful,
-	// not terminated deployment in an environment.
+	// Returns the latest release of a model, given by image_id or model_name, optionally of one
+	// quantization. Without environment: the highest version (semantic version order, see
+	// ListReleasesRequest.order_by; releases whose version is not a semantic version only when
+	// the model has no other). With environment: the release that serves there now, i.e. of the
+	// model's live deployment in that environment that became live last (after a rollback, the
+	// older version).
 	// Errors: INVALID_ARGUMENT when neither image_id nor model_name is given;
 	// NOT_FOUND when the model does not exist or has no matching release.
 	GetLatestRelease(context.Context, *GetLatestReleaseRequest) (*Release, error)
@@ -165,9 +172,10 @@ type ReleaseServiceServer interface {
 	// is taken; ABORTED (ETAG_MISMATCH).
 	UpdateRelease(context.Context, *UpdateReleaseRequest) (*Release, error)
 	// Deletes a release.
-	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when it has
-	// artifacts or deployments, unless force is set: then they are deleted too, counted in the
-	// response and in the audit log.
+	// Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+	// it is live anywhere, even with force: terminate those deployments first; FAILED_PRECONDITION
+	// (HAS_CHILDREN) when it has artifacts or deployment history, unless force is set: then they
+	// are deleted too, counted in the response and recorded in the audit log.
 	DeleteRelease(context.Context, *DeleteReleaseRequest) (*DeleteReleaseResponse, error)
 	mustEmbedUnimplementedReleaseServiceServer()
 }

@@ -27,7 +27,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61tapult/v1/api_key.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x02\n\x06\x41piKey\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x03\x8a\xb5\x18\x02@\x01\x12\x19\n\x04name\x18\x02 \x01(\tB\x0b\xe2\x41\x01\x02\x8a\xb5\x18\x03\x08\xff\x01\x12)\n\x04role\x18\x03 \x01(\tB\x1b\x8a\xb5\x18\x17\x1a\x05\x61\x64min\x1a\x06writer\x1a\x06reader\x12\x14\n\x06prefix\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\nrevoked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0clast_used_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x18\n\ncreated_by\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61tapult/v1/api_key.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n\x06\x41piKey\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x03\x8a\xb5\x18\x02@\x01\x12\x19\n\x04name\x18\x02 \x01(\tB\x0b\xe2\x41\x01\x02\x8a\xb5\x18\x03\x08\xff\x01\x12\x31\n\x04role\x18\x03 \x01(\tB#\x8a\xb5\x18\x1f\x1a\x05\x61\x64min\x1a\x06writer\x1a\x06readerj\x06writer\x12\x14\n\x06prefix\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\nrevoked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0clast_used_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x18\n\ncreated_by\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,7 +40,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APIKEY'].fields_by_name['name']._loaded_options = None
   _globals['_APIKEY'].fields_by_name['name']._serialized_options = b'\342A\001\002\212\265\030\003\010\377\001'
   _globals['_APIKEY'].fields_by_name['role']._loaded_options = None
-  _globals['_APIKEY'].fields_by_name['role']._serialized_options = b'\212\265\030\027\032\005admin\032\006writer\032\006reader'
+  _globals['_APIKEY'].fields_by_name['role']._serialized_options = b'\212\265\030\037\032\005admin\032\006writer\032\006readerj\006writer'
   _globals['_APIKEY'].fields_by_name['prefix']._loaded_options = None
   _globals['_APIKEY'].fields_by_name['prefix']._serialized_options = b'\342A\001\003'
   _globals['_APIKEY'].fields_by_name['created_at']._loaded_options = None
@@ -52,5 +52,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APIKEY'].fields_by_name['created_by']._loaded_options = None
   _globals['_APIKEY'].fields_by_name['created_by']._serialized_options = b'\342A\001\003'
   _globals['_APIKEY']._serialized_start=140
-  _globals['_APIKEY']._serialized_end=502
+  _globals['_APIKEY']._serialized_end=510
 # @@protoc_insertion_point(module_scope)

@@ -28,7 +28,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63\x61tapult/v1/audit_log.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x03\n\x08\x41uditLog\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x43\n\x06\x61\x63tion\x18\x02 \x01(\tB3\xe2\x41\x01\x03\x8a\xb5\x18+\x1a\x06\x63reate\x1a\x06update\x1a\x06\x64\x65lete\x1a\tterminate\x1a\x06revoke\x12N\n\rresource_type\x18\x03 \x01(\tB7\xe2\x41\x01\x03\x8a\xb5\x18/\x1a\x05model\x1a\x07release\x1a\x08\x61rtifact\x1a\ndeployment\x1a\x07\x61pi_key\x12\x19\n\x0bresource_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\napi_key_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x61pi_key_name\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nrequest_id\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12.\n\x07\x63hanges\x18\x08 \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x12\n\x04peer\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63\x61tapult/v1/audit_log.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x03\n\x08\x41uditLog\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12N\n\x06\x61\x63tion\x18\x02 \x01(\tB>\xe2\x41\x01\x03\x8a\xb5\x18\x36\x1a\x06\x63reate\x1a\x06update\x1a\x06\x64\x65lete\x1a\tterminate\x1a\tsupersede\x1a\x06revoke\x12N\n\rresource_type\x18\x03 \x01(\tB7\xe2\x41\x01\x03\x8a\xb5\x18/\x1a\x05model\x1a\x07release\x1a\x08\x61rtifact\x1a\ndeployment\x1a\x07\x61pi_key\x12\x19\n\x0bresource_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\napi_key_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x61pi_key_name\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nrequest_id\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12.\n\x07\x63hanges\x18\x08 \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x12\n\x04peer\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,7 +39,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUDITLOG'].fields_by_name['id']._loaded_options = None
   _globals['_AUDITLOG'].fields_by_name['id']._serialized_options = b'\342A\001\003'
   _globals['_AUDITLOG'].fields_by_name['action']._loaded_options = None
-  _globals['_AUDITLOG'].fields_by_name['action']._serialized_options = b'\342A\001\003\212\265\030+\032\006create\032\006update\032\006delete\032\tterminate\032\006revoke'
+  _globals['_AUDITLOG'].fields_by_name['action']._serialized_options = b'\342A\001\003\212\265\0306\032\006create\032\006update\032\006delete\032\tterminate\032\tsupersede\032\006revoke'
   _globals['_AUDITLOG'].fields_by_name['resource_type']._loaded_options = None
   _globals['_AUDITLOG'].fields_by_name['resource_type']._serialized_options = b'\342A\001\003\212\265\030/\032\005model\032\007release\032\010artifact\032\ndeployment\032\007api_key'
   _globals['_AUDITLOG'].fields_by_name['resource_id']._loaded_options = None
@@ -57,5 +57,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUDITLOG'].fields_by_name['created_at']._loaded_options = None
   _globals['_AUDITLOG'].fields_by_name['created_at']._serialized_options = b'\342A\001\003'
   _globals['_AUDITLOG']._serialized_start=172
-  _globals['_AUDITLOG']._serialized_end=578
+  _globals['_AUDITLOG']._serialized_end=589
 # @@protoc_insertion_point(module_scope)

@@ -28,7 +28,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x61tapult/v1/deployment.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x06\n\nDeployment\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x03\x8a\xb5\x18\x02@\x01\x12\x1f\n\nrelease_id\x18\x02 \x01(\tB\x0b\xe2\x41\x02\x02\x05\x8a\xb5\x18\x02@\x01\x12\\\n\x0b\x65nvironment\x18\x03 \x01(\tBG\xe2\x41\x01\x02\x8a\xb5\x18?\x08\x32\x12\x19[a-z0-9][a-z0-9._-]{0,49}\"\nproduction\"\x07staging\"\x0b\x64\x65velopment\x12\x18\n\x07\x63luster\x18\x04 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x1e\n\rk8s_namespace\x18\x05 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x1f\n\x0c\x65ndpoint_url\x18\x06 \x01(\tB\t\x8a\xb5\x18\x05\x08\xf4\x03\x38\x01\x12\x18\n\x08replicas\x18\x07 \x01(\x05\x42\x06\x8a\xb5\x18\x02(\x00\x12<\n\x06status\x18\x08 \x01(\tB,\x8a\xb5\x18(\x1a\tdeploying\x1a\x07success\x1a\x06\x66\x61iled\x1a\nterminated\x12\x1c\n\x0b\x64\x65ployed_by\x18\t \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12/\n\x0b\x64\x65ployed_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\rterminated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x33\n\x08metadata\x18\x0c \x01(\x0b\x32\x17.google.protobuf.StructB\x08\x8a\xb5\x18\x04P\x80\x80\x04\x12\x34\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08model_id\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nmodel_name\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63ompany\x18\x12 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1d\n\x0frelease_version\x18\x13 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0brelease_tag\x18\x14 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cquantization\x18\x15 \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x61tapult/v1/deployment.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe8\x07\n\nDeployment\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x03\x8a\xb5\x18\x02@\x01\x12\x1f\n\nrelease_id\x18\x02 \x01(\tB\x0b\xe2\x41\x02\x02\x05\x8a\xb5\x18\x02@\x01\x12\\\n\x0b\x65nvironment\x18\x03 \x01(\tBG\xe2\x41\x01\x02\x8a\xb5\x18?\x08\x32\x12\x19[a-z0-9][a-z0-9._-]{0,49}\"\nproduction\"\x07staging\"\x0b\x64\x65velopment\x12\x18\n\x07\x63luster\x18\x04 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x1e\n\rk8s_namespace\x18\x05 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x1f\n\x0c\x65ndpoint_url\x18\x06 \x01(\tB\t\x8a\xb5\x18\x05\x08\xf4\x03\x38\x01\x12\x18\n\x08replicas\x18\x07 \x01(\x05\x42\x06\x8a\xb5\x18\x02(\x00\x12\x45\n\x06status\x18\x08 \x01(\tB5\x8a\xb5\x18\x31\x1a\tdeploying\x1a\x07success\x1a\x06\x66\x61iled\x1a\nterminatedj\x07success\x12\x1c\n\x0b\x64\x65ployed_by\x18\t \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12/\n\x0b\x64\x65ployed_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\rterminated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x33\n\x08metadata\x18\x0c \x01(\x0b\x32\x17.google.protobuf.StructB\x08\x8a\xb5\x18\x04P\x80\x80\x04\x12\x34\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08model_id\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nmodel_name\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63ompany\x18\x12 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1d\n\x0frelease_version\x18\x13 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0brelease_tag\x18\x14 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cquantization\x18\x15 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0erelease_digest\x18\x19 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0erelease_status\x18\x1a \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nlive_since\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x19\n\x0breplaces_id\x18\x17 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1e\n\x10superseded_by_id\x18\x18 \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -51,7 +51,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPLOYMENT'].fields_by_name['replicas']._loaded_options = None
   _globals['_DEPLOYMENT'].fields_by_name['replicas']._serialized_options = b'\212\265\030\002(\000'
   _globals['_DEPLOYMENT'].fields_by_name['status']._loaded_options = None
-  _globals['_DEPLOYMENT'].fields_by_name['status']._serialized_options = b'\212\265\030(\032\tdeploying\032\007success\032\006failed\032\nterminated'
+  _globals['_DEPLOYMENT'].fields_by_name['status']._serialized_options = b'\212\265\0301\032\tdeploying\032\007success\032\006failed\032\nterminatedj\007success'
   _globals['_DEPLOYMENT'].fields_by_name['deployed_by']._loaded_options = None
   _globals['_DEPLOYMENT'].fields_by_name['deployed_by']._serialized_options = b'\212\265\030\003\010\377\001'
   _globals['_DEPLOYMENT'].fields_by_name['terminated_at']._loaded_options = None
@@ -76,6 +76,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPLOYMENT'].fields_by_name['release_tag']._serialized_options = b'\342A\001\003'
   _globals['_DEPLOYMENT'].fields_by_name['quantization']._loaded_options = None
   _globals['_DEPLOYMENT'].fields_by_name['quantization']._serialized_options = b'\342A\001\003'
+  _globals['_DEPLOYMENT'].fields_by_name['release_digest']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['release_digest']._serialized_options = b'\342A\001\003'
+  _globals['_DEPLOYMENT'].fields_by_name['release_status']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['release_status']._serialized_options = b'\342A\001\003'
+  _globals['_DEPLOYMENT'].fields_by_name['live_since']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['live_since']._serialized_options = b'\342A\001\003'
+  _globals['_DEPLOYMENT'].fields_by_name['replaces_id']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['replaces_id']._serialized_options = b'\342A\001\003'
+  _globals['_DEPLOYMENT'].fields_by_name['superseded_by_id']._loaded_options = None
+  _globals['_DEPLOYMENT'].fields_by_name['superseded_by_id']._serialized_options = b'\342A\001\003'
   _globals['_DEPLOYMENT']._serialized_start=173
-  _globals['_DEPLOYMENT']._serialized_end=991
+  _globals['_DEPLOYMENT']._serialized_end=1173
 # @@protoc_insertion_point(module_scope)

@@ -31,7 +31,7 @@ class GetDeploymentRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListDeploymentsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "order_by", "environment", "status", "cluster", "k8s_namespace", "company", "model_id", "release_id", "endpoint_url", "active_only", "deployed_after", "deployed_before", "model_name")
+    __slots__ = ("page_size", "page_token", "order_by", "environment", "status", "cluster", "k8s_namespace", "company", "model_id", "release_id", "endpoint_url", "active_only", "deployed_after", "deployed_before", "model_name", "live_at", "digest", "artifact_checksum", "release_status")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,10 @@ class ListDeploymentsRequest(_message.Message):
     DEPLOYED_AFTER_FIELD_NUMBER: _ClassVar[int]
     DEPLOYED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    LIVE_AT_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACT_CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_STATUS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     order_by: str
@@ -62,7 +66,11 @@ class ListDeploymentsRequest(_message.Message):
     deployed_after: _timestamp_pb2.Timestamp
     deployed_before: _timestamp_pb2.Timestamp
     model_name: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., order_by: _Optional[str] = ..., environment: _Optional[str] = ..., status: _Optional[str] = ..., cluster: _Optional[str] = ..., k8s_namespace: _Optional[str] = ..., company: _Optional[str] = ..., model_id: _Optional[str] = ..., release_id: _Optional[str] = ..., endpoint_url: _Optional[str] = ..., active_only: _Optional[bool] = ..., deployed_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deployed_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., model_name: _Optional[str] = ...) -> None: ...
+    live_at: _timestamp_pb2.Timestamp
+    digest: str
+    artifact_checksum: str
+    release_status: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., order_by: _Optional[str] = ..., environment: _Optional[str] = ..., status: _Optional[str] = ..., cluster: _Optional[str] = ..., k8s_namespace: _Optional[str] = ..., company: _Optional[str] = ..., model_id: _Optional[str] = ..., release_id: _Optional[str] = ..., endpoint_url: _Optional[str] = ..., active_only: _Optional[bool] = ..., deployed_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deployed_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., model_name: _Optional[str] = ..., live_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., digest: _Optional[str] = ..., artifact_checksum: _Optional[str] = ..., release_status: _Optional[str] = ...) -> None: ...
 
 class ListDeploymentsResponse(_message.Message):
     __slots__ = ("deployments", "next_page_token")

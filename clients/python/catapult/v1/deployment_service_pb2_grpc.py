@@ -70,7 +70,10 @@ class DeploymentServiceServicer:
     """
 
     def CreateDeployment(self, request, context):
-        """Records a deployment of a release.
+        """Records a deployment of a release. Recorded as "success" (the default), it is live: every
+        other live deployment in its slot is terminated in the same transaction and names it in
+        superseded_by_id; it names the one it replaced in replaces_id. Concurrent deploys into one
+        slot take turns: exactly one stays live.
         Errors: INVALID_ARGUMENT (INVALID_FIELD) for a missing release_id or environment, an
         unknown environment or status, a negative replicas; NOT_FOUND when the release does not
         exist; FAILED_PRECONDITION (RELEASE_DEPRECATED) when the release is deprecated, unless
@@ -91,7 +94,9 @@ class DeploymentServiceServicer:
 
     def ListDeployments(self, request, context):
         """Lists deployments matching every filter given, newest deployed_at first by default,
-        each with its model name, company and release version.
+        each with its model name, company and release (version, tag, quantization, digest, status).
+        What is live now: active_only; what was live at a moment: live_at; what served an endpoint:
+        endpoint_url; what carries an image or a file: digest, artifact_checksum.
         Errors: INVALID_ARGUMENT for a bad page_size, order_by, page_token or filter value.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -101,8 +106,11 @@ class DeploymentServiceServicer:
     def UpdateDeployment(self, request, context):
         """Updates a deployment, e.g. its status or replicas: the fields in update_mask, or without
         a mask every field set (non-empty) in `deployment`. release_id cannot change. Setting status
-        "terminated" also sets terminated_at.
-        Errors: INVALID_ARGUMENT; NOT_FOUND; ABORTED (ETAG_MISMATCH).
+        "terminated" also sets terminated_at; setting it to "success" makes the deployment live and
+        supersedes what was live in its slot, as CreateDeployment does.
+        Errors: INVALID_ARGUMENT; NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION
+        (STATUS_TRANSITION_NOT_ALLOWED) for a status change the lifecycle does not allow (see
+        Deployment.status).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63\x61tapult/v1/error_reason.proto\x12\x0b\x63\x61tapult.v1*\x8e\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n\rINVALID_FIELD\x10\x01\x12\x16\n\x12INVALID_PAGE_TOKEN\x10\x02\x12\x15\n\x11REQUEST_ID_REUSED\x10\x03\x12\x16\n\x12RESOURCE_NOT_FOUND\x10\x04\x12\x1b\n\x17RESOURCE_ALREADY_EXISTS\x10\x05\x12\x11\n\rETAG_MISMATCH\x10\x06\x12\x10\n\x0cHAS_CHILDREN\x10\x07\x12\x16\n\x12RELEASE_DEPRECATED\x10\x08\x12\x13\n\x0f\x41PI_KEY_MISSING\x10\t\x12\x13\n\x0f\x41PI_KEY_INVALID\x10\n\x12\x13\n\x0f\x41PI_KEY_EXPIRED\x10\x0b\x12\x13\n\x0f\x41PI_KEY_REVOKED\x10\x0c\x12\x14\n\x10ROLE_NOT_ALLOWED\x10\r\x12\x18\n\x14\x44\x41TABASE_UNAVAILABLE\x10\x0e\x12\x12\n\x0eINTERNAL_ERROR\x10\x0f\x12\x15\n\x11\x43ONCURRENT_CHANGE\x10\x10\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63\x61tapult/v1/error_reason.proto\x12\x0b\x63\x61tapult.v1*\xa6\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n\rINVALID_FIELD\x10\x01\x12\x16\n\x12INVALID_PAGE_TOKEN\x10\x02\x12\x15\n\x11REQUEST_ID_REUSED\x10\x03\x12\x16\n\x12RESOURCE_NOT_FOUND\x10\x04\x12\x1b\n\x17RESOURCE_ALREADY_EXISTS\x10\x05\x12\x11\n\rETAG_MISMATCH\x10\x06\x12\x10\n\x0cHAS_CHILDREN\x10\x07\x12\x16\n\x12RELEASE_DEPRECATED\x10\x08\x12\x13\n\x0f\x41PI_KEY_MISSING\x10\t\x12\x13\n\x0f\x41PI_KEY_INVALID\x10\n\x12\x13\n\x0f\x41PI_KEY_EXPIRED\x10\x0b\x12\x13\n\x0f\x41PI_KEY_REVOKED\x10\x0c\x12\x14\n\x10ROLE_NOT_ALLOWED\x10\r\x12\x18\n\x14\x44\x41TABASE_UNAVAILABLE\x10\x0e\x12\x12\n\x0eINTERNAL_ERROR\x10\x0f\x12\x15\n\x11\x43ONCURRENT_CHANGE\x10\x10\x12\x18\n\x14HAS_LIVE_DEPLOYMENTS\x10\x11\x12!\n\x1dSTATUS_TRANSITION_NOT_ALLOWED\x10\x12\x12\x15\n\x11MALFORMED_REQUEST\x10\x13\x12\x13\n\x0fROUTE_NOT_FOUND\x10\x14\x12\x15\n\x11REQUEST_TOO_LARGE\x10\x15\x12\x16\n\x12SERVER_UNAVAILABLE\x10\x16\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_ERRORREASON']._serialized_start=48
-  _globals['_ERRORREASON']._serialized_end=446
+  _globals['_ERRORREASON']._serialized_end=598
 # @@protoc_insertion_point(module_scope)

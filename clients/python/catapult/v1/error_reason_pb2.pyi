@@ -23,6 +23,12 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DATABASE_UNAVAILABLE: _ClassVar[ErrorReason]
     INTERNAL_ERROR: _ClassVar[ErrorReason]
     CONCURRENT_CHANGE: _ClassVar[ErrorReason]
+    HAS_LIVE_DEPLOYMENTS: _ClassVar[ErrorReason]
+    STATUS_TRANSITION_NOT_ALLOWED: _ClassVar[ErrorReason]
+    MALFORMED_REQUEST: _ClassVar[ErrorReason]
+    ROUTE_NOT_FOUND: _ClassVar[ErrorReason]
+    REQUEST_TOO_LARGE: _ClassVar[ErrorReason]
+    SERVER_UNAVAILABLE: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_FIELD: ErrorReason
 INVALID_PAGE_TOKEN: ErrorReason
@@ -40,3 +46,9 @@ ROLE_NOT_ALLOWED: ErrorReason
 DATABASE_UNAVAILABLE: ErrorReason
 INTERNAL_ERROR: ErrorReason
 CONCURRENT_CHANGE: ErrorReason
+HAS_LIVE_DEPLOYMENTS: ErrorReason
+STATUS_TRANSITION_NOT_ALLOWED: ErrorReason
+MALFORMED_REQUEST: ErrorReason
+ROUTE_NOT_FOUND: ErrorReason
+REQUEST_TOO_LARGE: ErrorReason
+SERVER_UNAVAILABLE: ErrorReason

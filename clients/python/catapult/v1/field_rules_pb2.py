@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63\x61tapult/v1/field_rules.proto\x12\x0b\x63\x61tapult.v1\x1a google/protobuf/descriptor.proto\"\x84\x02\n\nFieldRules\x12\x0f\n\x07max_len\x18\x01 \x01(\r\x12\x0f\n\x07pattern\x18\x02 \x01(\t\x12\x0f\n\x07\x63hoices\x18\x03 \x03(\t\x12\x10\n\x08\x65xamples\x18\x04 \x03(\t\x12\x10\n\x03min\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x06 \x01(\x03H\x01\x88\x01\x01\x12\x0b\n\x03url\x18\x07 \x01(\x08\x12\x0c\n\x04uuid\x18\x08 \x01(\x08\x12\x11\n\tmax_items\x18\t \x01(\r\x12\x16\n\x0emax_json_bytes\x18\n \x01(\r\x12&\n\x08order_by\x18\x0b \x01(\x0b\x32\x14.catapult.v1.OrderBy\x12\x0f\n\x07same_as\x18\x0c \x01(\tB\x06\n\x04_minB\x06\n\x04_max\"*\n\x07OrderBy\x12\x0e\n\x06\x66ields\x18\x01 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x02 \x01(\t:G\n\x05rules\x12\x1d.google.protobuf.FieldOptions\x18\xd1\x86\x03 \x01(\x0b\x32\x17.catapult.v1.FieldRulesBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63\x61tapult/v1/field_rules.proto\x12\x0b\x63\x61tapult.v1\x1a google/protobuf/descriptor.proto\"\x95\x02\n\nFieldRules\x12\x0f\n\x07max_len\x18\x01 \x01(\r\x12\x0f\n\x07pattern\x18\x02 \x01(\t\x12\x0f\n\x07\x63hoices\x18\x03 \x03(\t\x12\x10\n\x08\x65xamples\x18\x04 \x03(\t\x12\x10\n\x03min\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x06 \x01(\x03H\x01\x88\x01\x01\x12\x0b\n\x03url\x18\x07 \x01(\x08\x12\x0c\n\x04uuid\x18\x08 \x01(\x08\x12\x11\n\tmax_items\x18\t \x01(\r\x12\x16\n\x0emax_json_bytes\x18\n \x01(\r\x12&\n\x08order_by\x18\x0b \x01(\x0b\x32\x14.catapult.v1.OrderBy\x12\x0f\n\x07same_as\x18\x0c \x01(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\r \x01(\tB\x06\n\x04_minB\x06\n\x04_max\"*\n\x07OrderBy\x12\x0e\n\x06\x66ields\x18\x01 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x02 \x01(\t:G\n\x05rules\x12\x1d.google.protobuf.FieldOptions\x18\xd1\x86\x03 \x01(\x0b\x32\x17.catapult.v1.FieldRulesBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,7 +34,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
   _globals['_FIELDRULES']._serialized_start=81
-  _globals['_FIELDRULES']._serialized_end=341
-  _globals['_ORDERBY']._serialized_start=343
-  _globals['_ORDERBY']._serialized_end=385
+  _globals['_FIELDRULES']._serialized_end=358
+  _globals['_ORDERBY']._serialized_start=360
+  _globals['_ORDERBY']._serialized_end=402
 # @@protoc_insertion_point(module_scope)

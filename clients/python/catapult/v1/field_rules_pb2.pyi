@@ -10,7 +10,7 @@ RULES_FIELD_NUMBER: _ClassVar[int]
 rules: _descriptor.FieldDescriptor
 
 class FieldRules(_message.Message):
-    __slots__ = ("max_len", "pattern", "choices", "examples", "min", "max", "url", "uuid", "max_items", "max_json_bytes", "order_by", "same_as")
+    __slots__ = ("max_len", "pattern", "choices", "examples", "min", "max", "url", "uuid", "max_items", "max_json_bytes", "order_by", "same_as", "default")
     MAX_LEN_FIELD_NUMBER: _ClassVar[int]
     PATTERN_FIELD_NUMBER: _ClassVar[int]
     CHOICES_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class FieldRules(_message.Message):
     MAX_JSON_BYTES_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     SAME_AS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
     max_len: int
     pattern: str
     choices: _containers.RepeatedScalarFieldContainer[str]
@@ -35,7 +36,8 @@ class FieldRules(_message.Message):
     max_json_bytes: int
     order_by: OrderBy
     same_as: str
-    def __init__(self, max_len: _Optional[int] = ..., pattern: _Optional[str] = ..., choices: _Optional[_Iterable[str]] = ..., examples: _Optional[_Iterable[str]] = ..., min: _Optional[int] = ..., max: _Optional[int] = ..., url: _Optional[bool] = ..., uuid: _Optional[bool] = ..., max_items: _Optional[int] = ..., max_json_bytes: _Optional[int] = ..., order_by: _Optional[_Union[OrderBy, _Mapping]] = ..., same_as: _Optional[str] = ...) -> None: ...
+    default: str
+    def __init__(self, max_len: _Optional[int] = ..., pattern: _Optional[str] = ..., choices: _Optional[_Iterable[str]] = ..., examples: _Optional[_Iterable[str]] = ..., min: _Optional[int] = ..., max: _Optional[int] = ..., url: _Optional[bool] = ..., uuid: _Optional[bool] = ..., max_items: _Optional[int] = ..., max_json_bytes: _Optional[int] = ..., order_by: _Optional[_Union[OrderBy, _Mapping]] = ..., same_as: _Optional[str] = ..., default: _Optional[str] = ...) -> None: ...
 
 class OrderBy(_message.Message):
     __slots__ = ("fields", "default")

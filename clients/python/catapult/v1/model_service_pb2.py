@@ -22,6 +22,7 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from catapult.v1 import deployment_pb2 as catapult_dot_v1_dot_deployment__pb2
 from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from catapult.v1 import model_pb2 as catapult_dot_v1_dot_model__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
@@ -29,7 +30,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x61tapult/v1/model_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x17\x63\x61tapult/v1/model.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"Z\n\x12\x43reateModelRequest\x12\'\n\x05model\x18\x01 \x01(\x0b\x32\x12.catapult.v1.ModelB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\")\n\x0fGetModelRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"G\n\x15GetModelByNameRequest\x12.\n\x04name\x18\x01 \x01(\tB \xe2\x41\x01\x02\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\"\xfe\x02\n\x11ListModelsRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x12\n\npage_token\x18\x02 \x01(\t\x12G\n\x08order_by\x18\x03 \x01(\tB5\x8a\xb5\x18\x31Z/\n\ncreated_at\n\x04name\n\nupdated_at\x12\x0f\x63reated_at desc\x12\x17\n\x06search\x18\x04 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x30\n\x07\x63ompany\x18\x05 \x01(\tB\x1f\x8a\xb5\x18\x1b\x62\x19\x63\x61tapult.v1.Model.company\x12)\n\x03tag\x18\x06 \x03(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.tags\x12\x36\n\nbase_model\x18\x07 \x01(\tB\"\x8a\xb5\x18\x1e\x62\x1c\x63\x61tapult.v1.Model.base_model\x12@\n\x0fparameter_count\x18\x08 \x01(\tB\'\x8a\xb5\x18#b!catapult.v1.Model.parameter_count\"Q\n\x12ListModelsResponse\x12\"\n\x06models\x18\x01 \x03(\x0b\x32\x12.catapult.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"|\n\x12UpdateModelRequest\x12\'\n\x05model\x18\x01 \x01(\x0b\x32\x12.catapult.v1.ModelB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"I\n\x12\x44\x65leteModelRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"s\n\x13\x44\x65leteModelResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x64\x65leted_releases\x18\x02 \x01(\x05\x12\x19\n\x11\x64\x65leted_artifacts\x18\x03 \x01(\x05\x12\x1b\n\x13\x64\x65leted_deployments\x18\x04 \x01(\x05\x32\xaa\x06\n\x0cModelService\x12r\n\x0b\x43reateModel\x12\x1f.catapult.v1.CreateModelRequest\x1a\x12.catapult.v1.Model\".\x82\xd3\xe4\x93\x02(\"\n/v1/models:\x05modelZ\x13\"\n/v1/images:\x05model\x12k\n\x08GetModel\x12\x1c.catapult.v1.GetModelRequest\x1a\x12.catapult.v1.Model\"-\x90\x02\x01\x82\xd3\xe4\x93\x02$\x12\x0f/v1/models/{id}Z\x11\x12\x0f/v1/images/{id}\x12{\n\x0eGetModelByName\x12\".catapult.v1.GetModelByNameRequest\x1a\x12.catapult.v1.Model\"1\x90\x02\x01\x82\xd3\xe4\x93\x02(\x12\x11/v1/models:byNameZ\x13\x12\x11/v1/images:byName\x12r\n\nListModels\x12\x1e.catapult.v1.ListModelsRequest\x1a\x1f.catapult.v1.ListModelsResponse\"#\x90\x02\x01\x82\xd3\xe4\x93\x02\x1a\x12\n/v1/modelsZ\x0c\x12\n/v1/images\x12\xc9\x01\n\x0bUpdateModel\x12\x1f.catapult.v1.UpdateModelRequest\x1a\x12.catapult.v1.Model\"\x84\x01\x82\xd3\xe4\x93\x02~\x1a\x15/v1/models/{model.id}:\x05modelZ\x1e\x32\x15/v1/models/{model.id}:\x05modelZ\x1e\x1a\x15/v1/images/{model.id}:\x05modelZ\x1e\x32\x15/v1/images/{model.id}:\x05model\x12|\n\x0b\x44\x65leteModel\x12\x1f.catapult.v1.DeleteModelRequest\x1a .catapult.v1.DeleteModelResponse\"*\x82\xd3\xe4\x93\x02$*\x0f/v1/models/{id}Z\x11*\x0f/v1/images/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x61tapult/v1/model_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1c\x63\x61tapult/v1/deployment.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x17\x63\x61tapult/v1/model.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"Z\n\x12\x43reateModelRequest\x12\'\n\x05model\x18\x01 \x01(\x0b\x32\x12.catapult.v1.ModelB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\")\n\x0fGetModelRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"G\n\x15GetModelByNameRequest\x12.\n\x04name\x18\x01 \x01(\tB \xe2\x41\x01\x02\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\"\xfe\x02\n\x11ListModelsRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x12\n\npage_token\x18\x02 \x01(\t\x12G\n\x08order_by\x18\x03 \x01(\tB5\x8a\xb5\x18\x31Z/\n\ncreated_at\n\x04name\n\nupdated_at\x12\x0f\x63reated_at desc\x12\x17\n\x06search\x18\x04 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\x30\n\x07\x63ompany\x18\x05 \x01(\tB\x1f\x8a\xb5\x18\x1b\x62\x19\x63\x61tapult.v1.Model.company\x12)\n\x03tag\x18\x06 \x03(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.tags\x12\x36\n\nbase_model\x18\x07 \x01(\tB\"\x8a\xb5\x18\x1e\x62\x1c\x63\x61tapult.v1.Model.base_model\x12@\n\x0fparameter_count\x18\x08 \x01(\tB\'\x8a\xb5\x18#b!catapult.v1.Model.parameter_count\"Q\n\x12ListModelsResponse\x12\"\n\x06models\x18\x01 \x03(\x0b\x32\x12.catapult.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"|\n\x12UpdateModelRequest\x12\'\n\x05model\x18\x01 \x01(\x0b\x32\x12.catapult.v1.ModelB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"I\n\x12\x44\x65leteModelRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"^\n\x16GetModelRolloutRequest\x12\x12\n\x02id\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x02 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\"|\n\x0cModelRollout\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x03 \x01(\t\x12\x35\n\x0c\x65nvironments\x18\x04 \x03(\x0b\x32\x1f.catapult.v1.EnvironmentRollout\"P\n\x12\x45nvironmentRollout\x12\x13\n\x0b\x65nvironment\x18\x01 \x01(\t\x12%\n\x04live\x18\x02 \x03(\x0b\x32\x17.catapult.v1.Deployment\"s\n\x13\x44\x65leteModelResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x64\x65leted_releases\x18\x02 \x01(\x05\x12\x19\n\x11\x64\x65leted_artifacts\x18\x03 \x01(\x05\x12\x1b\n\x13\x64\x65leted_deployments\x18\x04 \x01(\x05\x32\xb8\x07\n\x0cModelService\x12r\n\x0b\x43reateModel\x12\x1f.catapult.v1.CreateModelRequest\x1a\x12.catapult.v1.Model\".\x82\xd3\xe4\x93\x02(\"\n/v1/models:\x05modelZ\x13\"\n/v1/images:\x05model\x12k\n\x08GetModel\x12\x1c.catapult.v1.GetModelRequest\x1a\x12.catapult.v1.Model\"-\x90\x02\x01\x82\xd3\xe4\x93\x02$\x12\x0f/v1/models/{id}Z\x11\x12\x0f/v1/images/{id}\x12{\n\x0eGetModelByName\x12\".catapult.v1.GetModelByNameRequest\x1a\x12.catapult.v1.Model\"1\x90\x02\x01\x82\xd3\xe4\x93\x02(\x12\x11/v1/models:byNameZ\x13\x12\x11/v1/images:byName\x12r\n\nListModels\x12\x1e.catapult.v1.ListModelsRequest\x1a\x1f.catapult.v1.ListModelsResponse\"#\x90\x02\x01\x82\xd3\xe4\x93\x02\x1a\x12\n/v1/modelsZ\x0c\x12\n/v1/images\x12\xc9\x01\n\x0bUpdateModel\x12\x1f.catapult.v1.UpdateModelRequest\x1a\x12.catapult.v1.Model\"\x84\x01\x82\xd3\xe4\x93\x02~\x1a\x15/v1/models/{model.id}:\x05modelZ\x1e\x32\x15/v1/models/{model.id}:\x05modelZ\x1e\x1a\x15/v1/images/{model.id}:\x05modelZ\x1e\x32\x15/v1/images/{model.id}:\x05model\x12|\n\x0b\x44\x65leteModel\x12\x1f.catapult.v1.DeleteModelRequest\x1a .catapult.v1.DeleteModelResponse\"*\x82\xd3\xe4\x93\x02$*\x0f/v1/models/{id}Z\x11*\x0f/v1/images/{id}\x12\x8b\x01\n\x0fGetModelRollout\x12#.catapult.v1.GetModelRolloutRequest\x1a\x19.catapult.v1.ModelRollout\"8\x90\x02\x01\x82\xd3\xe4\x93\x02/\x12\x17/v1/models/{id}:rolloutZ\x14\x12\x12/v1/models:rolloutBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -63,6 +64,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATEMODELREQUEST'].fields_by_name['model']._serialized_options = b'\342A\001\002'
   _globals['_DELETEMODELREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_DELETEMODELREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
+  _globals['_GETMODELROLLOUTREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_GETMODELROLLOUTREQUEST'].fields_by_name['id']._serialized_options = b'\212\265\030\002@\001'
+  _globals['_GETMODELROLLOUTREQUEST'].fields_by_name['model_name']._loaded_options = None
+  _globals['_GETMODELROLLOUTREQUEST'].fields_by_name['model_name']._serialized_options = b'\212\265\030\030b\026catapult.v1.Model.name'
   _globals['_MODELSERVICE'].methods_by_name['CreateModel']._loaded_options = None
   _globals['_MODELSERVICE'].methods_by_name['CreateModel']._serialized_options = b'\202\323\344\223\002(\"\n/v1/models:\005modelZ\023\"\n/v1/images:\005model'
   _globals['_MODELSERVICE'].methods_by_name['GetModel']._loaded_options = None
@@ -75,22 +80,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELSERVICE'].methods_by_name['UpdateModel']._serialized_options = b'\202\323\344\223\002~\032\025/v1/models/{model.id}:\005modelZ\0362\025/v1/models/{model.id}:\005modelZ\036\032\025/v1/images/{model.id}:\005modelZ\0362\025/v1/images/{model.id}:\005model'
   _globals['_MODELSERVICE'].methods_by_name['DeleteModel']._loaded_options = None
   _globals['_MODELSERVICE'].methods_by_name['DeleteModel']._serialized_options = b'\202\323\344\223\002$*\017/v1/models/{id}Z\021*\017/v1/images/{id}'
-  _globals['_CREATEMODELREQUEST']._serialized_start=201
-  _globals['_CREATEMODELREQUEST']._serialized_end=291
-  _globals['_GETMODELREQUEST']._serialized_start=293
-  _globals['_GETMODELREQUEST']._serialized_end=334
-  _globals['_GETMODELBYNAMEREQUEST']._serialized_start=336
-  _globals['_GETMODELBYNAMEREQUEST']._serialized_end=407
-  _globals['_LISTMODELSREQUEST']._serialized_start=410
-  _globals['_LISTMODELSREQUEST']._serialized_end=792
-  _globals['_LISTMODELSRESPONSE']._serialized_start=794
-  _globals['_LISTMODELSRESPONSE']._serialized_end=875
-  _globals['_UPDATEMODELREQUEST']._serialized_start=877
-  _globals['_UPDATEMODELREQUEST']._serialized_end=1001
-  _globals['_DELETEMODELREQUEST']._serialized_start=1003
-  _globals['_DELETEMODELREQUEST']._serialized_end=1076
-  _globals['_DELETEMODELRESPONSE']._serialized_start=1078
-  _globals['_DELETEMODELRESPONSE']._serialized_end=1193
-  _globals['_MODELSERVICE']._serialized_start=1196
-  _globals['_MODELSERVICE']._serialized_end=2006
+  _globals['_MODELSERVICE'].methods_by_name['GetModelRollout']._loaded_options = None
+  _globals['_MODELSERVICE'].methods_by_name['GetModelRollout']._serialized_options = b'\220\002\001\202\323\344\223\002/\022\027/v1/models/{id}:rolloutZ\024\022\022/v1/models:rollout'
+  _globals['_CREATEMODELREQUEST']._serialized_start=231
+  _globals['_CREATEMODELREQUEST']._serialized_end=321
+  _globals['_GETMODELREQUEST']._serialized_start=323
+  _globals['_GETMODELREQUEST']._serialized_end=364
+  _globals['_GETMODELBYNAMEREQUEST']._serialized_start=366
+  _globals['_GETMODELBYNAMEREQUEST']._serialized_end=437
+  _globals['_LISTMODELSREQUEST']._serialized_start=440
+  _globals['_LISTMODELSREQUEST']._serialized_end=822
+  _globals['_LISTMODELSRESPONSE']._serialized_start=824
+  _globals['_LISTMODELSRESPONSE']._serialized_end=905
+  _globals['_UPDATEMODELREQUEST']._serialized_start=907
+  _globals['_UPDATEMODELREQUEST']._serialized_end=1031
+  _globals['_DELETEMODELREQUEST']._serialized_start=1033
+  _globals['_DELETEMODELREQUEST']._serialized_end=1106
+  _globals['_GETMODELROLLOUTREQUEST']._serialized_start=1108
+  _globals['_GETMODELROLLOUTREQUEST']._serialized_end=1202
+  _globals['_MODELROLLOUT']._serialized_start=1204
+  _globals['_MODELROLLOUT']._serialized_end=1328
+  _globals['_ENVIRONMENTROLLOUT']._serialized_start=1330
+  _globals['_ENVIRONMENTROLLOUT']._serialized_end=1410
+  _globals['_DELETEMODELRESPONSE']._serialized_start=1412
+  _globals['_DELETEMODELRESPONSE']._serialized_end=1527
+  _globals['_MODELSERVICE']._serialized_start=1530
+  _globals['_MODELSERVICE']._serialized_end=2482
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from catapult.v1 import deployment_pb2 as _deployment_pb2
 from catapult.v1 import field_rules_pb2 as _field_rules_pb2
 from catapult.v1 import model_pb2 as _model_pb2
 from google.api import annotations_pb2 as _annotations_pb2
@@ -78,6 +79,34 @@ class DeleteModelRequest(_message.Message):
     etag: str
     force: bool
     def __init__(self, id: _Optional[str] = ..., etag: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class GetModelRolloutRequest(_message.Message):
+    __slots__ = ("id", "model_name")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    model_name: str
+    def __init__(self, id: _Optional[str] = ..., model_name: _Optional[str] = ...) -> None: ...
+
+class ModelRollout(_message.Message):
+    __slots__ = ("model_id", "model_name", "company", "environments")
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    model_name: str
+    company: str
+    environments: _containers.RepeatedCompositeFieldContainer[EnvironmentRollout]
+    def __init__(self, model_id: _Optional[str] = ..., model_name: _Optional[str] = ..., company: _Optional[str] = ..., environments: _Optional[_Iterable[_Union[EnvironmentRollout, _Mapping]]] = ...) -> None: ...
+
+class EnvironmentRollout(_message.Message):
+    __slots__ = ("environment", "live")
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    LIVE_FIELD_NUMBER: _ClassVar[int]
+    environment: str
+    live: _containers.RepeatedCompositeFieldContainer[_deployment_pb2.Deployment]
+    def __init__(self, environment: _Optional[str] = ..., live: _Optional[_Iterable[_Union[_deployment_pb2.Deployment, _Mapping]]] = ...) -> None: ...
 
 class DeleteModelResponse(_message.Message):
     __slots__ = ("id", "deleted_releases", "deleted_artifacts", "deleted_deployments")

@@ -68,6 +68,11 @@ class ModelServiceStub:
                 request_serializer=catapult_dot_v1_dot_model__service__pb2.DeleteModelRequest.SerializeToString,
                 response_deserializer=catapult_dot_v1_dot_model__service__pb2.DeleteModelResponse.FromString,
                 _registered_method=True)
+        self.GetModelRollout = channel.unary_unary(
+                '/catapult.v1.ModelService/GetModelRollout',
+                request_serializer=catapult_dot_v1_dot_model__service__pb2.GetModelRolloutRequest.SerializeToString,
+                response_deserializer=catapult_dot_v1_dot_model__service__pb2.ModelRollout.FromString,
+                _registered_method=True)
 
 
 class ModelServiceServicer:
@@ -124,9 +129,22 @@ class ModelServiceServicer:
 
     def DeleteModel(self, request, context):
         """Deletes a model.
-        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when the
-        model has releases, unless force is set: then its releases, their artifacts and their
-        deployment records are deleted too, counted in the response and in the audit log.
+        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+        any of its releases is live, even with force: terminate those deployments first;
+        FAILED_PRECONDITION (HAS_CHILDREN) when the model has releases, unless force is set: then
+        its releases, their artifacts and their deployment history are deleted too, counted in the
+        response and recorded in the audit log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModelRollout(self, request, context):
+        """What is live where for one model: per environment, its live deployments (cluster,
+        namespace, endpoint, since when) with their releases (version, tag, quantization, digest).
+        Name the model by id (GET /v1/models/{id}:rollout) or by name
+        (GET /v1/models:rollout?model_name=…). Environments without a live deployment are left out.
+        Errors: INVALID_ARGUMENT when neither is given; NOT_FOUND when the model does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -164,6 +182,11 @@ def add_ModelServiceServicer_to_server(servicer, server):
                     servicer.DeleteModel,
                     request_deserializer=catapult_dot_v1_dot_model__service__pb2.DeleteModelRequest.FromString,
                     response_serializer=catapult_dot_v1_dot_model__service__pb2.DeleteModelResponse.SerializeToString,
+            ),
+            'GetModelRollout': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModelRollout,
+                    request_deserializer=catapult_dot_v1_dot_model__service__pb2.GetModelRolloutRequest.FromString,
+                    response_serializer=catapult_dot_v1_dot_model__service__pb2.ModelRollout.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -331,6 +354,33 @@ class ModelService:
             '/catapult.v1.ModelService/DeleteModel',
             catapult_dot_v1_dot_model__service__pb2.DeleteModelRequest.SerializeToString,
             catapult_dot_v1_dot_model__service__pb2.DeleteModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModelRollout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/catapult.v1.ModelService/GetModelRollout',
+            catapult_dot_v1_dot_model__service__pb2.GetModelRolloutRequest.SerializeToString,
+            catapult_dot_v1_dot_model__service__pb2.ModelRollout.FromString,
             options,
             channel_credentials,
             insecure,

@@ -38,7 +38,7 @@ class GetLatestReleaseRequest(_message.Message):
     def __init__(self, image_id: _Optional[str] = ..., model_name: _Optional[str] = ..., quantization: _Optional[str] = ..., environment: _Optional[str] = ...) -> None: ...
 
 class ListReleasesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "order_by", "image_id", "model_name", "version", "quantization", "status")
+    __slots__ = ("page_size", "page_token", "order_by", "image_id", "model_name", "version", "quantization", "status", "digest")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class ListReleasesRequest(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     QUANTIZATION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     order_by: str
@@ -55,7 +56,8 @@ class ListReleasesRequest(_message.Message):
     version: str
     quantization: str
     status: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., order_by: _Optional[str] = ..., image_id: _Optional[str] = ..., model_name: _Optional[str] = ..., version: _Optional[str] = ..., quantization: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    digest: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., order_by: _Optional[str] = ..., image_id: _Optional[str] = ..., model_name: _Optional[str] = ..., version: _Optional[str] = ..., quantization: _Optional[str] = ..., status: _Optional[str] = ..., digest: _Optional[str] = ...) -> None: ...
 
 class ListReleasesResponse(_message.Message):
     __slots__ = ("releases", "next_page_token")

@@ -94,9 +94,12 @@ class ReleaseServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetLatestRelease(self, request, context):
-        """Returns the newest release (by created_at) of a model, given by image_id or model_name,
-        optionally of one quantization and optionally only among releases with a successful,
-        not terminated deployment in an environment.
+        """Returns the latest release of a model, given by image_id or model_name, optionally of one
+        quantization. Without environment: the highest version (semantic version order, see
+        ListReleasesRequest.order_by; releases whose version is not a semantic version only when
+        the model has no other). With environment: the release that serves there now, i.e. of the
+        model's live deployment in that environment that became live last (after a rollback, the
+        older version).
         Errors: INVALID_ARGUMENT when neither image_id nor model_name is given;
         NOT_FOUND when the model does not exist or has no matching release.
         """
@@ -125,9 +128,10 @@ class ReleaseServiceServicer:
 
     def DeleteRelease(self, request, context):
         """Deletes a release.
-        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when it has
-        artifacts or deployments, unless force is set: then they are deleted too, counted in the
-        response and in the audit log.
+        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+        it is live anywhere, even with force: terminate those deployments first; FAILED_PRECONDITION
+        (HAS_CHILDREN) when it has artifacts or deployment history, unless force is set: then they
+        are deleted too, counted in the response and recorded in the audit log.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

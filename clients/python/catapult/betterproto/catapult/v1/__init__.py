@@ -29,6 +29,7 @@ __all__ = (
     "DeleteReleaseResponse",
     "Deployment",
     "DeploymentServiceStub",
+    "EnvironmentRollout",
     "ErrorReason",
     "FieldRules",
     "GetArtifactRequest",
@@ -38,6 +39,7 @@ __all__ = (
     "GetLatestReleaseRequest",
     "GetModelByNameRequest",
     "GetModelRequest",
+    "GetModelRolloutRequest",
     "GetReleaseRequest",
     "HealthRequest",
     "HealthResponse",
@@ -54,6 +56,7 @@ __all__ = (
     "ListReleasesRequest",
     "ListReleasesResponse",
     "Model",
+    "ModelRollout",
     "ModelServiceStub",
     "OrderBy",
     "Release",
@@ -119,8 +122,8 @@ class ErrorReason(betterproto2.Enum):
 
     HAS_CHILDREN = 7
     """
-    The model or release still has releases, artifacts or deployments; pass force to delete them too.
-    (FAILED_PRECONDITION)
+    The model or release still has releases, artifacts or deployment history (none of it live);
+    pass force to delete them too. (FAILED_PRECONDITION)
     """
 
     RELEASE_DEPRECATED = 8
@@ -167,6 +170,39 @@ class ErrorReason(betterproto2.Enum):
     """
     A concurrent change got in the way (the database chose this call to give way in a
     conflict); retrying the call is safe. (ABORTED)
+    """
+
+    HAS_LIVE_DEPLOYMENTS = 17
+    """
+    The model or release is live (status "success") in the deployments the message names:
+    terminate them first (DeleteDeployment); force does not delete what is live. (FAILED_PRECONDITION)
+    """
+
+    STATUS_TRANSITION_NOT_ALLOWED = 18
+    """
+    The deployment's status cannot move that way (terminated is final; a deployment is live at
+    most once): record a new deployment instead. (FAILED_PRECONDITION)
+    """
+
+    MALFORMED_REQUEST = 19
+    """
+    Replies Envoy makes itself, before a request reaches a server (REST and gRPC-Web clients):
+    The body is not JSON, or not a JSON object; or the HTTP request could not be parsed. (INVALID_ARGUMENT)
+    """
+
+    ROUTE_NOT_FOUND = 20
+    """
+    No API route for this method and path; metadata names them. (NOT_FOUND, UNIMPLEMENTED)
+    """
+
+    REQUEST_TOO_LARGE = 21
+    """
+    The request body or headers are over Envoy's limits; metadata.limit_bytes. (RESOURCE_EXHAUSTED)
+    """
+
+    SERVER_UNAVAILABLE = 22
+    """
+    No Catapult server answered; retry later. (UNAVAILABLE)
     """
 
 
@@ -322,7 +358,7 @@ class AuditLog(betterproto2.Message):
 
     action: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
-    What was done.
+    What was done. "supersede": a deployment terminated because another became live in its slot.
     """
 
     resource_type: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
@@ -682,7 +718,12 @@ class Deployment(betterproto2.Message):
 
     status: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
     """
-    Where the rollout stands. Defaults to "deploying".
+    Where the rollout stands; "success" (the default) means live. A deployment is live when its
+    status is "success": it becomes live when it is recorded as "success" or updated to it, and
+    then supersedes whatever was live in its slot (see superseded_by_id). It stops being live
+    only by being terminated, directly or by a successor. The status moves forward only:
+    "deploying" → "success" | "failed" | "terminated"; "failed" → "success" (if it never was
+    live) | "terminated"; "success" → "terminated". "terminated" is final: deploy again instead.
     """
 
     deployed_by: "str" = betterproto2.field(9, betterproto2.TYPE_STRING)
@@ -740,8 +781,53 @@ class Deployment(betterproto2.Message):
 
     quantization: "str" = betterproto2.field(21, betterproto2.TYPE_STRING)
 
+    release_digest: "str" = betterproto2.field(25, betterproto2.TYPE_STRING)
+
+    release_status: "str" = betterproto2.field(26, betterproto2.TYPE_STRING)
+    """
+    The release's status: "deprecated" for a release that should no longer serve.
+    """
+
+    live_since: "datetime.datetime | None" = betterproto2.field(
+        22, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+    """
+    The moment it first became live; unset if it never was. It was live over
+    [live_since, terminated_at): ListDeployments(live_at) answers what was live at any moment.
+    """
+
+    replaces_id: "str" = betterproto2.field(23, betterproto2.TYPE_STRING)
+    """
+    The deployment it superseded when it became live: what was live in its slot just before.
+    A slot is the environment and endpoint_url when the deployment has an endpoint, else the
+    model, environment, cluster and k8s_namespace.
+    """
+
+    superseded_by_id: "str" = betterproto2.field(24, betterproto2.TYPE_STRING)
+    """
+    The deployment that superseded it: the next one to become live in its slot, which
+    terminated it at that moment.
+    """
+
 
 default_message_pool.register_message("catapult.v1", "Deployment", Deployment)
+
+
+@dataclass(eq=False, repr=False)
+class EnvironmentRollout(betterproto2.Message):
+    """
+    The live deployments of a model in one environment, each with its slot and release.
+    """
+
+    environment: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    live: "list[Deployment]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Newest live first.
+    """
+
+
+default_message_pool.register_message("catapult.v1", "EnvironmentRollout", EnvironmentRollout)
 
 
 @dataclass(eq=False, repr=False)
@@ -818,6 +904,11 @@ class FieldRules(betterproto2.Message):
     """
     Take every rule of this field, named in full (e.g. "catapult.v1.Deployment.environment"):
     a List filter states its resource field's rules by reference, not again.
+    """
+
+    default: "str" = betterproto2.field(13, betterproto2.TYPE_STRING)
+    """
+    The value a create stores when the field is not given (the column's default).
     """
 
 
@@ -908,6 +999,22 @@ class GetModelRequest(betterproto2.Message):
 
 
 default_message_pool.register_message("catapult.v1", "GetModelRequest", GetModelRequest)
+
+
+@dataclass(eq=False, repr=False)
+class GetModelRolloutRequest(betterproto2.Message):
+    id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The model's UUID; or give model_name.
+    """
+
+    model_name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The model's unique name, instead of id.
+    """
+
+
+default_message_pool.register_message("catapult.v1", "GetModelRolloutRequest", GetModelRolloutRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -1150,7 +1257,7 @@ class ListDeploymentsRequest(betterproto2.Message):
 
     active_only: "bool" = betterproto2.field(12, betterproto2.TYPE_BOOL)
     """
-    Only deployments that are not terminated.
+    Only live deployments (status "success": neither superseded nor terminated).
     """
 
     deployed_after: "datetime.datetime | None" = betterproto2.field(
@@ -1170,6 +1277,28 @@ class ListDeploymentsRequest(betterproto2.Message):
     model_name: "str" = betterproto2.field(15, betterproto2.TYPE_STRING)
     """
     Deployments of the model with this name.
+    """
+
+    live_at: "datetime.datetime | None" = betterproto2.field(
+        16, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+    """
+    Only deployments live at this moment (live_since <= live_at < terminated_at).
+    """
+
+    digest: "str" = betterproto2.field(17, betterproto2.TYPE_STRING)
+    """
+    Only deployments of releases with this image digest.
+    """
+
+    artifact_checksum: "str" = betterproto2.field(18, betterproto2.TYPE_STRING)
+    """
+    Only deployments of releases carrying an artifact with this checksum: a bad file's blast radius.
+    """
+
+    release_status: "str" = betterproto2.field(19, betterproto2.TYPE_STRING)
+    """
+    Only deployments of releases with this status, e.g. "deprecated".
     """
 
 
@@ -1262,7 +1391,9 @@ class ListReleasesRequest(betterproto2.Message):
 
     order_by: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
     """
-    The order, e.g. "created_at" or "created_at desc"; the default is newest first.
+    The order, e.g. "created_at" or "version desc"; the default is newest first. "version" is
+    semantic version order: 1.2.0 < 1.10.0-rc.1 < 1.10.0 < 9.0.0 < 10.0.0 (a pre-release before
+    its release), and versions that are not semantic versions after all of them, in text order.
     """
 
     image_id: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
@@ -1288,6 +1419,11 @@ class ListReleasesRequest(betterproto2.Message):
     status: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
     """
     Only releases with this status.
+    """
+
+    digest: "str" = betterproto2.field(9, betterproto2.TYPE_STRING)
+    """
+    Only releases with this image digest, e.g. "sha256:abc…".
     """
 
 
@@ -1381,6 +1517,27 @@ class Model(betterproto2.Message):
 
 
 default_message_pool.register_message("catapult.v1", "Model", Model)
+
+
+@dataclass(eq=False, repr=False)
+class ModelRollout(betterproto2.Message):
+    """
+    One model's live deployments, by environment.
+    """
+
+    model_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    model_name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    company: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    environments: "list[EnvironmentRollout]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Environments with at least one live deployment, by name.
+    """
+
+
+default_message_pool.register_message("catapult.v1", "ModelRollout", ModelRollout)
 
 
 @dataclass(eq=False, repr=False)
@@ -1782,7 +1939,10 @@ class DeploymentServiceStub:
 
     def create_deployment(self, message: "CreateDeploymentRequest") -> "Deployment":
         """
-        Records a deployment of a release.
+        Records a deployment of a release. Recorded as "success" (the default), it is live: every
+        other live deployment in its slot is terminated in the same transaction and names it in
+        superseded_by_id; it names the one it replaced in replaces_id. Concurrent deploys into one
+        slot take turns: exactly one stays live.
         Errors: INVALID_ARGUMENT (INVALID_FIELD) for a missing release_id or environment, an
         unknown environment or status, a negative replicas; NOT_FOUND when the release does not
         exist; FAILED_PRECONDITION (RELEASE_DEPRECATED) when the release is deprecated, unless
@@ -1811,7 +1971,9 @@ class DeploymentServiceStub:
     def list_deployments(self, message: "ListDeploymentsRequest") -> "ListDeploymentsResponse":
         """
         Lists deployments matching every filter given, newest deployed_at first by default,
-        each with its model name, company and release version.
+        each with its model name, company and release (version, tag, quantization, digest, status).
+        What is live now: active_only; what was live at a moment: live_at; what served an endpoint:
+        endpoint_url; what carries an image or a file: digest, artifact_checksum.
         Errors: INVALID_ARGUMENT for a bad page_size, order_by, page_token or filter value.
         """
 
@@ -1825,8 +1987,11 @@ class DeploymentServiceStub:
         """
         Updates a deployment, e.g. its status or replicas: the fields in update_mask, or without
         a mask every field set (non-empty) in `deployment`. release_id cannot change. Setting status
-        "terminated" also sets terminated_at.
-        Errors: INVALID_ARGUMENT; NOT_FOUND; ABORTED (ETAG_MISMATCH).
+        "terminated" also sets terminated_at; setting it to "success" makes the deployment live and
+        supersedes what was live in its slot, as CreateDeployment does.
+        Errors: INVALID_ARGUMENT; NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION
+        (STATUS_TRANSITION_NOT_ALLOWED) for a status change the lifecycle does not allow (see
+        Deployment.status).
         """
 
         return self._channel.unary_unary(
@@ -1929,15 +2094,32 @@ class ModelServiceStub:
     def delete_model(self, message: "DeleteModelRequest") -> "DeleteModelResponse":
         """
         Deletes a model.
-        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when the
-        model has releases, unless force is set: then its releases, their artifacts and their
-        deployment records are deleted too, counted in the response and in the audit log.
+        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+        any of its releases is live, even with force: terminate those deployments first;
+        FAILED_PRECONDITION (HAS_CHILDREN) when the model has releases, unless force is set: then
+        its releases, their artifacts and their deployment history are deleted too, counted in the
+        response and recorded in the audit log.
         """
 
         return self._channel.unary_unary(
             "/catapult.v1.ModelService/DeleteModel",
             DeleteModelRequest.SerializeToString,
             DeleteModelResponse.FromString,
+        )(message)
+
+    def get_model_rollout(self, message: "GetModelRolloutRequest") -> "ModelRollout":
+        """
+        What is live where for one model: per environment, its live deployments (cluster,
+        namespace, endpoint, since when) with their releases (version, tag, quantization, digest).
+        Name the model by id (GET /v1/models/{id}:rollout) or by name
+        (GET /v1/models:rollout?model_name=…). Environments without a live deployment are left out.
+        Errors: INVALID_ARGUMENT when neither is given; NOT_FOUND when the model does not exist.
+        """
+
+        return self._channel.unary_unary(
+            "/catapult.v1.ModelService/GetModelRollout",
+            GetModelRolloutRequest.SerializeToString,
+            ModelRollout.FromString,
         )(message)
 
 
@@ -1979,9 +2161,12 @@ class ReleaseServiceStub:
 
     def get_latest_release(self, message: "GetLatestReleaseRequest") -> "Release":
         """
-        Returns the newest release (by created_at) of a model, given by image_id or model_name,
-        optionally of one quantization and optionally only among releases with a successful,
-        not terminated deployment in an environment.
+        Returns the latest release of a model, given by image_id or model_name, optionally of one
+        quantization. Without environment: the highest version (semantic version order, see
+        ListReleasesRequest.order_by; releases whose version is not a semantic version only when
+        the model has no other). With environment: the release that serves there now, i.e. of the
+        model's live deployment in that environment that became live last (after a rollback, the
+        older version).
         Errors: INVALID_ARGUMENT when neither image_id nor model_name is given;
         NOT_FOUND when the model does not exist or has no matching release.
         """
@@ -2022,9 +2207,10 @@ class ReleaseServiceStub:
     def delete_release(self, message: "DeleteReleaseRequest") -> "DeleteReleaseResponse":
         """
         Deletes a release.
-        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when it has
-        artifacts or deployments, unless force is set: then they are deleted too, counted in the
-        response and in the audit log.
+        Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+        it is live anywhere, even with force: terminate those deployments first; FAILED_PRECONDITION
+        (HAS_CHILDREN) when it has artifacts or deployment history, unless force is set: then they
+        are deleted too, counted in the response and recorded in the audit log.
         """
 
         return self._channel.unary_unary(
