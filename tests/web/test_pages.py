@@ -57,6 +57,16 @@ PAGES = [
         "Blast radius",
         ("2 releases carry it", "llama-3-70b-companyA", "https://api.companyA.prod/v1/llama-70b"),
     ),
+    PageCase(
+        "blast-radius-by-digest",
+        lambda s: "/blast-radius?q=sha256:llama-3-7b-companyA-1-2-0",
+        "Blast radius",
+        (
+            "1 release carries it",
+            "https://api.companyA.prod/v1/llama",
+            "https://api.companyA.staging/v1/llama",
+        ),
+    ),
     PageCase("api-keys", lambda s: "/admin/keys", "API keys", ("bootstrap-admin", "Create a key")),
     PageCase("audit-log", lambda s: "/admin/audit", "Audit log", ("create model", "terminate deployment")),
     PageCase("create-model", lambda s: "/models/new", "Register a model", ("Storage path",)),

@@ -1,10 +1,7 @@
-// Blast radius: given an artifact checksum (or an image digest), the releases that carry it and
-// the endpoints serving those releases now.
-//
-// Today the server can find artifacts by checksum (ListArtifacts.checksum), so a checksum is
-// followed artifact → release → live deployments here, one call per release. Finding releases by
-// image digest needs ListReleases(digest) and ListDeployments(digest|artifact_checksum) from the
-// server; when they land, findReleasesCarrying asks for them and the page stays as it is.
+// Blast radius: given an image digest or an artifact checksum, the releases that carry it and the
+// endpoints serving those releases now. Four calls, whatever the answer's size: the releases with
+// that digest, the artifacts with that checksum (their releases fetched by id), and the live
+// deployments of either (ListDeployments' digest and artifact_checksum filters).
 import type { Artifact } from "../gen/catapult/v1/artifact_pb";
 import type { Deployment } from "../gen/catapult/v1/deployment_pb";
 import type { Release } from "../gen/catapult/v1/release_pb";
@@ -18,29 +15,26 @@ export interface Carrier {
   live: Deployment[];
 }
 
-export async function findBlastRadius(checksumOrDigest: string, signal?: AbortSignal): Promise<Carrier[]> {
-  const carriers = await findReleasesCarrying(checksumOrDigest, signal);
-  return Promise.all(
-    carriers.map(async (carrier) => {
-      const live = await api.deployments.listDeployments(
-        { releaseId: carrier.release.id, pageSize: 1000, ...LIVE_FILTER },
-        { signal },
-      );
-      return { ...carrier, live: live.deployments };
-    }),
-  );
-}
+// Enough for any real incident; a larger answer is cut here rather than paged.
+const LIMIT = 1000;
 
-async function findReleasesCarrying(checksum: string, signal?: AbortSignal): Promise<Omit<Carrier, "live">[]> {
-  const found = await api.artifacts.listArtifacts({ checksum, pageSize: 1000 }, { signal });
-  const byRelease = new Map<string, Artifact[]>();
-  for (const artifact of found.artifacts) {
-    byRelease.set(artifact.releaseId, [...(byRelease.get(artifact.releaseId) ?? []), artifact]);
+export async function findBlastRadius(value: string, signal?: AbortSignal): Promise<Carrier[]> {
+  const options = { signal };
+  const [byDigest, artifacts, liveByDigest, liveByChecksum] = await Promise.all([
+    api.releases.listReleases({ digest: value, pageSize: LIMIT }, options),
+    api.artifacts.listArtifacts({ checksum: value, pageSize: LIMIT }, options),
+    api.deployments.listDeployments({ digest: value, pageSize: LIMIT, ...LIVE_FILTER }, options),
+    api.deployments.listDeployments({ artifactChecksum: value, pageSize: LIMIT, ...LIVE_FILTER }, options),
+  ]);
+  const releases = new Map(byDigest.releases.map((release) => [release.id, release]));
+  const missing = [...new Set(artifacts.artifacts.map((a) => a.releaseId))].filter((id) => !releases.has(id));
+  for (const release of await Promise.all(missing.map((id) => api.releases.getRelease({ id }, options)))) {
+    releases.set(release.id, release);
   }
-  return Promise.all(
-    [...byRelease].map(async ([id, artifacts]) => ({
-      release: await api.releases.getRelease({ id }, { signal }),
-      artifacts,
-    })),
-  );
+  const live = [...liveByDigest.deployments, ...liveByChecksum.deployments];
+  return [...releases.values()].map((release) => ({
+    release,
+    artifacts: artifacts.artifacts.filter((a) => a.releaseId === release.id),
+    live: live.filter((d, i) => d.releaseId === release.id && live.findIndex((o) => o.id === d.id) === i),
+  }));
 }

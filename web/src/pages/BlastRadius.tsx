@@ -15,12 +15,13 @@ export function BlastRadius() {
     <>
       <h1>Blast radius</h1>
       <p className="lead">
-        Paste an artifact checksum to see the releases that carry it and the customers&apos; endpoints serving them.
+        Paste an image digest or an artifact checksum to see the releases that carry it and the customers&apos;
+        endpoints serving them now.
       </p>
       <SearchForm key={searched} initial={searched} onSearch={(q) => {
         navigate(withQuery(path, new URLSearchParams(q ? { q } : {})));
       }} />
-      {searched ? <Results q={searched} /> : <Empty>Enter a checksum such as sha256:… to start.</Empty>}
+      {searched ? <Results q={searched} /> : <Empty>Enter a digest or checksum such as sha256:… to start.</Empty>}
     </>
   );
 }
@@ -35,7 +36,7 @@ function SearchForm({ initial, onSearch }: { initial: string; onSearch: (q: stri
   return (
     <form className="filters" role="search" aria-label="Blast radius search" onSubmit={submit}>
       <div className="field grow">
-        <label htmlFor={id}>Artifact checksum</label>
+        <label htmlFor={id}>Image digest or artifact checksum</label>
         <input
           id={id}
           type="search"
@@ -61,7 +62,7 @@ function Results({ q }: { q: string }) {
   return (
     <Await loaded={radius} what="releases and endpoints">
       {(carriers) => {
-        if (carriers.length === 0) return <Empty>No release carries an artifact with this checksum.</Empty>;
+        if (carriers.length === 0) return <Empty>No release has this digest or an artifact with this checksum.</Empty>;
         const endpoints = carriers.reduce((n, c) => n + c.live.length, 0);
         return (
           <>
@@ -78,13 +79,8 @@ function Results({ q }: { q: string }) {
                   <Status value={release.status} />
                 </h2>
                 <p className="small">
-                  In {artifacts.map((a) => a.name).join(", ")}
-                  {release.digest && (
-                    <>
-                      {" "}
-                      · image <code className="digest">{release.digest}</code>
-                    </>
-                  )}
+                  {artifacts.length > 0 && <>In {artifacts.map((a) => a.name).join(", ")} · </>}
+                  image <code className="digest">{release.digest || "—"}</code>
                 </p>
                 {live.length === 0 ? (
                   <Empty>Not live anywhere.</Empty>

@@ -38,8 +38,9 @@ export function Deployments() {
   const { query } = useLocation();
   const filters = readFilters(DEPLOYMENT_FILTERS, query);
   const pageToken = currentPageToken(query);
-  // Without history: what is live now (or, with a status chosen, not terminated in that status).
-  const scope = filters.history ? { status: filters.status } : { ...LIVE_FILTER, status: filters.status || LIVE_FILTER.status };
+  // What is live now, unless the history is asked for or a status chosen (which decides alone).
+  const scope = filters.history || filters.status ? { status: filters.status } : LIVE_FILTER;
+  const liveOnly = scope === LIVE_FILTER;
   const deployments = useRpc(`deployments?${query.toString()}`, (signal) =>
     api.deployments.listDeployments(
       {
@@ -58,20 +59,20 @@ export function Deployments() {
   return (
     <>
       <div className="page-head">
-        <h1>{filters.history ? "Deployments, live and past" : "Live deployments"}</h1>
+        <h1>{liveOnly ? "Live deployments" : "Deployments, live and past"}</h1>
       </div>
       <FilterForm spec={DEPLOYMENT_FILTERS} controls={CONTROLS} label="Filter deployments" />
       <AwaitList
         loaded={deployments}
         what="deployments"
         items={(page) => page.deployments}
-        empty={filters.history ? "No deployments match these filters." : "Nothing live matches these filters."}
+        empty={liveOnly ? "Nothing live matches these filters." : "No deployments match these filters."}
       >
         {(list, page) => (
           <>
             <DeploymentsTable
               deployments={list}
-              caption={filters.history ? "Every deployment, newest first" : "What serves where, newest first"}
+              caption={liveOnly ? "What serves where, newest first" : "Every deployment, newest first"}
               actions={
                 canWrite(caller) ? (d) => <TerminateButton deployment={d} onDone={deployments.reload} /> : undefined
               }

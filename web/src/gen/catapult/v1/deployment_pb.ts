@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/deployment.proto.
  */
 export const file_catapult_v1_deployment: GenFile = /*@__PURE__*/
-  fileDesc("ChxjYXRhcHVsdC92MS9kZXBsb3ltZW50LnByb3RvEgtjYXRhcHVsdC52MSKyBgoKRGVwbG95bWVudBIWCgJpZBgBIAEoCUIK4kEBA4q1GAJAARIfCgpyZWxlYXNlX2lkGAIgASgJQgviQQICBYq1GAJAARJcCgtlbnZpcm9ubWVudBgDIAEoCUJH4kEBAoq1GD8IMhIZW2EtejAtOV1bYS16MC05Ll8tXXswLDQ5fSIKcHJvZHVjdGlvbiIHc3RhZ2luZyILZGV2ZWxvcG1lbnQSGAoHY2x1c3RlchgEIAEoCUIHirUYAwj/ARIeCg1rOHNfbmFtZXNwYWNlGAUgASgJQgeKtRgDCP8BEh8KDGVuZHBvaW50X3VybBgGIAEoCUIJirUYBQj0AzgBEhgKCHJlcGxpY2FzGAcgASgFQgaKtRgCKAASPAoGc3RhdHVzGAggASgJQiyKtRgoGglkZXBsb3lpbmcaB3N1Y2Nlc3MaBmZhaWxlZBoKdGVybWluYXRlZBIcCgtkZXBsb3llZF9ieRgJIAEoCUIHirUYAwj/ARIvCgtkZXBsb3llZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoNdGVybWluYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSMwoIbWV0YWRhdGEYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgiKtRgEUICABBI0CgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0Cgp1cGRhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGA8gASgJQgTiQQEDEhYKCG1vZGVsX2lkGBAgASgJQgTiQQEDEhgKCm1vZGVsX25hbWUYESABKAlCBOJBAQMSFQoHY29tcGFueRgSIAEoCUIE4kEBAxIdCg9yZWxlYXNlX3ZlcnNpb24YEyABKAlCBOJBAQMSGQoLcmVsZWFzZV90YWcYFCABKAlCBOJBAQMSGgoMcXVhbnRpemF0aW9uGBUgASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChxjYXRhcHVsdC92MS9kZXBsb3ltZW50LnByb3RvEgtjYXRhcHVsdC52MSLoBwoKRGVwbG95bWVudBIWCgJpZBgBIAEoCUIK4kEBA4q1GAJAARIfCgpyZWxlYXNlX2lkGAIgASgJQgviQQICBYq1GAJAARJcCgtlbnZpcm9ubWVudBgDIAEoCUJH4kEBAoq1GD8IMhIZW2EtejAtOV1bYS16MC05Ll8tXXswLDQ5fSIKcHJvZHVjdGlvbiIHc3RhZ2luZyILZGV2ZWxvcG1lbnQSGAoHY2x1c3RlchgEIAEoCUIHirUYAwj/ARIeCg1rOHNfbmFtZXNwYWNlGAUgASgJQgeKtRgDCP8BEh8KDGVuZHBvaW50X3VybBgGIAEoCUIJirUYBQj0AzgBEhgKCHJlcGxpY2FzGAcgASgFQgaKtRgCKAASRQoGc3RhdHVzGAggASgJQjWKtRgxGglkZXBsb3lpbmcaB3N1Y2Nlc3MaBmZhaWxlZBoKdGVybWluYXRlZGoHc3VjY2VzcxIcCgtkZXBsb3llZF9ieRgJIAEoCUIHirUYAwj/ARIvCgtkZXBsb3llZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoNdGVybWluYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSMwoIbWV0YWRhdGEYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgiKtRgEUICABBI0CgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0Cgp1cGRhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGA8gASgJQgTiQQEDEhYKCG1vZGVsX2lkGBAgASgJQgTiQQEDEhgKCm1vZGVsX25hbWUYESABKAlCBOJBAQMSFQoHY29tcGFueRgSIAEoCUIE4kEBAxIdCg9yZWxlYXNlX3ZlcnNpb24YEyABKAlCBOJBAQMSGQoLcmVsZWFzZV90YWcYFCABKAlCBOJBAQMSGgoMcXVhbnRpemF0aW9uGBUgASgJQgTiQQEDEhwKDnJlbGVhc2VfZGlnZXN0GBkgASgJQgTiQQEDEhwKDnJlbGVhc2Vfc3RhdHVzGBogASgJQgTiQQEDEjQKCmxpdmVfc2luY2UYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhkKC3JlcGxhY2VzX2lkGBcgASgJQgTiQQEDEh4KEHN1cGVyc2VkZWRfYnlfaWQYGCABKAlCBOJBAQNCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A release live on a cluster, at an endpoint. Deployments are never deleted:
@@ -73,7 +73,12 @@ export type Deployment = Message<"catapult.v1.Deployment"> & {
   replicas: number;
 
   /**
-   * Where the rollout stands. Defaults to "deploying".
+   * Where the rollout stands; "success" (the default) means live. A deployment is live when its
+   * status is "success": it becomes live when it is recorded as "success" or updated to it, and
+   * then supersedes whatever was live in its slot (see superseded_by_id). It stops being live
+   * only by being terminated, directly or by a successor. The status moves forward only:
+   * "deploying" → "success" | "failed" | "terminated"; "failed" → "success" (if it never was
+   * live) | "terminated"; "success" → "terminated". "terminated" is final: deploy again instead.
    *
    * @generated from field: string status = 8;
    */
@@ -156,6 +161,43 @@ export type Deployment = Message<"catapult.v1.Deployment"> & {
    * @generated from field: string quantization = 21;
    */
   quantization: string;
+
+  /**
+   * @generated from field: string release_digest = 25;
+   */
+  releaseDigest: string;
+
+  /**
+   * The release's status: "deprecated" for a release that should no longer serve.
+   *
+   * @generated from field: string release_status = 26;
+   */
+  releaseStatus: string;
+
+  /**
+   * The moment it first became live; unset if it never was. It was live over
+   * [live_since, terminated_at): ListDeployments(live_at) answers what was live at any moment.
+   *
+   * @generated from field: google.protobuf.Timestamp live_since = 22;
+   */
+  liveSince?: Timestamp | undefined;
+
+  /**
+   * The deployment it superseded when it became live: what was live in its slot just before.
+   * A slot is the environment and endpoint_url when the deployment has an endpoint, else the
+   * model, environment, cluster and k8s_namespace.
+   *
+   * @generated from field: string replaces_id = 23;
+   */
+  replacesId: string;
+
+  /**
+   * The deployment that superseded it: the next one to become live in its slot, which
+   * terminated it at that moment.
+   *
+   * @generated from field: string superseded_by_id = 24;
+   */
+  supersededById: string;
 };
 
 /**

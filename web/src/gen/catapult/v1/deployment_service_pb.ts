@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/deployment_service.proto.
  */
 export const file_catapult_v1_deployment_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjYXRhcHVsdC92MS9kZXBsb3ltZW50X3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxIngKF0NyZWF0ZURlcGxveW1lbnRSZXF1ZXN0EjEKCmRlcGxveW1lbnQYASABKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50QgTiQQECEhsKCnJlcXVlc3RfaWQYAiABKAlCB4q1GAMI/wESDQoFZm9yY2UYAyABKAgiLgoUR2V0RGVwbG95bWVudFJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAEi1gUKFkxpc3REZXBsb3ltZW50c1JlcXVlc3QSHAoJcGFnZV9zaXplGAEgASgFQgmKtRgFKAAw6AcSEgoKcGFnZV90b2tlbhgCIAEoCRJDCghvcmRlcl9ieRgDIAEoCUIxirUYLVorCgtkZXBsb3llZF9hdAoKY3JlYXRlZF9hdBIQZGVwbG95ZWRfYXQgZGVzYxI9CgtlbnZpcm9ubWVudBgEIAEoCUIoirUYJGIiY2F0YXB1bHQudjEuRGVwbG95bWVudC5lbnZpcm9ubWVudBIzCgZzdGF0dXMYBSABKAlCI4q1GB9iHWNhdGFwdWx0LnYxLkRlcGxveW1lbnQuc3RhdHVzEjUKB2NsdXN0ZXIYBiABKAlCJIq1GCBiHmNhdGFwdWx0LnYxLkRlcGxveW1lbnQuY2x1c3RlchJBCg1rOHNfbmFtZXNwYWNlGAcgASgJQiqKtRgmYiRjYXRhcHVsdC52MS5EZXBsb3ltZW50Lms4c19uYW1lc3BhY2USMAoHY29tcGFueRgIIAEoCUIfirUYG2IZY2F0YXB1bHQudjEuTW9kZWwuY29tcGFueRIYCghtb2RlbF9pZBgJIAEoCUIGirUYAkABEhoKCnJlbGVhc2VfaWQYCiABKAlCBoq1GAJAARI/CgxlbmRwb2ludF91cmwYCyABKAlCKYq1GCViI2NhdGFwdWx0LnYxLkRlcGxveW1lbnQuZW5kcG9pbnRfdXJsEhMKC2FjdGl2ZV9vbmx5GAwgASgIEjIKDmRlcGxveWVkX2FmdGVyGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9kZXBsb3llZF9iZWZvcmUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCm1vZGVsX25hbWUYDyABKAlCHIq1GBhiFmNhdGFwdWx0LnYxLk1vZGVsLm5hbWUiYAoXTGlzdERlcGxveW1lbnRzUmVzcG9uc2USLAoLZGVwbG95bWVudHMYASADKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKLAQoXVXBkYXRlRGVwbG95bWVudFJlcXVlc3QSMQoKZGVwbG95bWVudBgBIAEoCzIXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnRCBOJBAQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEgwKBGV0YWcYAyABKAkiPwoXRGVsZXRlRGVwbG95bWVudFJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAESDAoEZXRhZxgCIAEoCTKcBQoRRGVwbG95bWVudFNlcnZpY2USdgoQQ3JlYXRlRGVwbG95bWVudBIkLmNhdGFwdWx0LnYxLkNyZWF0ZURlcGxveW1lbnRSZXF1ZXN0GhcuY2F0YXB1bHQudjEuRGVwbG95bWVudCIjgtPkkwIdOgpkZXBsb3ltZW50Ig8vdjEvZGVwbG95bWVudHMSbAoNR2V0RGVwbG95bWVudBIhLmNhdGFwdWx0LnYxLkdldERlcGxveW1lbnRSZXF1ZXN0GhcuY2F0YXB1bHQudjEuRGVwbG95bWVudCIfkAIBgtPkkwIWEhQvdjEvZGVwbG95bWVudHMve2lkfRJ4Cg9MaXN0RGVwbG95bWVudHMSIy5jYXRhcHVsdC52MS5MaXN0RGVwbG95bWVudHNSZXF1ZXN0GiQuY2F0YXB1bHQudjEuTGlzdERlcGxveW1lbnRzUmVzcG9uc2UiGpACAYLT5JMCERIPL3YxL2RlcGxveW1lbnRzErUBChBVcGRhdGVEZXBsb3ltZW50EiQuY2F0YXB1bHQudjEuVXBkYXRlRGVwbG95bWVudFJlcXVlc3QaFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50ImKC0+STAlw6CmRlcGxveW1lbnRaLToKZGVwbG95bWVudDIfL3YxL2RlcGxveW1lbnRzL3tkZXBsb3ltZW50LmlkfRofL3YxL2RlcGxveW1lbnRzL3tkZXBsb3ltZW50LmlkfRJvChBEZWxldGVEZXBsb3ltZW50EiQuY2F0YXB1bHQudjEuRGVsZXRlRGVwbG95bWVudFJlcXVlc3QaFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50IhyC0+STAhYqFC92MS9kZXBsb3ltZW50cy97aWR9QkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_deployment, file_catapult_v1_field_rules, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiRjYXRhcHVsdC92MS9kZXBsb3ltZW50X3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxIngKF0NyZWF0ZURlcGxveW1lbnRSZXF1ZXN0EjEKCmRlcGxveW1lbnQYASABKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50QgTiQQECEhsKCnJlcXVlc3RfaWQYAiABKAlCB4q1GAMI/wESDQoFZm9yY2UYAyABKAgiLgoUR2V0RGVwbG95bWVudFJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAEirwcKFkxpc3REZXBsb3ltZW50c1JlcXVlc3QSHAoJcGFnZV9zaXplGAEgASgFQgmKtRgFKAAw6AcSEgoKcGFnZV90b2tlbhgCIAEoCRJDCghvcmRlcl9ieRgDIAEoCUIxirUYLVorCgtkZXBsb3llZF9hdAoKY3JlYXRlZF9hdBIQZGVwbG95ZWRfYXQgZGVzYxI9CgtlbnZpcm9ubWVudBgEIAEoCUIoirUYJGIiY2F0YXB1bHQudjEuRGVwbG95bWVudC5lbnZpcm9ubWVudBIzCgZzdGF0dXMYBSABKAlCI4q1GB9iHWNhdGFwdWx0LnYxLkRlcGxveW1lbnQuc3RhdHVzEjUKB2NsdXN0ZXIYBiABKAlCJIq1GCBiHmNhdGFwdWx0LnYxLkRlcGxveW1lbnQuY2x1c3RlchJBCg1rOHNfbmFtZXNwYWNlGAcgASgJQiqKtRgmYiRjYXRhcHVsdC52MS5EZXBsb3ltZW50Lms4c19uYW1lc3BhY2USMAoHY29tcGFueRgIIAEoCUIfirUYG2IZY2F0YXB1bHQudjEuTW9kZWwuY29tcGFueRIYCghtb2RlbF9pZBgJIAEoCUIGirUYAkABEhoKCnJlbGVhc2VfaWQYCiABKAlCBoq1GAJAARI/CgxlbmRwb2ludF91cmwYCyABKAlCKYq1GCViI2NhdGFwdWx0LnYxLkRlcGxveW1lbnQuZW5kcG9pbnRfdXJsEhMKC2FjdGl2ZV9vbmx5GAwgASgIEjIKDmRlcGxveWVkX2FmdGVyGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9kZXBsb3llZF9iZWZvcmUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCm1vZGVsX25hbWUYDyABKAlCHIq1GBhiFmNhdGFwdWx0LnYxLk1vZGVsLm5hbWUSKwoHbGl2ZV9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoGZGlnZXN0GBEgASgJQiCKtRgcYhpjYXRhcHVsdC52MS5SZWxlYXNlLmRpZ2VzdBI+ChFhcnRpZmFjdF9jaGVja3N1bRgSIAEoCUIjirUYH2IdY2F0YXB1bHQudjEuQXJ0aWZhY3QuY2hlY2tzdW0SOAoOcmVsZWFzZV9zdGF0dXMYEyABKAlCIIq1GBxiGmNhdGFwdWx0LnYxLlJlbGVhc2Uuc3RhdHVzImAKF0xpc3REZXBsb3ltZW50c1Jlc3BvbnNlEiwKC2RlcGxveW1lbnRzGAEgAygLMhcuY2F0YXB1bHQudjEuRGVwbG95bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiiwEKF1VwZGF0ZURlcGxveW1lbnRSZXF1ZXN0EjEKCmRlcGxveW1lbnQYASABKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50QgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIMCgRldGFnGAMgASgJIj8KF0RlbGV0ZURlcGxveW1lbnRSZXF1ZXN0EhYKAmlkGAEgASgJQgriQQECirUYAkABEgwKBGV0YWcYAiABKAkynAUKEURlcGxveW1lbnRTZXJ2aWNlEnYKEENyZWF0ZURlcGxveW1lbnQSJC5jYXRhcHVsdC52MS5DcmVhdGVEZXBsb3ltZW50UmVxdWVzdBoXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnQiI4LT5JMCHToKZGVwbG95bWVudCIPL3YxL2RlcGxveW1lbnRzEmwKDUdldERlcGxveW1lbnQSIS5jYXRhcHVsdC52MS5HZXREZXBsb3ltZW50UmVxdWVzdBoXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnQiH5ACAYLT5JMCFhIUL3YxL2RlcGxveW1lbnRzL3tpZH0SeAoPTGlzdERlcGxveW1lbnRzEiMuY2F0YXB1bHQudjEuTGlzdERlcGxveW1lbnRzUmVxdWVzdBokLmNhdGFwdWx0LnYxLkxpc3REZXBsb3ltZW50c1Jlc3BvbnNlIhqQAgGC0+STAhESDy92MS9kZXBsb3ltZW50cxK1AQoQVXBkYXRlRGVwbG95bWVudBIkLmNhdGFwdWx0LnYxLlVwZGF0ZURlcGxveW1lbnRSZXF1ZXN0GhcuY2F0YXB1bHQudjEuRGVwbG95bWVudCJigtPkkwJcOgpkZXBsb3ltZW50Wi06CmRlcGxveW1lbnQyHy92MS9kZXBsb3ltZW50cy97ZGVwbG95bWVudC5pZH0aHy92MS9kZXBsb3ltZW50cy97ZGVwbG95bWVudC5pZH0SbwoQRGVsZXRlRGVwbG95bWVudBIkLmNhdGFwdWx0LnYxLkRlbGV0ZURlcGxveW1lbnRSZXF1ZXN0GhcuY2F0YXB1bHQudjEuRGVwbG95bWVudCIcgtPkkwIWKhQvdjEvZGVwbG95bWVudHMve2lkfUJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_deployment, file_catapult_v1_field_rules, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message catapult.v1.CreateDeploymentRequest
@@ -153,7 +153,7 @@ export type ListDeploymentsRequest = Message<"catapult.v1.ListDeploymentsRequest
   endpointUrl: string;
 
   /**
-   * Only deployments that are not terminated.
+   * Only live deployments (status "success": neither superseded nor terminated).
    *
    * @generated from field: bool active_only = 12;
    */
@@ -179,6 +179,34 @@ export type ListDeploymentsRequest = Message<"catapult.v1.ListDeploymentsRequest
    * @generated from field: string model_name = 15;
    */
   modelName: string;
+
+  /**
+   * Only deployments live at this moment (live_since <= live_at < terminated_at).
+   *
+   * @generated from field: google.protobuf.Timestamp live_at = 16;
+   */
+  liveAt?: Timestamp | undefined;
+
+  /**
+   * Only deployments of releases with this image digest.
+   *
+   * @generated from field: string digest = 17;
+   */
+  digest: string;
+
+  /**
+   * Only deployments of releases carrying an artifact with this checksum: a bad file's blast radius.
+   *
+   * @generated from field: string artifact_checksum = 18;
+   */
+  artifactChecksum: string;
+
+  /**
+   * Only deployments of releases with this status, e.g. "deprecated".
+   *
+   * @generated from field: string release_status = 19;
+   */
+  releaseStatus: string;
 };
 
 /**
@@ -279,7 +307,10 @@ export const DeleteDeploymentRequestSchema: GenMessage<DeleteDeploymentRequest> 
  */
 export const DeploymentService: GenService<{
   /**
-   * Records a deployment of a release.
+   * Records a deployment of a release. Recorded as "success" (the default), it is live: every
+   * other live deployment in its slot is terminated in the same transaction and names it in
+   * superseded_by_id; it names the one it replaced in replaces_id. Concurrent deploys into one
+   * slot take turns: exactly one stays live.
    * Errors: INVALID_ARGUMENT (INVALID_FIELD) for a missing release_id or environment, an
    * unknown environment or status, a negative replicas; NOT_FOUND when the release does not
    * exist; FAILED_PRECONDITION (RELEASE_DEPRECATED) when the release is deprecated, unless
@@ -306,7 +337,9 @@ export const DeploymentService: GenService<{
   },
   /**
    * Lists deployments matching every filter given, newest deployed_at first by default,
-   * each with its model name, company and release version.
+   * each with its model name, company and release (version, tag, quantization, digest, status).
+   * What is live now: active_only; what was live at a moment: live_at; what served an endpoint:
+   * endpoint_url; what carries an image or a file: digest, artifact_checksum.
    * Errors: INVALID_ARGUMENT for a bad page_size, order_by, page_token or filter value.
    *
    * @generated from rpc catapult.v1.DeploymentService.ListDeployments
@@ -319,8 +352,11 @@ export const DeploymentService: GenService<{
   /**
    * Updates a deployment, e.g. its status or replicas: the fields in update_mask, or without
    * a mask every field set (non-empty) in `deployment`. release_id cannot change. Setting status
-   * "terminated" also sets terminated_at.
-   * Errors: INVALID_ARGUMENT; NOT_FOUND; ABORTED (ETAG_MISMATCH).
+   * "terminated" also sets terminated_at; setting it to "success" makes the deployment live and
+   * supersedes what was live in its slot, as CreateDeployment does.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION
+   * (STATUS_TRANSITION_NOT_ALLOWED) for a status change the lifecycle does not allow (see
+   * Deployment.status).
    *
    * @generated from rpc catapult.v1.DeploymentService.UpdateDeployment
    */

@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file catapult/v1/error_reason.proto.
  */
 export const file_catapult_v1_error_reason: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jYXRhcHVsdC92MS9lcnJvcl9yZWFzb24ucHJvdG8SC2NhdGFwdWx0LnYxKo4DCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIRCg1JTlZBTElEX0ZJRUxEEAESFgoSSU5WQUxJRF9QQUdFX1RPS0VOEAISFQoRUkVRVUVTVF9JRF9SRVVTRUQQAxIWChJSRVNPVVJDRV9OT1RfRk9VTkQQBBIbChdSRVNPVVJDRV9BTFJFQURZX0VYSVNUUxAFEhEKDUVUQUdfTUlTTUFUQ0gQBhIQCgxIQVNfQ0hJTERSRU4QBxIWChJSRUxFQVNFX0RFUFJFQ0FURUQQCBITCg9BUElfS0VZX01JU1NJTkcQCRITCg9BUElfS0VZX0lOVkFMSUQQChITCg9BUElfS0VZX0VYUElSRUQQCxITCg9BUElfS0VZX1JFVk9LRUQQDBIUChBST0xFX05PVF9BTExPV0VEEA0SGAoUREFUQUJBU0VfVU5BVkFJTEFCTEUQDhISCg5JTlRFUk5BTF9FUlJPUhAPEhUKEUNPTkNVUlJFTlRfQ0hBTkdFEBBCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM");
+  fileDesc("Ch5jYXRhcHVsdC92MS9lcnJvcl9yZWFzb24ucHJvdG8SC2NhdGFwdWx0LnYxKqYECgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIRCg1JTlZBTElEX0ZJRUxEEAESFgoSSU5WQUxJRF9QQUdFX1RPS0VOEAISFQoRUkVRVUVTVF9JRF9SRVVTRUQQAxIWChJSRVNPVVJDRV9OT1RfRk9VTkQQBBIbChdSRVNPVVJDRV9BTFJFQURZX0VYSVNUUxAFEhEKDUVUQUdfTUlTTUFUQ0gQBhIQCgxIQVNfQ0hJTERSRU4QBxIWChJSRUxFQVNFX0RFUFJFQ0FURUQQCBITCg9BUElfS0VZX01JU1NJTkcQCRITCg9BUElfS0VZX0lOVkFMSUQQChITCg9BUElfS0VZX0VYUElSRUQQCxITCg9BUElfS0VZX1JFVk9LRUQQDBIUChBST0xFX05PVF9BTExPV0VEEA0SGAoUREFUQUJBU0VfVU5BVkFJTEFCTEUQDhISCg5JTlRFUk5BTF9FUlJPUhAPEhUKEUNPTkNVUlJFTlRfQ0hBTkdFEBASGAoUSEFTX0xJVkVfREVQTE9ZTUVOVFMQERIhCh1TVEFUVVNfVFJBTlNJVElPTl9OT1RfQUxMT1dFRBASEhUKEU1BTEZPUk1FRF9SRVFVRVNUEBMSEwoPUk9VVEVfTk9UX0ZPVU5EEBQSFQoRUkVRVUVTVF9UT09fTEFSR0UQFRIWChJTRVJWRVJfVU5BVkFJTEFCTEUQFkJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw");
 
 /**
  * The stable `reason` of the google.rpc.ErrorInfo (domain "catapult") that every
@@ -66,8 +66,8 @@ export enum ErrorReason {
   ETAG_MISMATCH = 6,
 
   /**
-   * The model or release still has releases, artifacts or deployments; pass force to delete them too.
-   * (FAILED_PRECONDITION)
+   * The model or release still has releases, artifacts or deployment history (none of it live);
+   * pass force to delete them too. (FAILED_PRECONDITION)
    *
    * @generated from enum value: HAS_CHILDREN = 7;
    */
@@ -136,6 +136,51 @@ export enum ErrorReason {
    * @generated from enum value: CONCURRENT_CHANGE = 16;
    */
   CONCURRENT_CHANGE = 16,
+
+  /**
+   * The model or release is live (status "success") in the deployments the message names:
+   * terminate them first (DeleteDeployment); force does not delete what is live. (FAILED_PRECONDITION)
+   *
+   * @generated from enum value: HAS_LIVE_DEPLOYMENTS = 17;
+   */
+  HAS_LIVE_DEPLOYMENTS = 17,
+
+  /**
+   * The deployment's status cannot move that way (terminated is final; a deployment is live at
+   * most once): record a new deployment instead. (FAILED_PRECONDITION)
+   *
+   * @generated from enum value: STATUS_TRANSITION_NOT_ALLOWED = 18;
+   */
+  STATUS_TRANSITION_NOT_ALLOWED = 18,
+
+  /**
+   * Replies Envoy makes itself, before a request reaches a server (REST and gRPC-Web clients):
+   * The body is not JSON, or not a JSON object; or the HTTP request could not be parsed. (INVALID_ARGUMENT)
+   *
+   * @generated from enum value: MALFORMED_REQUEST = 19;
+   */
+  MALFORMED_REQUEST = 19,
+
+  /**
+   * No API route for this method and path; metadata names them. (NOT_FOUND, UNIMPLEMENTED)
+   *
+   * @generated from enum value: ROUTE_NOT_FOUND = 20;
+   */
+  ROUTE_NOT_FOUND = 20,
+
+  /**
+   * The request body or headers are over Envoy's limits; metadata.limit_bytes. (RESOURCE_EXHAUSTED)
+   *
+   * @generated from enum value: REQUEST_TOO_LARGE = 21;
+   */
+  REQUEST_TOO_LARGE = 21,
+
+  /**
+   * No Catapult server answered; retry later. (UNAVAILABLE)
+   *
+   * @generated from enum value: SERVER_UNAVAILABLE = 22;
+   */
+  SERVER_UNAVAILABLE = 22,
 }
 
 /**

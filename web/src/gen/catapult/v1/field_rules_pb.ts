@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/field_rules.proto.
  */
 export const file_catapult_v1_field_rules: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jYXRhcHVsdC92MS9maWVsZF9ydWxlcy5wcm90bxILY2F0YXB1bHQudjEihAIKCkZpZWxkUnVsZXMSDwoHbWF4X2xlbhgBIAEoDRIPCgdwYXR0ZXJuGAIgASgJEg8KB2Nob2ljZXMYAyADKAkSEAoIZXhhbXBsZXMYBCADKAkSEAoDbWluGAUgASgDSACIAQESEAoDbWF4GAYgASgDSAGIAQESCwoDdXJsGAcgASgIEgwKBHV1aWQYCCABKAgSEQoJbWF4X2l0ZW1zGAkgASgNEhYKDm1heF9qc29uX2J5dGVzGAogASgNEiYKCG9yZGVyX2J5GAsgASgLMhQuY2F0YXB1bHQudjEuT3JkZXJCeRIPCgdzYW1lX2FzGAwgASgJQgYKBF9taW5CBgoEX21heCIqCgdPcmRlckJ5Eg4KBmZpZWxkcxgBIAMoCRIPCgdkZWZhdWx0GAIgASgJOk4KBXJ1bGVzEh0uZ29vZ2xlLnByb3RvYnVmLkZpZWxkT3B0aW9ucxjRhgMgASgLMhcuY2F0YXB1bHQudjEuRmllbGRSdWxlc1IFcnVsZXNCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("Ch1jYXRhcHVsdC92MS9maWVsZF9ydWxlcy5wcm90bxILY2F0YXB1bHQudjEilQIKCkZpZWxkUnVsZXMSDwoHbWF4X2xlbhgBIAEoDRIPCgdwYXR0ZXJuGAIgASgJEg8KB2Nob2ljZXMYAyADKAkSEAoIZXhhbXBsZXMYBCADKAkSEAoDbWluGAUgASgDSACIAQESEAoDbWF4GAYgASgDSAGIAQESCwoDdXJsGAcgASgIEgwKBHV1aWQYCCABKAgSEQoJbWF4X2l0ZW1zGAkgASgNEhYKDm1heF9qc29uX2J5dGVzGAogASgNEiYKCG9yZGVyX2J5GAsgASgLMhQuY2F0YXB1bHQudjEuT3JkZXJCeRIPCgdzYW1lX2FzGAwgASgJEg8KB2RlZmF1bHQYDSABKAlCBgoEX21pbkIGCgRfbWF4IioKB09yZGVyQnkSDgoGZmllbGRzGAEgAygJEg8KB2RlZmF1bHQYAiABKAk6TgoFcnVsZXMSHS5nb29nbGUucHJvdG9idWYuRmllbGRPcHRpb25zGNGGAyABKAsyFy5jYXRhcHVsdC52MS5GaWVsZFJ1bGVzUgVydWxlc0JBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_google_protobuf_descriptor]);
 
 /**
  * The rules a field's value must follow, declared once, on the field. The server builds its
@@ -113,6 +113,13 @@ export type FieldRules = Message<"catapult.v1.FieldRules"> & {
    * @generated from field: string same_as = 12;
    */
   sameAs: string;
+
+  /**
+   * The value a create stores when the field is not given (the column's default).
+   *
+   * @generated from field: string default = 13;
+   */
+  default: string;
 };
 
 /**

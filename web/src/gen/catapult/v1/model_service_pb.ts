@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Deployment } from "./deployment_pb";
+import { file_catapult_v1_deployment } from "./deployment_pb";
 import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import type { Model, ModelSchema } from "./model_pb";
 import { file_catapult_v1_model } from "./model_pb";
@@ -17,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/model_service.proto.
  */
 export const file_catapult_v1_model_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9jYXRhcHVsdC92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtjYXRhcHVsdC52MSJaChJDcmVhdGVNb2RlbFJlcXVlc3QSJwoFbW9kZWwYASABKAsyEi5jYXRhcHVsdC52MS5Nb2RlbEIE4kEBAhIbCgpyZXF1ZXN0X2lkGAIgASgJQgeKtRgDCP8BIikKD0dldE1vZGVsUmVxdWVzdBIWCgJpZBgBIAEoCUIK4kEBAoq1GAJAASJHChVHZXRNb2RlbEJ5TmFtZVJlcXVlc3QSLgoEbmFtZRgBIAEoCUIg4kEBAoq1GBhiFmNhdGFwdWx0LnYxLk1vZGVsLm5hbWUi/gIKEUxpc3RNb2RlbHNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJirUYBSgAMOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkSRwoIb3JkZXJfYnkYAyABKAlCNYq1GDFaLwoKY3JlYXRlZF9hdAoEbmFtZQoKdXBkYXRlZF9hdBIPY3JlYXRlZF9hdCBkZXNjEhcKBnNlYXJjaBgEIAEoCUIHirUYAwj/ARIwCgdjb21wYW55GAUgASgJQh+KtRgbYhljYXRhcHVsdC52MS5Nb2RlbC5jb21wYW55EikKA3RhZxgGIAMoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwudGFncxI2CgpiYXNlX21vZGVsGAcgASgJQiKKtRgeYhxjYXRhcHVsdC52MS5Nb2RlbC5iYXNlX21vZGVsEkAKD3BhcmFtZXRlcl9jb3VudBgIIAEoCUInirUYI2IhY2F0YXB1bHQudjEuTW9kZWwucGFyYW1ldGVyX2NvdW50IlEKEkxpc3RNb2RlbHNSZXNwb25zZRIiCgZtb2RlbHMYASADKAsyEi5jYXRhcHVsdC52MS5Nb2RlbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkifAoSVXBkYXRlTW9kZWxSZXF1ZXN0EicKBW1vZGVsGAEgASgLMhIuY2F0YXB1bHQudjEuTW9kZWxCBOJBAQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEgwKBGV0YWcYAyABKAkiSQoSRGVsZXRlTW9kZWxSZXF1ZXN0EhYKAmlkGAEgASgJQgriQQECirUYAkABEgwKBGV0YWcYAiABKAkSDQoFZm9yY2UYAyABKAgicwoTRGVsZXRlTW9kZWxSZXNwb25zZRIKCgJpZBgBIAEoCRIYChBkZWxldGVkX3JlbGVhc2VzGAIgASgFEhkKEWRlbGV0ZWRfYXJ0aWZhY3RzGAMgASgFEhsKE2RlbGV0ZWRfZGVwbG95bWVudHMYBCABKAUyqgYKDE1vZGVsU2VydmljZRJyCgtDcmVhdGVNb2RlbBIfLmNhdGFwdWx0LnYxLkNyZWF0ZU1vZGVsUmVxdWVzdBoSLmNhdGFwdWx0LnYxLk1vZGVsIi6C0+STAig6BW1vZGVsWhM6BW1vZGVsIgovdjEvaW1hZ2VzIgovdjEvbW9kZWxzEmsKCEdldE1vZGVsEhwuY2F0YXB1bHQudjEuR2V0TW9kZWxSZXF1ZXN0GhIuY2F0YXB1bHQudjEuTW9kZWwiLZACAYLT5JMCJFoREg8vdjEvaW1hZ2VzL3tpZH0SDy92MS9tb2RlbHMve2lkfRJ7Cg5HZXRNb2RlbEJ5TmFtZRIiLmNhdGFwdWx0LnYxLkdldE1vZGVsQnlOYW1lUmVxdWVzdBoSLmNhdGFwdWx0LnYxLk1vZGVsIjGQAgGC0+STAihaExIRL3YxL2ltYWdlczpieU5hbWUSES92MS9tb2RlbHM6YnlOYW1lEnIKCkxpc3RNb2RlbHMSHi5jYXRhcHVsdC52MS5MaXN0TW9kZWxzUmVxdWVzdBofLmNhdGFwdWx0LnYxLkxpc3RNb2RlbHNSZXNwb25zZSIjkAIBgtPkkwIaWgwSCi92MS9pbWFnZXMSCi92MS9tb2RlbHMSyQEKC1VwZGF0ZU1vZGVsEh8uY2F0YXB1bHQudjEuVXBkYXRlTW9kZWxSZXF1ZXN0GhIuY2F0YXB1bHQudjEuTW9kZWwihAGC0+STAn46BW1vZGVsWh46BW1vZGVsMhUvdjEvbW9kZWxzL3ttb2RlbC5pZH1aHjoFbW9kZWwaFS92MS9pbWFnZXMve21vZGVsLmlkfVoeOgVtb2RlbDIVL3YxL2ltYWdlcy97bW9kZWwuaWR9GhUvdjEvbW9kZWxzL3ttb2RlbC5pZH0SfAoLRGVsZXRlTW9kZWwSHy5jYXRhcHVsdC52MS5EZWxldGVNb2RlbFJlcXVlc3QaIC5jYXRhcHVsdC52MS5EZWxldGVNb2RlbFJlc3BvbnNlIiqC0+STAiRaESoPL3YxL2ltYWdlcy97aWR9Kg8vdjEvbW9kZWxzL3tpZH1CQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_catapult_v1_field_rules, file_catapult_v1_model, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask]);
+  fileDesc("Ch9jYXRhcHVsdC92MS9tb2RlbF9zZXJ2aWNlLnByb3RvEgtjYXRhcHVsdC52MSJaChJDcmVhdGVNb2RlbFJlcXVlc3QSJwoFbW9kZWwYASABKAsyEi5jYXRhcHVsdC52MS5Nb2RlbEIE4kEBAhIbCgpyZXF1ZXN0X2lkGAIgASgJQgeKtRgDCP8BIikKD0dldE1vZGVsUmVxdWVzdBIWCgJpZBgBIAEoCUIK4kEBAoq1GAJAASJHChVHZXRNb2RlbEJ5TmFtZVJlcXVlc3QSLgoEbmFtZRgBIAEoCUIg4kEBAoq1GBhiFmNhdGFwdWx0LnYxLk1vZGVsLm5hbWUi/gIKEUxpc3RNb2RlbHNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJirUYBSgAMOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkSRwoIb3JkZXJfYnkYAyABKAlCNYq1GDFaLwoKY3JlYXRlZF9hdAoEbmFtZQoKdXBkYXRlZF9hdBIPY3JlYXRlZF9hdCBkZXNjEhcKBnNlYXJjaBgEIAEoCUIHirUYAwj/ARIwCgdjb21wYW55GAUgASgJQh+KtRgbYhljYXRhcHVsdC52MS5Nb2RlbC5jb21wYW55EikKA3RhZxgGIAMoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwudGFncxI2CgpiYXNlX21vZGVsGAcgASgJQiKKtRgeYhxjYXRhcHVsdC52MS5Nb2RlbC5iYXNlX21vZGVsEkAKD3BhcmFtZXRlcl9jb3VudBgIIAEoCUInirUYI2IhY2F0YXB1bHQudjEuTW9kZWwucGFyYW1ldGVyX2NvdW50IlEKEkxpc3RNb2RlbHNSZXNwb25zZRIiCgZtb2RlbHMYASADKAsyEi5jYXRhcHVsdC52MS5Nb2RlbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkifAoSVXBkYXRlTW9kZWxSZXF1ZXN0EicKBW1vZGVsGAEgASgLMhIuY2F0YXB1bHQudjEuTW9kZWxCBOJBAQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEgwKBGV0YWcYAyABKAkiSQoSRGVsZXRlTW9kZWxSZXF1ZXN0EhYKAmlkGAEgASgJQgriQQECirUYAkABEgwKBGV0YWcYAiABKAkSDQoFZm9yY2UYAyABKAgiXgoWR2V0TW9kZWxSb2xsb3V0UmVxdWVzdBISCgJpZBgBIAEoCUIGirUYAkABEjAKCm1vZGVsX25hbWUYAiABKAlCHIq1GBhiFmNhdGFwdWx0LnYxLk1vZGVsLm5hbWUifAoMTW9kZWxSb2xsb3V0EhAKCG1vZGVsX2lkGAEgASgJEhIKCm1vZGVsX25hbWUYAiABKAkSDwoHY29tcGFueRgDIAEoCRI1CgxlbnZpcm9ubWVudHMYBCADKAsyHy5jYXRhcHVsdC52MS5FbnZpcm9ubWVudFJvbGxvdXQiUAoSRW52aXJvbm1lbnRSb2xsb3V0EhMKC2Vudmlyb25tZW50GAEgASgJEiUKBGxpdmUYAiADKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50InMKE0RlbGV0ZU1vZGVsUmVzcG9uc2USCgoCaWQYASABKAkSGAoQZGVsZXRlZF9yZWxlYXNlcxgCIAEoBRIZChFkZWxldGVkX2FydGlmYWN0cxgDIAEoBRIbChNkZWxldGVkX2RlcGxveW1lbnRzGAQgASgFMrgHCgxNb2RlbFNlcnZpY2UScgoLQ3JlYXRlTW9kZWwSHy5jYXRhcHVsdC52MS5DcmVhdGVNb2RlbFJlcXVlc3QaEi5jYXRhcHVsdC52MS5Nb2RlbCIugtPkkwIoOgVtb2RlbFoTOgVtb2RlbCIKL3YxL2ltYWdlcyIKL3YxL21vZGVscxJrCghHZXRNb2RlbBIcLmNhdGFwdWx0LnYxLkdldE1vZGVsUmVxdWVzdBoSLmNhdGFwdWx0LnYxLk1vZGVsIi2QAgGC0+STAiRaERIPL3YxL2ltYWdlcy97aWR9Eg8vdjEvbW9kZWxzL3tpZH0SewoOR2V0TW9kZWxCeU5hbWUSIi5jYXRhcHVsdC52MS5HZXRNb2RlbEJ5TmFtZVJlcXVlc3QaEi5jYXRhcHVsdC52MS5Nb2RlbCIxkAIBgtPkkwIoWhMSES92MS9pbWFnZXM6YnlOYW1lEhEvdjEvbW9kZWxzOmJ5TmFtZRJyCgpMaXN0TW9kZWxzEh4uY2F0YXB1bHQudjEuTGlzdE1vZGVsc1JlcXVlc3QaHy5jYXRhcHVsdC52MS5MaXN0TW9kZWxzUmVzcG9uc2UiI5ACAYLT5JMCGloMEgovdjEvaW1hZ2VzEgovdjEvbW9kZWxzEskBCgtVcGRhdGVNb2RlbBIfLmNhdGFwdWx0LnYxLlVwZGF0ZU1vZGVsUmVxdWVzdBoSLmNhdGFwdWx0LnYxLk1vZGVsIoQBgtPkkwJ+OgVtb2RlbFoeOgVtb2RlbDIVL3YxL21vZGVscy97bW9kZWwuaWR9Wh46BW1vZGVsGhUvdjEvaW1hZ2VzL3ttb2RlbC5pZH1aHjoFbW9kZWwyFS92MS9pbWFnZXMve21vZGVsLmlkfRoVL3YxL21vZGVscy97bW9kZWwuaWR9EnwKC0RlbGV0ZU1vZGVsEh8uY2F0YXB1bHQudjEuRGVsZXRlTW9kZWxSZXF1ZXN0GiAuY2F0YXB1bHQudjEuRGVsZXRlTW9kZWxSZXNwb25zZSIqgtPkkwIkWhEqDy92MS9pbWFnZXMve2lkfSoPL3YxL21vZGVscy97aWR9EosBCg9HZXRNb2RlbFJvbGxvdXQSIy5jYXRhcHVsdC52MS5HZXRNb2RlbFJvbGxvdXRSZXF1ZXN0GhkuY2F0YXB1bHQudjEuTW9kZWxSb2xsb3V0IjiQAgGC0+STAi9aFBISL3YxL21vZGVsczpyb2xsb3V0EhcvdjEvbW9kZWxzL3tpZH06cm9sbG91dEJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_deployment, file_catapult_v1_field_rules, file_catapult_v1_model, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask]);
 
 /**
  * @generated from message catapult.v1.CreateModelRequest
@@ -243,6 +245,94 @@ export const DeleteModelRequestSchema: GenMessage<DeleteModelRequest> = /*@__PUR
   messageDesc(file_catapult_v1_model_service, 6);
 
 /**
+ * @generated from message catapult.v1.GetModelRolloutRequest
+ */
+export type GetModelRolloutRequest = Message<"catapult.v1.GetModelRolloutRequest"> & {
+  /**
+   * The model's UUID; or give model_name.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The model's unique name, instead of id.
+   *
+   * @generated from field: string model_name = 2;
+   */
+  modelName: string;
+};
+
+/**
+ * Describes the message catapult.v1.GetModelRolloutRequest.
+ * Use `create(GetModelRolloutRequestSchema)` to create a new message.
+ */
+export const GetModelRolloutRequestSchema: GenMessage<GetModelRolloutRequest> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_model_service, 7);
+
+/**
+ * One model's live deployments, by environment.
+ *
+ * @generated from message catapult.v1.ModelRollout
+ */
+export type ModelRollout = Message<"catapult.v1.ModelRollout"> & {
+  /**
+   * @generated from field: string model_id = 1;
+   */
+  modelId: string;
+
+  /**
+   * @generated from field: string model_name = 2;
+   */
+  modelName: string;
+
+  /**
+   * @generated from field: string company = 3;
+   */
+  company: string;
+
+  /**
+   * Environments with at least one live deployment, by name.
+   *
+   * @generated from field: repeated catapult.v1.EnvironmentRollout environments = 4;
+   */
+  environments: EnvironmentRollout[];
+};
+
+/**
+ * Describes the message catapult.v1.ModelRollout.
+ * Use `create(ModelRolloutSchema)` to create a new message.
+ */
+export const ModelRolloutSchema: GenMessage<ModelRollout> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_model_service, 8);
+
+/**
+ * The live deployments of a model in one environment, each with its slot and release.
+ *
+ * @generated from message catapult.v1.EnvironmentRollout
+ */
+export type EnvironmentRollout = Message<"catapult.v1.EnvironmentRollout"> & {
+  /**
+   * @generated from field: string environment = 1;
+   */
+  environment: string;
+
+  /**
+   * Newest live first.
+   *
+   * @generated from field: repeated catapult.v1.Deployment live = 2;
+   */
+  live: Deployment[];
+};
+
+/**
+ * Describes the message catapult.v1.EnvironmentRollout.
+ * Use `create(EnvironmentRolloutSchema)` to create a new message.
+ */
+export const EnvironmentRolloutSchema: GenMessage<EnvironmentRollout> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_model_service, 9);
+
+/**
  * @generated from message catapult.v1.DeleteModelResponse
  */
 export type DeleteModelResponse = Message<"catapult.v1.DeleteModelResponse"> & {
@@ -276,7 +366,7 @@ export type DeleteModelResponse = Message<"catapult.v1.DeleteModelResponse"> & {
  * Use `create(DeleteModelResponseSchema)` to create a new message.
  */
 export const DeleteModelResponseSchema: GenMessage<DeleteModelResponse> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_model_service, 7);
+  messageDesc(file_catapult_v1_model_service, 10);
 
 /**
  * Registers models and finds them. Every RPC needs an API key; writes need the
@@ -349,9 +439,11 @@ export const ModelService: GenService<{
   },
   /**
    * Deletes a model.
-   * Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when the
-   * model has releases, unless force is set: then its releases, their artifacts and their
-   * deployment records are deleted too, counted in the response and in the audit log.
+   * Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+   * any of its releases is live, even with force: terminate those deployments first;
+   * FAILED_PRECONDITION (HAS_CHILDREN) when the model has releases, unless force is set: then
+   * its releases, their artifacts and their deployment history are deleted too, counted in the
+   * response and recorded in the audit log.
    *
    * @generated from rpc catapult.v1.ModelService.DeleteModel
    */
@@ -359,6 +451,20 @@ export const ModelService: GenService<{
     methodKind: "unary";
     input: typeof DeleteModelRequestSchema;
     output: typeof DeleteModelResponseSchema;
+  },
+  /**
+   * What is live where for one model: per environment, its live deployments (cluster,
+   * namespace, endpoint, since when) with their releases (version, tag, quantization, digest).
+   * Name the model by id (GET /v1/models/{id}:rollout) or by name
+   * (GET /v1/models:rollout?model_name=…). Environments without a live deployment are left out.
+   * Errors: INVALID_ARGUMENT when neither is given; NOT_FOUND when the model does not exist.
+   *
+   * @generated from rpc catapult.v1.ModelService.GetModelRollout
+   */
+  getModelRollout: {
+    methodKind: "unary";
+    input: typeof GetModelRolloutRequestSchema;
+    output: typeof ModelRolloutSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_catapult_v1_model_service, 0);

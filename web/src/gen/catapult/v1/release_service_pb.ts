@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/release_service.proto.
  */
 export const file_catapult_v1_release_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFjYXRhcHVsdC92MS9yZWxlYXNlX3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxImAKFENyZWF0ZVJlbGVhc2VSZXF1ZXN0EisKB3JlbGVhc2UYASABKAsyFC5jYXRhcHVsdC52MS5SZWxlYXNlQgTiQQECEhsKCnJlcXVlc3RfaWQYAiABKAlCB4q1GAMI/wEiKwoRR2V0UmVsZWFzZVJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAEi4gEKF0dldExhdGVzdFJlbGVhc2VSZXF1ZXN0EhgKCGltYWdlX2lkGAEgASgJQgaKtRgCQAESMAoKbW9kZWxfbmFtZRgCIAEoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwubmFtZRI8CgxxdWFudGl6YXRpb24YAyABKAlCJoq1GCJiIGNhdGFwdWx0LnYxLlJlbGVhc2UucXVhbnRpemF0aW9uEj0KC2Vudmlyb25tZW50GAQgASgJQiiKtRgkYiJjYXRhcHVsdC52MS5EZXBsb3ltZW50LmVudmlyb25tZW50IvcCChNMaXN0UmVsZWFzZXNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJirUYBSgAMOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkSPgoIb3JkZXJfYnkYAyABKAlCLIq1GChaJgoKY3JlYXRlZF9hdAoHdmVyc2lvbhIPY3JlYXRlZF9hdCBkZXNjEhgKCGltYWdlX2lkGAQgASgJQgaKtRgCQAESMAoKbW9kZWxfbmFtZRgFIAEoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwubmFtZRIyCgd2ZXJzaW9uGAYgASgJQiGKtRgdYhtjYXRhcHVsdC52MS5SZWxlYXNlLnZlcnNpb24SPAoMcXVhbnRpemF0aW9uGAcgASgJQiaKtRgiYiBjYXRhcHVsdC52MS5SZWxlYXNlLnF1YW50aXphdGlvbhIwCgZzdGF0dXMYCCABKAlCIIq1GBxiGmNhdGFwdWx0LnYxLlJlbGVhc2Uuc3RhdHVzIlcKFExpc3RSZWxlYXNlc1Jlc3BvbnNlEiYKCHJlbGVhc2VzGAEgAygLMhQuY2F0YXB1bHQudjEuUmVsZWFzZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiggEKFFVwZGF0ZVJlbGVhc2VSZXF1ZXN0EisKB3JlbGVhc2UYASABKAsyFC5jYXRhcHVsdC52MS5SZWxlYXNlQgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIMCgRldGFnGAMgASgJIksKFERlbGV0ZVJlbGVhc2VSZXF1ZXN0EhYKAmlkGAEgASgJQgriQQECirUYAkABEgwKBGV0YWcYAiABKAkSDQoFZm9yY2UYAyABKAgiWwoVRGVsZXRlUmVsZWFzZVJlc3BvbnNlEgoKAmlkGAEgASgJEhkKEWRlbGV0ZWRfYXJ0aWZhY3RzGAIgASgFEhsKE2RlbGV0ZWRfZGVwbG95bWVudHMYAyABKAUyyQUKDlJlbGVhc2VTZXJ2aWNlEmcKDUNyZWF0ZVJlbGVhc2USIS5jYXRhcHVsdC52MS5DcmVhdGVSZWxlYXNlUmVxdWVzdBoULmNhdGFwdWx0LnYxLlJlbGVhc2UiHYLT5JMCFzoHcmVsZWFzZSIML3YxL3JlbGVhc2VzEmAKCkdldFJlbGVhc2USHi5jYXRhcHVsdC52MS5HZXRSZWxlYXNlUmVxdWVzdBoULmNhdGFwdWx0LnYxLlJlbGVhc2UiHJACAYLT5JMCExIRL3YxL3JlbGVhc2VzL3tpZH0SbgoQR2V0TGF0ZXN0UmVsZWFzZRIkLmNhdGFwdWx0LnYxLkdldExhdGVzdFJlbGVhc2VSZXF1ZXN0GhQuY2F0YXB1bHQudjEuUmVsZWFzZSIekAIBgtPkkwIVEhMvdjEvcmVsZWFzZXM6bGF0ZXN0EmwKDExpc3RSZWxlYXNlcxIgLmNhdGFwdWx0LnYxLkxpc3RSZWxlYXNlc1JlcXVlc3QaIS5jYXRhcHVsdC52MS5MaXN0UmVsZWFzZXNSZXNwb25zZSIXkAIBgtPkkwIOEgwvdjEvcmVsZWFzZXMSmgEKDVVwZGF0ZVJlbGVhc2USIS5jYXRhcHVsdC52MS5VcGRhdGVSZWxlYXNlUmVxdWVzdBoULmNhdGFwdWx0LnYxLlJlbGVhc2UiUILT5JMCSjoHcmVsZWFzZVokOgdyZWxlYXNlMhkvdjEvcmVsZWFzZXMve3JlbGVhc2UuaWR9GhkvdjEvcmVsZWFzZXMve3JlbGVhc2UuaWR9EnEKDURlbGV0ZVJlbGVhc2USIS5jYXRhcHVsdC52MS5EZWxldGVSZWxlYXNlUmVxdWVzdBoiLmNhdGFwdWx0LnYxLkRlbGV0ZVJlbGVhc2VSZXNwb25zZSIZgtPkkwITKhEvdjEvcmVsZWFzZXMve2lkfUJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_field_rules, file_catapult_v1_release, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask]);
+  fileDesc("CiFjYXRhcHVsdC92MS9yZWxlYXNlX3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxImAKFENyZWF0ZVJlbGVhc2VSZXF1ZXN0EisKB3JlbGVhc2UYASABKAsyFC5jYXRhcHVsdC52MS5SZWxlYXNlQgTiQQECEhsKCnJlcXVlc3RfaWQYAiABKAlCB4q1GAMI/wEiKwoRR2V0UmVsZWFzZVJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAEi4gEKF0dldExhdGVzdFJlbGVhc2VSZXF1ZXN0EhgKCGltYWdlX2lkGAEgASgJQgaKtRgCQAESMAoKbW9kZWxfbmFtZRgCIAEoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwubmFtZRI8CgxxdWFudGl6YXRpb24YAyABKAlCJoq1GCJiIGNhdGFwdWx0LnYxLlJlbGVhc2UucXVhbnRpemF0aW9uEj0KC2Vudmlyb25tZW50GAQgASgJQiiKtRgkYiJjYXRhcHVsdC52MS5EZXBsb3ltZW50LmVudmlyb25tZW50IqkDChNMaXN0UmVsZWFzZXNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJirUYBSgAMOgHEhIKCnBhZ2VfdG9rZW4YAiABKAkSPgoIb3JkZXJfYnkYAyABKAlCLIq1GChaJgoKY3JlYXRlZF9hdAoHdmVyc2lvbhIPY3JlYXRlZF9hdCBkZXNjEhgKCGltYWdlX2lkGAQgASgJQgaKtRgCQAESMAoKbW9kZWxfbmFtZRgFIAEoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwubmFtZRIyCgd2ZXJzaW9uGAYgASgJQiGKtRgdYhtjYXRhcHVsdC52MS5SZWxlYXNlLnZlcnNpb24SPAoMcXVhbnRpemF0aW9uGAcgASgJQiaKtRgiYiBjYXRhcHVsdC52MS5SZWxlYXNlLnF1YW50aXphdGlvbhIwCgZzdGF0dXMYCCABKAlCIIq1GBxiGmNhdGFwdWx0LnYxLlJlbGVhc2Uuc3RhdHVzEjAKBmRpZ2VzdBgJIAEoCUIgirUYHGIaY2F0YXB1bHQudjEuUmVsZWFzZS5kaWdlc3QiVwoUTGlzdFJlbGVhc2VzUmVzcG9uc2USJgoIcmVsZWFzZXMYASADKAsyFC5jYXRhcHVsdC52MS5SZWxlYXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKCAQoUVXBkYXRlUmVsZWFzZVJlcXVlc3QSKwoHcmVsZWFzZRgBIAEoCzIULmNhdGFwdWx0LnYxLlJlbGVhc2VCBOJBAQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEgwKBGV0YWcYAyABKAkiSwoURGVsZXRlUmVsZWFzZVJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAESDAoEZXRhZxgCIAEoCRINCgVmb3JjZRgDIAEoCCJbChVEZWxldGVSZWxlYXNlUmVzcG9uc2USCgoCaWQYASABKAkSGQoRZGVsZXRlZF9hcnRpZmFjdHMYAiABKAUSGwoTZGVsZXRlZF9kZXBsb3ltZW50cxgDIAEoBTLJBQoOUmVsZWFzZVNlcnZpY2USZwoNQ3JlYXRlUmVsZWFzZRIhLmNhdGFwdWx0LnYxLkNyZWF0ZVJlbGVhc2VSZXF1ZXN0GhQuY2F0YXB1bHQudjEuUmVsZWFzZSIdgtPkkwIXOgdyZWxlYXNlIgwvdjEvcmVsZWFzZXMSYAoKR2V0UmVsZWFzZRIeLmNhdGFwdWx0LnYxLkdldFJlbGVhc2VSZXF1ZXN0GhQuY2F0YXB1bHQudjEuUmVsZWFzZSIckAIBgtPkkwITEhEvdjEvcmVsZWFzZXMve2lkfRJuChBHZXRMYXRlc3RSZWxlYXNlEiQuY2F0YXB1bHQudjEuR2V0TGF0ZXN0UmVsZWFzZVJlcXVlc3QaFC5jYXRhcHVsdC52MS5SZWxlYXNlIh6QAgGC0+STAhUSEy92MS9yZWxlYXNlczpsYXRlc3QSbAoMTGlzdFJlbGVhc2VzEiAuY2F0YXB1bHQudjEuTGlzdFJlbGVhc2VzUmVxdWVzdBohLmNhdGFwdWx0LnYxLkxpc3RSZWxlYXNlc1Jlc3BvbnNlIheQAgGC0+STAg4SDC92MS9yZWxlYXNlcxKaAQoNVXBkYXRlUmVsZWFzZRIhLmNhdGFwdWx0LnYxLlVwZGF0ZVJlbGVhc2VSZXF1ZXN0GhQuY2F0YXB1bHQudjEuUmVsZWFzZSJQgtPkkwJKOgdyZWxlYXNlWiQ6B3JlbGVhc2UyGS92MS9yZWxlYXNlcy97cmVsZWFzZS5pZH0aGS92MS9yZWxlYXNlcy97cmVsZWFzZS5pZH0ScQoNRGVsZXRlUmVsZWFzZRIhLmNhdGFwdWx0LnYxLkRlbGV0ZVJlbGVhc2VSZXF1ZXN0GiIuY2F0YXB1bHQudjEuRGVsZXRlUmVsZWFzZVJlc3BvbnNlIhmC0+STAhMqES92MS9yZWxlYXNlcy97aWR9QkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_catapult_v1_release, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask]);
 
 /**
  * @generated from message catapult.v1.CreateReleaseRequest
@@ -123,7 +123,9 @@ export type ListReleasesRequest = Message<"catapult.v1.ListReleasesRequest"> & {
   pageToken: string;
 
   /**
-   * The order, e.g. "created_at" or "created_at desc"; the default is newest first.
+   * The order, e.g. "created_at" or "version desc"; the default is newest first. "version" is
+   * semantic version order: 1.2.0 < 1.10.0-rc.1 < 1.10.0 < 9.0.0 < 10.0.0 (a pre-release before
+   * its release), and versions that are not semantic versions after all of them, in text order.
    *
    * @generated from field: string order_by = 3;
    */
@@ -163,6 +165,13 @@ export type ListReleasesRequest = Message<"catapult.v1.ListReleasesRequest"> & {
    * @generated from field: string status = 8;
    */
   status: string;
+
+  /**
+   * Only releases with this image digest, e.g. "sha256:abc…".
+   *
+   * @generated from field: string digest = 9;
+   */
+  digest: string;
 };
 
 /**
@@ -326,9 +335,12 @@ export const ReleaseService: GenService<{
     output: typeof ReleaseSchema;
   },
   /**
-   * Returns the newest release (by created_at) of a model, given by image_id or model_name,
-   * optionally of one quantization and optionally only among releases with a successful,
-   * not terminated deployment in an environment.
+   * Returns the latest release of a model, given by image_id or model_name, optionally of one
+   * quantization. Without environment: the highest version (semantic version order, see
+   * ListReleasesRequest.order_by; releases whose version is not a semantic version only when
+   * the model has no other). With environment: the release that serves there now, i.e. of the
+   * model's live deployment in that environment that became live last (after a rollback, the
+   * older version).
    * Errors: INVALID_ARGUMENT when neither image_id nor model_name is given;
    * NOT_FOUND when the model does not exist or has no matching release.
    *
@@ -366,9 +378,10 @@ export const ReleaseService: GenService<{
   },
   /**
    * Deletes a release.
-   * Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_CHILDREN) when it has
-   * artifacts or deployments, unless force is set: then they are deleted too, counted in the
-   * response and in the audit log.
+   * Errors: NOT_FOUND; ABORTED (ETAG_MISMATCH); FAILED_PRECONDITION (HAS_LIVE_DEPLOYMENTS) while
+   * it is live anywhere, even with force: terminate those deployments first; FAILED_PRECONDITION
+   * (HAS_CHILDREN) when it has artifacts or deployment history, unless force is set: then they
+   * are deleted too, counted in the response and recorded in the audit log.
    *
    * @generated from rpc catapult.v1.ReleaseService.DeleteRelease
    */
