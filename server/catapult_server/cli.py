@@ -53,22 +53,30 @@ def _host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def console_dir() -> Path | None:
+    """The built web console `catapult up` serves: CATAPULT_WEB_DIR, else the checkout's web/dist
+    (`make install` builds it); None when it has not been built."""
+    directory = Path(env("WEB_DIR") or Path(__file__).resolve().parents[2] / "web" / "dist")
+    return directory if (directory / "index.html").is_file() else None
+
+
 @dataclass(frozen=True)
 class RestProxy:
-    """Envoy for `catapult up`: REST/JSON and gRPC on `host:http_port`, in front of the server.
-    Its config, log and admin address (an OS-chosen port, so two stacks never collide) live in
-    `data_dir`."""
+    """Envoy for `catapult up`: REST/JSON, gRPC and gRPC-Web on `host:http_port`, in front of the
+    server, and the web console from `web_dir` when it is built. Its config, log and admin
+    address (an OS-chosen port, so two stacks never collide) live in `data_dir`."""
 
     data_dir: Path
     host: str
     http_port: int
+    web_dir: Path | None = None
 
     async def start(self, grpc_port: int) -> EnvoyProcess:
         from catapult_server import envoy
 
         upstream = _host_port(_loopback(self.host), grpc_port)
         try:
-            config = envoy.local_config(self.host, self.http_port, [upstream])
+            config = envoy.local_config(self.host, self.http_port, [upstream], static_dir=self.web_dir)
             config_path = envoy.write_config(config, self.data_dir.resolve() / "envoy.yaml")
             proxy = envoy.EnvoyProcess(config_path, self.data_dir.resolve())
             proxy.start()  # in the main thread: Envoy dies with the thread that started it
@@ -245,7 +253,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     if secret:
         local.write_private(key_file, secret + "\n")
     key_note = "created on this first start" if secret else "from the first start"
-    rest = RestProxy(data_dir, args.host, args.http_port) if args.http_port else None
+    web_dir = console_dir()
+    rest = RestProxy(data_dir, args.host, args.http_port, web_dir) if args.http_port else None
     base_url = f"http://{_host_port(_loopback(args.host), args.http_port)}"
     lines = [
         f"Catapult {__version__} is up.",
@@ -253,6 +262,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     ]
     if rest:
         lines += [
+            f"  console:    {base_url}/   (API reference: {base_url}/docs)"
+            if web_dir
+            else "  console:    not built: `make install` builds it (npm ci && npm run build in web/)",
             f"  REST:       {base_url}/api/v1   (JSON through Envoy; native gRPC on this port too)",
             f"  OpenAPI:    {base_url}/api/openapi.json",
         ]

@@ -21,14 +21,25 @@ DOCKERFILE = parse_dockerfile()
 SERVER = DOCKERFILE.stage("server")
 ENVOY = DOCKERFILE.stage("envoy")
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+# A directory the Dockerfile copies is checked through one of its source files.
+SOURCE_SUFFIXES = {".py", ".ts", ".tsx"}
 
 
-def test_every_stage_is_built_on_one_pinned_slim_python() -> None:
-    external = {DOCKERFILE.resolve(stage.base) for stage in DOCKERFILE.stages} - {
-        stage.name for stage in DOCKERFILE.stages
+def test_every_image_stage_is_built_on_one_pinned_slim_python() -> None:
+    names = {stage.name for stage in DOCKERFILE.stages}
+    external = {
+        stage.name: DOCKERFILE.resolve(stage.base) for stage in DOCKERFILE.stages if stage.base not in names
     }
-    assert len(external) == 1, external
-    (image,) = external
+    # The web console's build stage is the one stage on Node: an exact Node 20 release on slim
+    # bookworm; what it builds is copied into the Envoy image, which is Python-based like the rest.
+    node = external.pop("web-build")
+    assert re.fullmatch(r"node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?", node), node
+    copied = [i for i in ENVOY.instructions if i.keyword == "COPY" and "--from=web-build" in i.args]
+    assert [i.args for i in copied] == ["--from=web-build /src/web/dist web/dist"], copied
+    # Relative to the WORKDIR, where the config's paths resolve: /app/web/dist.
+    assert ENVOY.instructions.index(copied[0]) > ENVOY.instructions.index(ENVOY.last("WORKDIR"))
+    assert len(set(external.values())) == 1, external
+    (image,) = set(external.values())
     # An exact patch release of Python 3.11 (the version CI tests with) on slim bookworm,
     # optionally with a digest: never `python:3.11-slim` or `latest`.
     assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", image), image
@@ -111,7 +122,11 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_no_secrets() -> 
                 assert (REPO / source).exists(), f"COPY {source}: not in the repository"
                 probe = source.rstrip("/")
                 if (REPO / probe).is_dir():
-                    probe = next(str(p.relative_to(REPO)) for p in (REPO / probe).rglob("*.py"))
+                    probe = next(
+                        str(p.relative_to(REPO))
+                        for p in sorted((REPO / probe).rglob("*"))
+                        if p.suffix in SOURCE_SUFFIXES and not {"node_modules", "dist"} & set(p.parts)
+                    )
                 assert not dockerignore_excludes(probe), f".dockerignore leaves out {probe}"
     for secret_or_junk in (
         ".env",
@@ -122,6 +137,8 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_no_secrets() -> 
         "server/catapult_server/__pycache__/cli.cpython-311.pyc",
         "clients/python/catapult_client.egg-info/PKG-INFO",
         "tests/conftest.py",
+        "web/node_modules/react/package.json",
+        "web/dist/index.html",
     ):
         assert dockerignore_excludes(secret_or_junk), f".dockerignore lets {secret_or_junk} in"
 

@@ -1,0 +1,47 @@
+// The API clients: Connect-ES over gRPC-Web to the same origin (Envoy translates gRPC-Web to
+// gRPC), with the session's API key in `x-api-key`. A call rejected as UNAUTHENTICATED signs the
+// tab out with the server's message.
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+
+import { ApiKeyService } from "../gen/catapult/v1/api_key_service_pb";
+import { ArtifactService } from "../gen/catapult/v1/artifact_service_pb";
+import { AuditLogService } from "../gen/catapult/v1/audit_log_service_pb";
+import { DeploymentService } from "../gen/catapult/v1/deployment_service_pb";
+import { ModelService } from "../gen/catapult/v1/model_service_pb";
+import { ReleaseService } from "../gen/catapult/v1/release_service_pb";
+import { SystemService } from "../gen/catapult/v1/system_service_pb";
+import { apiKey, forgetApiKey } from "./session";
+
+const withApiKey: Interceptor = (next) => (request) => {
+  const key = apiKey();
+  if (key) request.header.set("x-api-key", key);
+  return next(request);
+};
+
+const signOutWhenRejected: Interceptor = (next) => async (request) => {
+  try {
+    return await next(request);
+  } catch (error) {
+    const connectError = ConnectError.from(error);
+    if (connectError.code === Code.Unauthenticated) forgetApiKey(connectError.rawMessage);
+    throw error;
+  }
+};
+
+const transport = createGrpcWebTransport({
+  baseUrl: window.location.origin,
+  interceptors: [signOutWhenRejected, withApiKey],
+  // Binary protobuf: smaller and faster to decode than JSON, and what Envoy's grpc_web expects.
+  useBinaryFormat: true,
+});
+
+export const api = {
+  models: createClient(ModelService, transport),
+  releases: createClient(ReleaseService, transport),
+  artifacts: createClient(ArtifactService, transport),
+  deployments: createClient(DeploymentService, transport),
+  apiKeys: createClient(ApiKeyService, transport),
+  auditLogs: createClient(AuditLogService, transport),
+  system: createClient(SystemService, transport),
+};
