@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/audit_log.proto.
  */
 export const file_catapult_v1_audit_log: GenFile = /*@__PURE__*/
-  fileDesc("ChtjYXRhcHVsdC92MS9hdWRpdF9sb2cucHJvdG8SC2NhdGFwdWx0LnYxIqEDCghBdWRpdExvZxIQCgJpZBgBIAEoCUIE4kEBAxJOCgZhY3Rpb24YAiABKAlCPuJBAQOKtRg2GgZjcmVhdGUaBnVwZGF0ZRoGZGVsZXRlGgl0ZXJtaW5hdGUaCXN1cGVyc2VkZRoGcmV2b2tlEk4KDXJlc291cmNlX3R5cGUYAyABKAlCN+JBAQOKtRgvGgVtb2RlbBoHcmVsZWFzZRoIYXJ0aWZhY3QaCmRlcGxveW1lbnQaB2FwaV9rZXkSGQoLcmVzb3VyY2VfaWQYBCABKAlCBOJBAQMSGAoKYXBpX2tleV9pZBgFIAEoCUIE4kEBAxIaCgxhcGlfa2V5X25hbWUYBiABKAlCBOJBAQMSGAoKcmVxdWVzdF9pZBgHIAEoCUIE4kEBAxIuCgdjaGFuZ2VzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIE4kEBAxISCgRwZWVyGAkgASgJQgTiQQEDEjQKCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChtjYXRhcHVsdC92MS9hdWRpdF9sb2cucHJvdG8SC2NhdGFwdWx0LnYxIrkDCghBdWRpdExvZxIQCgJpZBgBIAEoCUIE4kEBAxJbCgZhY3Rpb24YAiABKAlCS+JBAQOKtRhDGgZjcmVhdGUaBnVwZGF0ZRoGZGVsZXRlGgl0ZXJtaW5hdGUaCXN1cGVyc2VkZRoGcmV2b2tlGgRkZW55GgVwcnVuZRJZCg1yZXNvdXJjZV90eXBlGAMgASgJQkLiQQEDirUYOhoFbW9kZWwaB3JlbGVhc2UaCGFydGlmYWN0GgpkZXBsb3ltZW50GgdhcGlfa2V5GglhdWRpdF9sb2cSGQoLcmVzb3VyY2VfaWQYBCABKAlCBOJBAQMSGAoKYXBpX2tleV9pZBgFIAEoCUIE4kEBAxIaCgxhcGlfa2V5X25hbWUYBiABKAlCBOJBAQMSGAoKcmVxdWVzdF9pZBgHIAEoCUIE4kEBAxIuCgdjaGFuZ2VzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIE4kEBAxISCgRwZWVyGAkgASgJQgTiQQEDEjQKCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_field_rules, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One change to the registry, written in the same transaction as the change itself.
@@ -28,7 +28,9 @@ export type AuditLog = Message<"catapult.v1.AuditLog"> & {
   id: string;
 
   /**
-   * What was done. "supersede": a deployment terminated because another became live in its slot.
+   * What was done. "supersede": a deployment terminated because another became live in its slot;
+   * "deny": the key (resource_id) was refused a call its role does not allow (changes.method);
+   * "prune": old audit rows were deleted (changes.before, changes.deleted).
    *
    * @generated from field: string action = 2;
    */

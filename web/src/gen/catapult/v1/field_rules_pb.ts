@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/field_rules.proto.
  */
 export const file_catapult_v1_field_rules: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jYXRhcHVsdC92MS9maWVsZF9ydWxlcy5wcm90bxILY2F0YXB1bHQudjEilQIKCkZpZWxkUnVsZXMSDwoHbWF4X2xlbhgBIAEoDRIPCgdwYXR0ZXJuGAIgASgJEg8KB2Nob2ljZXMYAyADKAkSEAoIZXhhbXBsZXMYBCADKAkSEAoDbWluGAUgASgDSACIAQESEAoDbWF4GAYgASgDSAGIAQESCwoDdXJsGAcgASgIEgwKBHV1aWQYCCABKAgSEQoJbWF4X2l0ZW1zGAkgASgNEhYKDm1heF9qc29uX2J5dGVzGAogASgNEiYKCG9yZGVyX2J5GAsgASgLMhQuY2F0YXB1bHQudjEuT3JkZXJCeRIPCgdzYW1lX2FzGAwgASgJEg8KB2RlZmF1bHQYDSABKAlCBgoEX21pbkIGCgRfbWF4IioKB09yZGVyQnkSDgoGZmllbGRzGAEgAygJEg8KB2RlZmF1bHQYAiABKAk6TgoFcnVsZXMSHS5nb29nbGUucHJvdG9idWYuRmllbGRPcHRpb25zGNGGAyABKAsyFy5jYXRhcHVsdC52MS5GaWVsZFJ1bGVzUgVydWxlc0JBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("Ch1jYXRhcHVsdC92MS9maWVsZF9ydWxlcy5wcm90bxILY2F0YXB1bHQudjEiowIKCkZpZWxkUnVsZXMSDwoHbWF4X2xlbhgBIAEoDRIPCgdwYXR0ZXJuGAIgASgJEg8KB2Nob2ljZXMYAyADKAkSEAoIZXhhbXBsZXMYBCADKAkSEAoDbWluGAUgASgDSACIAQESEAoDbWF4GAYgASgDSAGIAQESCwoDdXJsGAcgASgIEgwKBHV1aWQYCCABKAgSEQoJbWF4X2l0ZW1zGAkgASgNEhYKDm1heF9qc29uX2J5dGVzGAogASgNEiYKCG9yZGVyX2J5GAsgASgLMhQuY2F0YXB1bHQudjEuT3JkZXJCeRIPCgdzYW1lX2FzGAwgASgJEg8KB2RlZmF1bHQYDSABKAkSDAoEaGludBgOIAEoCUIGCgRfbWluQgYKBF9tYXgiKgoHT3JkZXJCeRIOCgZmaWVsZHMYASADKAkSDwoHZGVmYXVsdBgCIAEoCTpOCgVydWxlcxIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMY0YYDIAEoCzIXLmNhdGFwdWx0LnYxLkZpZWxkUnVsZXNSBXJ1bGVzQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * The rules a field's value must follow, declared once, on the field. The server builds its
@@ -120,6 +120,13 @@ export type FieldRules = Message<"catapult.v1.FieldRules"> & {
    * @generated from field: string default = 13;
    */
   default: string;
+
+  /**
+   * Advice added to the error when the value breaks a rule, e.g. where to look a model up by name.
+   *
+   * @generated from field: string hint = 14;
+   */
+  hint: string;
 };
 
 /**
