@@ -81,8 +81,9 @@ class InvalidPageToken(InvalidArgument):
 class RequestIdReused(InvalidArgument):
     reason = error_reason_pb2.REQUEST_ID_REUSED
 
-    def __init__(self, method: str) -> None:
-        super().__init__([FieldViolation("request_id", f"was already used for {method}")])
+    def __init__(self, method: str, same_method: bool = False) -> None:
+        what = f"another {method} request" if same_method else method
+        super().__init__([FieldViolation("request_id", f"was already used for {what}; use a new request_id")])
 
 
 class NotFound(CatapultError):

@@ -1,44 +1,77 @@
 """AIP-155 request ids. A create claims its request_id first thing in its transaction and binds
 it to what it created last thing; a retry (or a concurrent duplicate, which waits on the first
-one's row lock) finds the claim and gets the original resource back instead of a second one."""
+one's row lock) finds the claim and gets the original resource back instead of a second one.
+
+A request_id belongs to the key that sends it: two keys may use the same id without meeting.
+The claim keeps a hash of the request, so the same id sent with a different request is refused
+(REQUEST_ID_REUSED) instead of silently answered with the first one's result."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
-from sqlalchemy import select, update
+from google.protobuf.message import Message
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from catapult_server.auth import Caller
 from catapult_server.db import schema
 from catapult_server.errors import RequestIdReused
 
 t = schema.idempotency_keys
 
 
-async def claim(conn: AsyncConnection, method: str, request_id: str) -> uuid.UUID | None:
-    """Claim `request_id` for this call of `method`. Returns None when this call is the first
-    with it (go on and create), or the id of what an earlier call with it created."""
+def _scope(caller: Caller) -> str:
+    return str(caller.key_id) if caller.key_id is not None else "cli"
+
+
+def _fingerprint(request: Message) -> bytes:
+    return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
+
+
+async def claim(tx: AsyncConnection, caller: Caller, method: str, request: Message) -> uuid.UUID | None:
+    """Claim the request's request_id for this call of `method`. Returns None when this call is
+    the first with it (go on and create), or the id of what an earlier identical call created."""
+    request_id: str = getattr(request, "request_id")  # noqa: B009 - every create request has one
     if not request_id:
         return None
-    claimed = await conn.scalar(
+    scope, fingerprint = _scope(caller), _fingerprint(request)
+    claimed = await tx.scalar(
         insert(t)
-        .values(request_id=request_id, method=method)
-        .on_conflict_do_nothing(index_elements=[t.c.request_id])
+        .values(scope=scope, request_id=request_id, method=method, request_hash=fingerprint)
+        .on_conflict_do_nothing(index_elements=[t.c.scope, t.c.request_id])
         .returning(t.c.request_id)
     )
     if claimed is not None:
         return None
     earlier = (
-        await conn.execute(select(t.c.method, t.c.resource_id).where(t.c.request_id == request_id))
+        await tx.execute(
+            select(t.c.method, t.c.request_hash, t.c.resource_id).where(
+                t.c.scope == scope, t.c.request_id == request_id
+            )
+        )
     ).one()
-    if earlier.method != method or earlier.resource_id is None:
-        raise RequestIdReused(earlier.method)
+    same_request = earlier.request_hash in (fingerprint, b"")  # b"": a claim older than hashes
+    if earlier.method != method or not same_request or earlier.resource_id is None:
+        raise RequestIdReused(earlier.method, same_method=earlier.method == method)
     earlier_id: uuid.UUID = earlier.resource_id
     return earlier_id
 
 
-async def bind(conn: AsyncConnection, request_id: str, resource_id: uuid.UUID) -> None:
+async def bind(tx: AsyncConnection, caller: Caller, request_id: str, resource_id: uuid.UUID) -> None:
     """Record what the call that claimed `request_id` created."""
     if request_id:
-        await conn.execute(update(t).where(t.c.request_id == request_id).values(resource_id=resource_id))
+        await tx.execute(
+            update(t)
+            .where(t.c.scope == _scope(caller), t.c.request_id == request_id)
+            .values(resource_id=resource_id)
+        )
+
+
+async def prune(tx: AsyncConnection, older_than_hours: float) -> int:
+    """Forget claims older than the retention period; how many went."""
+    cutoff = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_hours * 3600)
+    result = await tx.execute(delete(t).where(t.c.created_at < cutoff))
+    return int(result.rowcount)

@@ -545,7 +545,8 @@ async def test_forged_page_tokens_are_refused(stubs: Stubs, reader_key: str, wri
     ).next_page_token
     payload, signature = token.split(".")
     content = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    for sort_value in (None, 7, {"t": "0001-01-01T00:00:00+00:00"}, {"t": [[[[]]]]}):
+    sort_values: list[Any] = [None, 7, {"t": "0001-01-01T00:00:00+00:00"}, {"t": [[[[]]]]}]
+    for sort_value in sort_values:
         content["k"][0] = sort_value
         forged = base64.urlsafe_b64encode(json.dumps(content).encode()).decode().rstrip("=")
         await expect_error(

@@ -322,12 +322,19 @@ audit_logs = Table(
 )
 
 # AIP-155: a create's request_id, claimed in the same transaction as the create, so a
-# retry finds the original resource instead of making a second one.
+# retry finds the original resource instead of making a second one. Ids are scoped to the key
+# that sent them (one writer cannot claim another's), and a claim remembers a hash of the request
+# it was made for: the same id with another request is an error, not the first one's result.
+# Claims are kept for a retention period (CATAPULT_IDEMPOTENCY_RETENTION_HOURS), then pruned.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
+    # The calling key's id, or "cli" for the `catapult` command acting on the database.
+    Column("scope", String(64), primary_key=True),
     Column("request_id", String(255), primary_key=True),
     Column("method", String(100), nullable=False),
+    Column("request_hash", LargeBinary(32), nullable=False),
     Column("resource_id", UUID(as_uuid=True), nullable=True),
     _timestamp("created_at"),
+    _index("idempotency_keys", "created_at"),
 )

@@ -44,7 +44,7 @@ async def create(
         raise InvalidArgument.field("api_key.expires_at", "must be in the future")
     secret, prefix = auth.new_key()
     values.update(prefix=prefix, key_hash=auth.key_hash(pepper, secret), created_by=caller.key_name)
-    created = await crud.create(db, API_KEY, values, caller, request.request_id)
+    created = await crud.create(db, API_KEY, values, caller, request)
     return CreatedKey(created.resource, secret if created.is_new else "")
 
 

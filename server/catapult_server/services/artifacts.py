@@ -32,7 +32,7 @@ async def create(
 ) -> artifact_pb2.Artifact:
     values = ARTIFACT.values_for_create(request.artifact)
     values["uploaded_by"] = values.get("uploaded_by") or caller.key_name
-    return (await crud.create(db, ARTIFACT, values, caller, request.request_id)).resource
+    return (await crud.create(db, ARTIFACT, values, caller, request)).resource
 
 
 async def delete(

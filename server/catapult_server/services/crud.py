@@ -25,15 +25,16 @@ class Created(Generic[M]):
 
 
 async def create(
-    db: Database, resource: Resource[M], values: Mapping[str, Any], caller: Caller, request_id: str
+    db: Database, resource: Resource[M], values: Mapping[str, Any], caller: Caller, request: Message
 ) -> Created[M]:
     """AIP-133 create in one transaction, at most once per request_id (AIP-155)."""
+    request_id: str = getattr(request, "request_id")  # noqa: B009 - every create request has one
     async with db.transaction() as tx:
-        earlier = await idempotency.claim(tx, f"Create{resource.title}", request_id)
+        earlier = await idempotency.claim(tx, caller, f"Create{resource.title}", request)
         if earlier is not None:
             return Created(await repository.read(tx, resource, earlier), is_new=False)
         new_id = await insert_audited(tx, resource, values, caller, request_id)
-        await idempotency.bind(tx, request_id, new_id)
+        await idempotency.bind(tx, caller, request_id, new_id)
         return Created(await repository.read(tx, resource, new_id), is_new=True)
 
 

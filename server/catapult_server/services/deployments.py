@@ -164,7 +164,7 @@ async def create(
     values = DEPLOYMENT.values_for_create(request.deployment)
     values["deployed_by"] = values.get("deployed_by") or caller.key_name
     async with db.transaction() as tx:
-        earlier = await idempotency.claim(tx, "CreateDeployment", request.request_id)
+        earlier = await idempotency.claim(tx, caller, "CreateDeployment", request)
         if earlier is not None:
             return await repository.read(tx, DEPLOYMENT, earlier)
         release = await _lock_release(tx, values["release_id"], request.force)
@@ -177,7 +177,7 @@ async def create(
         elif values["status"] == TERMINATED:
             values["terminated_at"] = await _clock(tx)
         await crud.insert_audited(tx, DEPLOYMENT, values, caller, request.request_id)
-        await idempotency.bind(tx, request.request_id, new_id)
+        await idempotency.bind(tx, caller, request.request_id, new_id)
         return await repository.read(tx, DEPLOYMENT, new_id)
 
 

@@ -37,7 +37,7 @@ async def create(
     db: Database, caller: Caller, request: model_service_pb2.CreateModelRequest
 ) -> model_pb2.Model:
     values = MODEL.values_for_create(request.model)
-    return (await crud.create(db, MODEL, values, caller, request.request_id)).resource
+    return (await crud.create(db, MODEL, values, caller, request)).resource
 
 
 async def get_by_name(db: Database, request: model_service_pb2.GetModelByNameRequest) -> model_pb2.Model:

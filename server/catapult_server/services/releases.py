@@ -40,7 +40,7 @@ async def create(
 ) -> release_pb2.Release:
     # The model's existence is checked by the foreign key: a missing one is NOT_FOUND (image_id).
     values = RELEASE.values_for_create(request.release)
-    return (await crud.create(db, RELEASE, values, caller, request.request_id)).resource
+    return (await crud.create(db, RELEASE, values, caller, request)).resource
 
 
 async def _model_id(conn: AsyncConnection, image_id: str, model_name: str) -> uuid.UUID:
