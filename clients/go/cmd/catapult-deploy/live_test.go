@@ -184,14 +184,14 @@ func TestHistoryRolloutAndLiveAtAMoment(t *testing.T) {
 	}
 }
 
-// rfc3339 normalises a JSON timestamp to the form the tables print.
+// rfc3339 normalises a JSON timestamp (protojson drops trailing zeros) to the tables' form.
 func rfc3339(t *testing.T, s string) string {
 	t.Helper()
 	moment, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		t.Fatalf("not a timestamp: %q", s)
 	}
-	return moment.UTC().Format(time.RFC3339Nano)
+	return moment.UTC().Format(timeLayout)
 }
 
 // table splits tab-separated output into rows of exactly width cells.

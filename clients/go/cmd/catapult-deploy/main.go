@@ -790,13 +790,16 @@ func (inv *invocation) printDeployments(ds []*catapultv1.Deployment, row func(*c
 	return nil
 }
 
-// formatTime prints a timestamp as --at takes it (RFC 3339, UTC, to the microsecond the server
-// keeps), so a boundary read from history can be asked about exactly; "" for none.
+// timeLayout is RFC 3339 in UTC to the microsecond, the precision the server keeps: a boundary
+// read from history can be passed to --at exactly, and the columns of a table line up.
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// formatTime prints a timestamp in timeLayout; "" for none.
 func formatTime(ts *timestamppb.Timestamp) string {
 	if ts == nil {
 		return ""
 	}
-	return ts.AsTime().UTC().Format(time.RFC3339Nano)
+	return ts.AsTime().UTC().Format(timeLayout)
 }
 
 func quantizationSuffix(q string) string {
