@@ -266,24 +266,25 @@ func TestDeploysIntoDifferentSlotsNeverSupersede(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		first, second catapult.DeploymentSpec
+		anotherModel  bool // the second deploys a release of another model
 	}{
-		{"another environment", atEndpoint, with(atEndpoint, func(s *catapult.DeploymentSpec) { s.Environment = "staging" })},
-		{"another endpoint", atEndpoint, with(atEndpoint, func(s *catapult.DeploymentSpec) { s.EndpointURL = url + "/b" })},
-		{"another cluster", placed, with(placed, func(s *catapult.DeploymentSpec) { s.Cluster = "k8s-b" })},
-		{"another namespace", placed, with(placed, func(s *catapult.DeploymentSpec) { s.Namespace = "ml-2" })},
-		{"an endpoint slot and a placement slot", placed, with(placed, func(s *catapult.DeploymentSpec) { s.EndpointURL = url + "/c" })},
-		{"another model's placement", placed, placed},
+		{"another environment", atEndpoint, with(atEndpoint, func(s *catapult.DeploymentSpec) { s.Environment = "staging" }), false},
+		{"another endpoint", atEndpoint, with(atEndpoint, func(s *catapult.DeploymentSpec) { s.EndpointURL = url + "/b" }), false},
+		{"another cluster", placed, with(placed, func(s *catapult.DeploymentSpec) { s.Cluster = "k8s-b" }), false},
+		{"another namespace", placed, with(placed, func(s *catapult.DeploymentSpec) { s.Namespace = "ml-2" }), false},
+		{"an endpoint slot and a placement slot", placed, with(placed, func(s *catapult.DeploymentSpec) { s.EndpointURL = url + "/c" }), false},
+		{"another model's placement", placed, placed, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each case uses its own model(s), so placement slots (which include the model) and
+			// endpoints never meet another case's.
 			model := createModel(t, c)
 			recordReleases(t, c, model, "1.0.0", "2.0.0")
 			secondModel := model
-			if tc.name == "another model's placement" {
+			if tc.anotherModel {
 				secondModel = createModel(t, c)
 				recordReleases(t, c, secondModel, "2.0.0")
 			}
-			// Each case uses its own model, so placement slots (which include it) never meet
-			// another case's.
 			tc.first.Model, tc.first.Version = model, "1.0.0"
 			tc.second.Model, tc.second.Version = secondModel, "2.0.0"
 			if tc.first.EndpointURL != "" {
