@@ -102,6 +102,29 @@ json_string() {
   printf '"%s"' "$s"
 }
 
+# json_members NAME VALUE…: '"NAME": "VALUE"' for each non-empty VALUE, comma-separated, to
+# splice into a request. An empty value is left out rather than sent: for a filter it means
+# "no filter", and an empty timestamp would not parse.
+json_members() {
+  local out=''
+  while (($# >= 2)); do
+    [[ -z $2 ]] || out+="${out:+, }\"$1\": $(json_string "$2")"
+    shift 2
+  done
+  printf '%s' "$out"
+}
+
+# is_rfc3339 VALUE: is VALUE a time such as 2026-11-17T14:00:00Z (the form timestamps take in
+# JSON requests)? Checked here so a typo is a usage error, not grpcurl's parse failure.
+is_rfc3339() {
+  [[ $1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$ ]]
+}
+
+# is_uuid VALUE: is VALUE shaped like the ids the server assigns?
+is_uuid() {
+  [[ $1 =~ ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$ ]]
+}
+
 # json_field NAME < JSON: the value of a top-level string field of a grpcurl response.
 json_field() {
   sed -n "s/^  \"$1\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" | head -n 1
@@ -251,4 +274,27 @@ release_quantizations() {
     \"version\": $(json_string "$2"), \"page_size\": 1000}" |
     sed -n 's/^      "quantization": "\(.*\)",\{0,1\}$/\1/p' | sed 's/^$/no quantization/' |
     sort | paste -sd, - | sed 's/,/, /g'
+}
+
+# list_deployments MEMBERS PAGE_SIZE: every deployment ListDeployments returns for the request
+# members MEMBERS (see json_members), all pages read, printed as one {"deployments": [...]}.
+# A page's deployments are the lines between `  "deployments": [` and `  ]` in grpcurl's output;
+# the pages' lines are joined into one array.
+list_deployments() {
+  local members=$1 page_size=$2 body='' token='' page items
+  while :; do
+    page=$(rpc DeploymentService/ListDeployments "{$members${members:+, }
+      \"page_size\": $page_size, \"page_token\": $(json_string "$token")}")
+    items=$(awk '/^  "deployments": \[$/ { inside = 1; next } inside && /^  \],?$/ { exit } inside { print }' <<<"$page")
+    if [[ -n $items ]]; then
+      body=${body:+$body,$'\n'}$items
+    fi
+    token=$(json_field next_page_token <<<"$page")
+    [[ -n $token ]] || break
+  done
+  if [[ -z $body ]]; then
+    printf '{\n  "deployments": []\n}\n'
+  else
+    printf '{\n  "deployments": [\n%s\n  ]\n}\n' "$body"
+  fi
 }

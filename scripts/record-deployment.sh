@@ -11,6 +11,9 @@ Usage: $PROG --model NAME --version V [--quantization Q] --environment E --endpo
 Records that release V (quantization Q; none if not given) of the model NAME runs in
 environment E at the endpoint URL, and prints the deployment as JSON (with its model name,
 company and release version).
+Recorded live (the default status), it supersedes the deployment live at the endpoint in the
+environment, which is terminated. One line on stderr says which ("…; superseded ID (1.0.0 fp16)"
+or "…; nothing was live there"), and the JSON has it as "superseded" (null when none).
 Retry-safe: the request_id is derived from the options and the run id, so running the same
 command again prints the deployment the first run recorded. Pass your CI run id (--run-id or
 CATAPULT_RUN_ID) so that a later pipeline deploying the same release to the same endpoint
@@ -26,7 +29,8 @@ Options:
   --cluster C           Kubernetes cluster
   --namespace NS        Kubernetes namespace
   --replicas N          number of replicas
-  --status S            deploying, success (the default) or failed; only success counts as live
+  --status S            deploying, success or failed (default: the server's, success: live at
+                        once); deploying is live only once updated to success
   --force               record it even though the release is deprecated
   --run-id ID           id of the CI run, part of the derived request_id (CATAPULT_RUN_ID)
   --request-id ID       the request_id to send instead of the derived one
@@ -43,7 +47,7 @@ EOF
 source "$(dirname "${BASH_SOURCE[0]}")/catapult-common.sh"
 
 model='' version='' quantization='' release_id='' environment='' endpoint='' cluster='' namespace='' replicas=0
-status=success force='' request_id='' run_id=$CATAPULT_RUN_ID
+status='' force='' request_id='' run_id=$CATAPULT_RUN_ID
 parse_flags "model version quantization release-id environment endpoint cluster namespace replicas status request-id run-id" \
   "force" "$@"
 if [[ -z $release_id ]]; then
@@ -71,6 +75,17 @@ if [[ -z $release_id ]]; then
   release_id=$(json_field id <<<"$release")
 fi
 
+# release_name DEPLOYMENT_JSON SAME_MODEL: "1.0.0 fp16", after the model's name unless it is
+# SAME_MODEL (as catapult-deploy says it).
+release_name() {
+  local model version quantization
+  model=$(json_field model_name <<<"$1")
+  version=$(json_field release_version <<<"$1")
+  quantization=$(json_field quantization <<<"$1")
+  [[ $model == "$2" ]] || version="$model $version"
+  printf '%s%s' "$version" "${quantization:+ $quantization}"
+}
+
 force_json=false
 [[ -z $force ]] || force_json=true
 deployment=$(rpc DeploymentService/CreateDeployment "{
@@ -80,8 +95,8 @@ deployment=$(rpc DeploymentService/CreateDeployment "{
     \"endpoint_url\": $(json_string "$endpoint"),
     \"cluster\": $(json_string "$cluster"),
     \"k8s_namespace\": $(json_string "$namespace"),
-    \"replicas\": $replicas,
-    \"status\": $(json_string "$status")
+    \"replicas\": $replicas${status:+,
+    \"status\": $(json_string "$status")}
   },
   \"request_id\": $(json_string "$request_id"),
   \"force\": $force_json
@@ -93,4 +108,23 @@ if [[ $(json_field status <<<"$deployment") == terminated && $status != terminat
     "at $(json_field terminated_at <<<"$deployment"); to record a new deployment pass --run-id (your CI run id)" \
     "or --request-id"
 fi
-printf '%s\n' "$deployment"
+
+# What it superseded: the deployment named by replaces_id, set when it became live.
+replaces_id=$(json_field replaces_id <<<"$deployment")
+model_name=$(json_field model_name <<<"$deployment")
+superseded=null
+if [[ -n $replaces_id ]]; then
+  superseded=$(rpc DeploymentService/GetDeployment "{\"id\": $(json_string "$replaces_id")}")
+  what="superseded $replaces_id ($(release_name "$superseded" "$model_name"))"
+elif [[ -z $(json_field live_since <<<"$deployment") ]]; then
+  what="not live while $(json_field status <<<"$deployment"), so it superseded nothing"
+else
+  what="nothing was live there"
+fi
+printf '%s: recorded deployment %s: %s in %s at %s (%s); %s\n' "$PROG" "$(json_field id <<<"$deployment")" \
+  "$(release_name "$deployment" '')" "$(json_field environment <<<"$deployment")" \
+  "$(json_field endpoint_url <<<"$deployment")" "$(json_field status <<<"$deployment")" "$what" >&2
+# The deployment with one member more (catapult-deploy --output json prints the same): its
+# closing brace is the last line of grpcurl's output, the superseded deployment is indented one
+# level deeper.
+printf '%s,\n  "superseded": %s\n}\n' "${deployment%$'\n'\}}" "$(sed '2,$s/^/  /' <<<"$superseded")"

@@ -21,7 +21,7 @@ import pytest
 from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, release_pb2, release_service_pb2
 from catapult_server.server import CatapultServer
 from tests.conftest import Stubs
-from tests.helpers import auth, create_model, create_release, unique
+from tests.helpers import auth, create_artifact, create_model, create_release, unique
 from tests.rest.conftest import start_envoy
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
@@ -31,6 +31,8 @@ ALL_SCRIPTS = [
     "terminate-deployment.sh",
     "latest-release.sh",
     "live-endpoints.sh",
+    "endpoint-history.sh",
+    "rollout.sh",
 ]
 
 # Exit codes, the same as catapult-deploy's (scripts/catapult-common.sh documents them).
@@ -189,6 +191,165 @@ async def test_record_deployment_resolves_the_release_and_is_retry_safe(
     assert by_id.json()["release_id"] == plain.id
 
 
+def placed(release_id: str, environment: str, endpoint: str, *options: str) -> list[str]:
+    """record-deployment.sh's options for a deployment of release_id at endpoint."""
+    return ["--release-id", release_id, "--environment", environment, "--endpoint", endpoint, *options]
+
+
+async def test_record_deployment_says_what_it_superseded(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    model, v1 = await new_release(stubs, admin_key, version="1.0.0")
+    v11 = await create_release(stubs, admin_key, v1.image_id, version="1.1.0", quantization="fp16")
+    url = f"https://{unique('api')}.example.test/v1"
+
+    first = await run("record-deployment.sh", *placed(v1.id, "production", url), target=target)
+    first_id = first.json()["id"]
+    assert first.stderr == (
+        f"record-deployment.sh: recorded deployment {first_id}: {model} 1.0.0 in production at {url}"
+        " (success); nothing was live there\n"
+    )
+    assert first.json()["superseded"] is None
+
+    second = await run("record-deployment.sh", *placed(v11.id, "production", url), target=target)
+    second_id = second.json()["id"]
+    assert second.stderr.endswith(f"(success); superseded {first_id} (1.0.0)\n"), second.stderr
+    superseded = second.json()["superseded"]
+    assert (superseded["id"], superseded["status"]) == (first_id, "terminated")
+    assert superseded["superseded_by_id"] == second_id
+    assert second.json()["replaces_id"] == first_id
+
+    rollback = await run(
+        "record-deployment.sh", *placed(v1.id, "production", url, "--run-id", "back"), target=target
+    )
+    assert rollback.stderr.endswith(f"; superseded {second_id} (1.1.0 fp16)\n"), rollback.stderr
+    retried = await run(
+        "record-deployment.sh", *placed(v1.id, "production", url, "--run-id", "back"), target=target
+    )
+    assert (retried.stdout, retried.stderr) == (rollback.stdout, rollback.stderr), "a retry says the same"
+
+    deploying = await run(
+        "record-deployment.sh", *placed(v11.id, "production", url, "--status", "deploying"), target=target
+    )
+    assert deploying.stderr.endswith("(deploying); not live while deploying, so it superseded nothing\n")
+    assert deploying.json()["superseded"] is None
+
+
+async def test_a_deployment_recorded_without_a_status_is_live(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    """The scripts leave the status to the server, whose default makes the deployment live."""
+    _, release = await new_release(stubs, admin_key, version="1.0.0")
+    url = f"https://{unique('default')}.example.test/v1"
+    recorded = (await run("record-deployment.sh", *placed(release.id, "staging", url), target=target)).json()
+    assert recorded["status"] == "success"
+    assert recorded["live_since"]
+    live = await run("live-endpoints.sh", "--environment", "staging", "--endpoint", url, target=target)
+    assert [d["id"] for d in live.json()["deployments"]] == [recorded["id"]]
+
+
+async def test_endpoint_history_and_what_was_live_at_a_moment(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    model, v1 = await new_release(stubs, admin_key, version="1.0.0", digest=f"sha256:{unique('img')}")
+    v2 = await create_release(stubs, admin_key, v1.image_id, version="1.1.0")
+    checksum = f"sha256:{unique('whl')}"
+    await create_artifact(stubs, admin_key, v2.id, checksum=checksum)
+    url = f"https://{unique('prod')}.example.test/v1"
+    chain = [
+        (
+            await run(
+                "record-deployment.sh",
+                *placed(release.id, "production", url, "--run-id", run_id),
+                target=target,
+            )
+        ).json()["id"]
+        for release, run_id in ((v1, "1"), (v2, "2"), (v1, "3"))
+    ]
+
+    history_run = await run(
+        "endpoint-history.sh",
+        "--environment",
+        "production",
+        "--endpoint",
+        url,
+        "--page-size",
+        "2",
+        target=target,
+    )
+    history = history_run.json()["deployments"]
+    assert [d["id"] for d in history] == chain[::-1], "newest first, every page"
+    assert [d["release_version"] for d in history] == ["1.0.0", "1.1.0", "1.0.0"]
+    assert [(d["replaces_id"], d["superseded_by_id"]) for d in history] == [
+        (chain[1], ""),
+        (chain[0], chain[2]),
+        ("", chain[1]),
+    ]
+    elsewhere = await run("endpoint-history.sh", "--environment", "staging", "--endpoint", url, target=target)
+    assert elsewhere.json() == {"deployments": []}
+
+    async def live_at(moment: str, *filters: str) -> list[str]:
+        found = await run("live-endpoints.sh", "--at", moment, *filters, "--page-size", "1", target=target)
+        return [d["id"] for d in found.json()["deployments"]]
+
+    first, second = history[2], history[1]
+    at_url = ("--environment", "production", "--endpoint", url)
+    assert await live_at(first["live_since"], *at_url) == [chain[0]], "live from live_since on"
+    assert first["terminated_at"] == second["live_since"]
+    assert await live_at(first["terminated_at"], *at_url) == [chain[1]], "at the switch, the successor"
+
+    # Reverse lookups: the image of 1.0.0 and the file of 1.1.0, now and when each served.
+    assert await live_at(second["live_since"], "--digest", v1.digest) == []
+    now = (await run("live-endpoints.sh", "--digest", v1.digest, target=target)).json()["deployments"]
+    assert [d["id"] for d in now] == [chain[2]]
+    assert await live_at(second["live_since"], "--artifact-checksum", checksum) == [chain[1]]
+    gone = await run("live-endpoints.sh", "--artifact-checksum", checksum, target=target)
+    assert gone.json() == {"deployments": []}, "1.1.0 serves nowhere since the rollback"
+
+    await stubs.releases.UpdateRelease(
+        release_service_pb2.UpdateReleaseRequest(release=release_pb2.Release(id=v1.id, status="deprecated")),
+        metadata=auth(admin_key),
+    )
+    deprecated = await run(
+        "live-endpoints.sh", "--model", model, "--release-status", "deprecated", target=target
+    )
+    assert [d["id"] for d in deprecated.json()["deployments"]] == [chain[2]]
+
+    not_a_time = await run("live-endpoints.sh", "--at", "last tuesday", target=target)
+    assert not_a_time.code == EXIT_USAGE
+    assert "--at last tuesday: want an RFC 3339 time" in not_a_time.error_line()
+
+
+async def test_rollout_shows_where_a_model_is_live(stubs: Stubs, target: Target, admin_key: str) -> None:
+    model, release = await new_release(stubs, admin_key, version="2.0.0", digest="sha256:two")
+    expected: dict[str, list[str]] = {}
+    for environment in ("staging", "production"):
+        for n in (1, 2):
+            url = f"https://{environment}-{n}-{unique('r')}.example.test/v1"
+            await run("record-deployment.sh", *placed(release.id, environment, url), target=target)
+            expected.setdefault(environment, []).insert(0, url)  # newest first
+
+    by_name = (await run("rollout.sh", "--model", model, target=target)).json()
+    by_id = (await run("rollout.sh", "--model", release.image_id, target=target)).json()
+    assert by_name == by_id
+    assert (by_name["model_id"], by_name["model_name"], by_name["company"]) == (
+        release.image_id,
+        model,
+        "CompanyA",
+    )
+    assert {
+        e["environment"]: [d["endpoint_url"] for d in e["live"]] for e in by_name["environments"]
+    } == expected
+    assert [e["environment"] for e in by_name["environments"]] == ["production", "staging"], "by name"
+    assert {
+        (d["release_version"], d["release_digest"]) for e in by_name["environments"] for d in e["live"]
+    } == {("2.0.0", "sha256:two")}
+
+    unknown = await run("rollout.sh", "--model", unique("no-such-model"), target=target)
+    assert unknown.code == EXIT_NOT_FOUND
+    assert "NOT_FOUND (RESOURCE_NOT_FOUND)" in unknown.error_line()
+
+
 async def test_terminate_deployment_and_redeploy(stubs: Stubs, target: Target, admin_key: str) -> None:
     model, _ = await new_release(stubs, admin_key, version="1.0.0")
     args = ["--model", model, "--version", "1.0.0", "--environment", "staging"]
@@ -310,6 +471,8 @@ async def test_usage(script: str) -> None:
         ("record-deployment.sh", "missing --model --version"),
         ("terminate-deployment.sh", "missing --id"),
         ("latest-release.sh", "missing --model"),
+        ("endpoint-history.sh", "missing --environment --endpoint"),
+        ("rollout.sh", "missing --model"),
     ],
 )
 async def test_missing_options_are_usage_errors(script: str, missing: str) -> None:
@@ -446,4 +609,5 @@ async def test_derived_request_id_is_the_go_commands(stubs: Stubs, target: Targe
         ),
         metadata=auth(admin_key),
     )
-    assert [row.request_id for row in audit.audit_logs] == ["dec2ceaa-ec74-8959-aae9-35f3386c76b8"]
+    # No --status: its part of the id is empty (the server's default applies).
+    assert [row.request_id for row in audit.audit_logs] == ["0e70c948-b3cf-8823-8e22-0ac8f73ee571"]

@@ -10,11 +10,31 @@
 //   - [Client.RecordDeployment]: record that release V/Q of model M runs in environment E at an
 //     endpoint URL (the release is resolved from the model name, version and quantization);
 //   - [Client.TerminateDeployment] and [Client.TerminateAt]: mark deployments terminated;
-//   - [Client.LatestRelease]: the newest release of a model, optionally of one quantization or
-//     only among those live in an environment;
-//   - [Client.LiveDeployments]: everything live in an environment, all pages read;
+//   - [Client.SetDeploymentStatus]: move a deployment on, e.g. from deploying to success (live);
+//   - [Client.LatestRelease]: the highest version of a model, optionally of one quantization, or
+//     the one serving in an environment;
 //   - [Client.AllModels], [Client.AllReleases], [Client.AllDeployments]: iterators over every page
 //     of a List call.
+//
+// # What is live
+//
+// A deployment is live while its status is "success" (the default when it is recorded). It
+// occupies a slot: its environment and endpoint URL, or without an endpoint its model,
+// environment, cluster and namespace. Becoming live, it supersedes the deployment live in its
+// slot, which the server terminates in the same transaction: the new one's ReplacesId and the
+// old one's SupersededById link them, and each was live over [LiveSince, TerminatedAt). A
+// rollback is a deploy of the older release. Each question below is one call, reading every page:
+//
+//   - what is live now: [Client.LiveDeployments], or [Client.FindDeployments] with ActiveOnly;
+//   - what was live at a moment, e.g. at an endpoint last Tuesday 14:00: [Client.LiveAt];
+//   - what an endpoint served, newest first, and what each superseded: [Client.EndpointHistory];
+//     [Client.Replaced] fetches what a deployment superseded;
+//   - where a model is live, per environment: [Client.ModelRollout];
+//   - which releases are an image: [Client.FindReleases] with a Digest; which deployments serve
+//     an image or a file, now or at a moment: [Client.FindDeployments] or [Client.LiveAt] with a
+//     Digest or an ArtifactChecksum;
+//   - deprecated but still live, a customer's live deployments, failures since a date:
+//     [Client.FindDeployments] with ReleaseStatus, Company or Status and DeployedAfter.
 //
 // # Errors
 //

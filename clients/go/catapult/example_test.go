@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"time"
 
 	"github.com/warlockee/catapult/clients/go/catapult"
 	catapultv1 "github.com/warlockee/catapult/clients/go/catapult/v1"
@@ -60,7 +61,8 @@ func ExampleClient_RecordRelease() {
 }
 
 // A deploy job records where the release now runs; the release is found by model name,
-// version and quantization.
+// version and quantization. Recorded without a status it is live (the server's default), and
+// it supersedes what was live at the endpoint in the environment.
 func ExampleClient_RecordDeployment() {
 	ctx := context.Background()
 	client, err := catapult.DialFromEnv(ctx)
@@ -73,7 +75,6 @@ func ExampleClient_RecordDeployment() {
 		Model: "llama-3-7b-companyA", Version: "1.0.0", Quantization: "fp16",
 		Environment: "production", EndpointURL: "https://api.companyA.prod/v1/llama",
 		Cluster: "k8s-prod-us-west-2", Namespace: "ml-prod", Replicas: 3,
-		Status:    catapult.StatusSuccess,
 		RequestID: catapult.RequestID("deployment", "llama-3-7b-companyA", "1.0.0", "fp16", os.Getenv("GITHUB_RUN_ID")),
 	})
 	switch {
@@ -85,9 +86,18 @@ func ExampleClient_RecordDeployment() {
 		log.Fatal(err)
 	}
 	fmt.Println(deployment.GetId())
+	replaced, err := client.Replaced(ctx, deployment)
+	switch {
+	case err != nil:
+		log.Fatal(err)
+	case replaced == nil:
+		fmt.Println("nothing was live there")
+	default:
+		fmt.Println("superseded", replaced.GetId(), replaced.GetReleaseVersion(), replaced.GetQuantization())
+	}
 }
 
-// Terminate what ran at an endpoint before the new deployment replaced it.
+// Take an endpoint down: terminate what runs there, live or still deploying.
 func ExampleClient_TerminateAt() {
 	ctx := context.Background()
 	client, err := catapult.DialFromEnv(ctx)
@@ -141,6 +151,85 @@ func ExampleClient_LiveDeployments() {
 	}
 	for _, d := range live {
 		fmt.Println(d.GetEndpointUrl(), d.GetCompany(), d.GetModelName(), d.GetReleaseVersion(), d.GetQuantization())
+	}
+}
+
+// What served an endpoint in production last Tuesday at 14:00?
+func ExampleClient_LiveAt() {
+	ctx := context.Background()
+	client, err := catapult.DialFromEnv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	tuesday := time.Date(2026, time.November, 17, 14, 0, 0, 0, time.UTC)
+	served, err := client.LiveAt(ctx, tuesday, catapult.DeploymentFilter{
+		Environment: "production", EndpointURL: "https://api.companyA.prod/v1/llama",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, d := range served { // at most one: a slot has one live deployment at a time
+		fmt.Println(d.GetModelName(), d.GetReleaseVersion(), d.GetQuantization(), "since", d.GetLiveSince().AsTime())
+	}
+}
+
+// Print an endpoint's history as a chain: each deployment, what it replaced, and when.
+func ExampleClient_EndpointHistory() {
+	ctx := context.Background()
+	client, err := catapult.DialFromEnv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	history, err := client.EndpointHistory(ctx, "production", "https://api.companyA.prod/v1/llama")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, d := range history { // newest first
+		fmt.Println(d.GetLiveSince().AsTime(), d.GetStatus(), d.GetReleaseVersion(), d.GetId(), "replaced", d.GetReplacesId())
+	}
+}
+
+// The environment matrix: where a model is live, per environment, and in which slot.
+func ExampleClient_ModelRollout() {
+	ctx := context.Background()
+	client, err := catapult.DialFromEnv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	rollout, err := client.ModelRollout(ctx, "llama-3-7b-companyA")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, env := range rollout.GetEnvironments() {
+		for _, d := range env.GetLive() {
+			fmt.Println(env.GetEnvironment(), d.GetEndpointUrl(), d.GetCluster(), d.GetReleaseVersion(), d.GetQuantization())
+		}
+	}
+}
+
+// The blast radius of a bad file: which customers' endpoints serve it now.
+func ExampleClient_FindDeployments() {
+	ctx := context.Background()
+	client, err := catapult.DialFromEnv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	serving, err := client.FindDeployments(ctx, catapult.DeploymentFilter{
+		ArtifactChecksum: "sha256:9f2c…", ActiveOnly: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, d := range serving {
+		fmt.Println(d.GetCompany(), d.GetEnvironment(), d.GetEndpointUrl(), d.GetReleaseVersion())
 	}
 }
 

@@ -48,17 +48,23 @@ func unique(prefix string) string {
 	return fmt.Sprintf("%s-%s", prefix, strings.ToLower(rand.Text()[:10]))
 }
 
-// createModel registers a model with a unique name and returns the name.
+// createModel registers a model of CompanyA with a unique name and returns the name.
 func createModel(t *testing.T, c *catapult.Client) string {
 	t.Helper()
+	return createModelFor(t, c, "CompanyA").GetName()
+}
+
+// createModelFor registers a model with a unique name built for company.
+func createModelFor(t *testing.T, c *catapult.Client, company string) *catapultv1.Model {
+	t.Helper()
 	name := unique("go-model")
-	_, err := c.Models.CreateModel(testContext(t), &catapultv1.CreateModelRequest{Model: &catapultv1.Model{
-		Name: name, Company: "CompanyA", StoragePath: "s3://ml-models/" + name + "/",
+	m, err := c.Models.CreateModel(testContext(t), &catapultv1.CreateModelRequest{Model: &catapultv1.Model{
+		Name: name, Company: company, StoragePath: "s3://ml-models/" + name + "/",
 	}})
 	if err != nil {
 		t.Fatalf("CreateModel: %v", err)
 	}
-	return name
+	return m
 }
 
 // endpoint returns a unique endpoint URL.

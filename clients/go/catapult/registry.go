@@ -141,8 +141,10 @@ type DeploymentSpec struct {
 	Cluster, Namespace string
 	// Replicas is the number of replicas running.
 	Replicas int32
-	// Status is "deploying", "success", "failed" or "terminated"; "" lets the server default
-	// it to "deploying". Only "success" deployments count as live.
+	// Status is one of the Status… constants; "" leaves it to the server, whose default is
+	// StatusSuccess: the deployment is live at once and supersedes what was live in its slot.
+	// StatusDeploying records a rollout in progress, live only once SetDeploymentStatus moves it
+	// to StatusSuccess.
 	Status string
 	// DeployedBy defaults to the name of the calling API key.
 	DeployedBy string
@@ -157,6 +159,11 @@ type DeploymentSpec struct {
 // RecordDeployment records that a release is deployed to spec.Environment at
 // spec.EndpointURL and returns the deployment, with its model name, company and release
 // version filled in. The release is spec.ReleaseID, or else resolved with ResolveRelease.
+//
+// A deployment recorded live (the default status) supersedes the deployment live in its slot
+// (the environment and endpoint URL; without an endpoint, the model, environment, cluster and
+// namespace): the returned deployment's ReplacesId names it ("" when nothing was live there),
+// and Replaced fetches it. The superseded one is terminated in the same transaction.
 //
 // Errors: NOT_FOUND (RESOURCE_NOT_FOUND) when the model or release does not exist;
 // FAILED_PRECONDITION (RELEASE_DEPRECATED) when the release is deprecated and spec.Force is
@@ -205,16 +212,20 @@ func (c *Client) TerminateAt(ctx context.Context, environment, endpointURL strin
 	if environment == "" || endpointURL == "" {
 		return nil, fmt.Errorf("catapult: TerminateAt needs an environment and an endpoint URL")
 	}
-	var live []*catapultv1.Deployment
-	for d, err := range c.AllDeployments(ctx, &catapultv1.ListDeploymentsRequest{
-		Environment: environment, EndpointUrl: endpointURL, ActiveOnly: true,
-	}) {
+	// Not only the live one: rollouts still deploying there, and failed ones, are not
+	// terminated either, and taking the endpoint down ends them too. One listing per status
+	// reads what is open, not the endpoint's whole history.
+	var open []*catapultv1.Deployment
+	for _, status := range []string{StatusSuccess, StatusDeploying, StatusFailed} {
+		found, err := c.FindDeployments(ctx, DeploymentFilter{
+			Environment: environment, EndpointURL: endpointURL, Status: status,
+		})
 		if err != nil {
 			return nil, err
 		}
-		live = append(live, d)
+		open = append(open, found...)
 	}
-	if len(live) == 0 {
+	if len(open) == 0 {
 		ever, err := c.Deployments.ListDeployments(ctx, &catapultv1.ListDeploymentsRequest{
 			Environment: environment, EndpointUrl: endpointURL, PageSize: 1,
 		})
@@ -227,8 +238,8 @@ func (c *Client) TerminateAt(ctx context.Context, environment, endpointURL strin
 		}
 		return nil, nil
 	}
-	terminated := make([]*catapultv1.Deployment, 0, len(live))
-	for _, d := range live {
+	terminated := make([]*catapultv1.Deployment, 0, len(open))
+	for _, d := range open {
 		t, err := c.TerminateDeployment(ctx, d.GetId())
 		if err != nil {
 			return terminated, err
@@ -242,12 +253,16 @@ func (c *Client) TerminateAt(ctx context.Context, environment, endpointURL strin
 type LatestOptions struct {
 	// Quantization, if set, considers only releases of this quantization.
 	Quantization string
-	// Environment, if set, considers only releases with a successful, not terminated
-	// deployment in this environment: "what is the newest release live in production?".
+	// Environment, if set, answers what serves there: the release of the model's live
+	// deployment in this environment that became live last (after a rollback, the older
+	// version).
 	Environment string
 }
 
-// LatestRelease returns the newest release (by creation time) of the model named model.
+// LatestRelease returns the newest release of the model named model: the highest semantic
+// version (1.10.0 after 1.9.0; a pre-release before its release; versions that are not
+// semantic versions count below every one that is), or with opts.Environment the release
+// live there (see LatestOptions).
 //
 // Errors: NOT_FOUND when the model does not exist or has no matching release.
 func (c *Client) LatestRelease(ctx context.Context, model string, opts LatestOptions) (*catapultv1.Release, error) {
@@ -258,20 +273,12 @@ func (c *Client) LatestRelease(ctx context.Context, model string, opts LatestOpt
 	})
 }
 
-// LiveDeployments returns every deployment live in environment ("" for every environment):
-// status "success" and not terminated, newest first, each with its model name, company,
-// release version and endpoint URL. It reads all pages.
+// LiveDeployments returns every deployment live now in environment ("" for every
+// environment): status "success", neither superseded nor terminated; one per slot. They come
+// newest first, each with its model name, company, release version and endpoint URL. It reads
+// all pages; FindDeployments narrows further.
 func (c *Client) LiveDeployments(ctx context.Context, environment string) ([]*catapultv1.Deployment, error) {
-	var out []*catapultv1.Deployment
-	for d, err := range c.AllDeployments(ctx, &catapultv1.ListDeploymentsRequest{
-		Environment: environment, Status: StatusSuccess, ActiveOnly: true,
-	}) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
+	return c.FindDeployments(ctx, DeploymentFilter{Environment: environment, ActiveOnly: true})
 }
 
 // AllModels iterates over every model ListModels returns for req, reading page after page.
@@ -291,6 +298,18 @@ func (c *Client) AllReleases(ctx context.Context, req *catapultv1.ListReleasesRe
 // after page. req is not modified; a zero PageSize reads pages of the server's maximum size.
 func (c *Client) AllDeployments(ctx context.Context, req *catapultv1.ListDeploymentsRequest) iter.Seq2[*catapultv1.Deployment, error] {
 	return pages(ctx, req, c.Deployments.ListDeployments, (*catapultv1.ListDeploymentsResponse).GetDeployments)
+}
+
+// collect reads an iterator of the All… methods into a slice, stopping at the first error.
+func collect[Item any](items iter.Seq2[Item, error]) ([]Item, error) {
+	var out []Item
+	for item, err := range items {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, nil
 }
 
 // pageRequest is a List request (AIP-158 page_size and page_token).

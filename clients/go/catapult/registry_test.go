@@ -165,16 +165,20 @@ func TestTerminateAtEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := endpoint("terminate-at")
-	for _, env := range []string{"production", "production", "staging"} {
+	// The live one and a rollout still in progress at the endpoint both end; the staging
+	// deployment at the same URL is another slot and stays.
+	for _, placed := range []struct{ env, status string }{
+		{"production", catapult.StatusSuccess}, {"production", catapult.StatusDeploying}, {"staging", catapult.StatusSuccess},
+	} {
 		if _, err := c.RecordDeployment(ctx, catapult.DeploymentSpec{
-			Model: model, Version: "1.0.0", Environment: env, EndpointURL: url, Status: catapult.StatusSuccess,
+			Model: model, Version: "1.0.0", Environment: placed.env, EndpointURL: url, Status: placed.status,
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	terminated, err := c.TerminateAt(ctx, "production", url)
 	if err != nil || len(terminated) != 2 {
-		t.Fatalf("TerminateAt(production) = %d deployments, %v; want 2", len(terminated), err)
+		t.Fatalf("TerminateAt(production) = %d deployments, %v; want the live one and the deploying one", len(terminated), err)
 	}
 	if !liveAt(t, c, "staging", url) {
 		t.Fatalf("TerminateAt(production) terminated the staging deployment")

@@ -6,7 +6,9 @@
 //	catapult-deploy deploy    --model M --version V [--quantization Q] --environment E --endpoint URL …
 //	catapult-deploy terminate --id ID | --environment E --endpoint URL
 //	catapult-deploy latest    --model M [--quantization Q] [--environment E]
-//	catapult-deploy live      [--environment E]
+//	catapult-deploy live      [--environment E] [--endpoint URL] [--at TIME] [--model M] [--digest D] …
+//	catapult-deploy history   --environment E --endpoint URL
+//	catapult-deploy rollout   --model M
 //
 // The server and key come from --addr and --api-key, or CATAPULT_ADDR (default
 // localhost:50051) and CATAPULT_API_KEY. Loopback addresses are reached in plaintext and
@@ -14,8 +16,10 @@
 // --ca-file or CATAPULT_CACERT names the CA to verify the server with.
 //
 // On success the command prints the id of what it recorded, terminated or found on stdout
-// (--output json prints the whole record, --output version a release's version) and one line
-// saying what it did on stderr. On failure it prints one line on stderr,
+// (--output json prints the whole record, --output version a release's version; live, history
+// and rollout print a table) and one line saying what it did on stderr. deploy's line says what
+// the deployment superseded: "…; superseded ID (1.0.0 fp16)" or "…; nothing was live there".
+// On failure it prints one line on stderr,
 // "catapult-deploy: CODE (REASON): message", and exits with:
 //
 //	0  success
@@ -55,6 +59,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/warlockee/catapult/clients/go/catapult"
 	catapultv1 "github.com/warlockee/catapult/clients/go/catapult/v1"
@@ -85,14 +90,22 @@ Usage:
   catapult-deploy deploy    --model M --version V [--quantization Q] --environment E --endpoint URL [...]
   catapult-deploy terminate --id ID | --environment E --endpoint URL
   catapult-deploy latest    --model M [--quantization Q] [--environment E]
-  catapult-deploy live      [--environment E]
+  catapult-deploy live      [--environment E] [--endpoint URL] [--at TIME] [--model M] [--company C]
+                            [--digest D] [--artifact-checksum SUM] [--release-status deprecated]
+  catapult-deploy history   --environment E --endpoint URL
+  catapult-deploy rollout   --model M
+
+A deployment is live while its status is success, the default. It supersedes what was live
+in its slot (the environment and endpoint): deploy says what, history lists the chain,
+rollout shows where a model is live, and live --at TIME what was live at a past moment.
 
 "catapult-deploy COMMAND -h" lists a command's flags. Every command takes
   --addr HOST:PORT   (CATAPULT_ADDR, default localhost:50051)
   --api-key KEY      (CATAPULT_API_KEY; prefer the variable: flags show in ps)
   --plaintext/--tls  (CATAPULT_PLAINTEXT=1/0; default: plaintext for loopback addresses only)
   --ca-file PEM      (CATAPULT_CACERT)
-  --output id|json   what to print on stdout (latest also takes "version"; live prints a table)
+  --output id|json   what to print on stdout (latest also takes "version"; live, history and
+                     rollout print a table by default)
   --timeout 60s
 
 release and deploy are retry-safe: the request_id is derived from their flags (for deploy
@@ -130,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cmd, ok := commands[cmdName]
 	if !ok {
-		fmt.Fprintf(stderr, "%s: unknown command %q (release, deploy, terminate, latest, live; -h for help)\n", name, cmdName)
+		fmt.Fprintf(stderr, "%s: unknown command %q (%s; -h for help)\n", name, cmdName, strings.Join(commandNames, ", "))
 		return exitUsage
 	}
 	inv := &invocation{stdout: stdout, stderr: stderr, getenv: getenv}
@@ -138,17 +151,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	inv.commonFlags(fs)
 	cmd.flags(inv, fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s %s %s\n\n%s\n\nFlags:\n", name, cmdName, cmd.synopsis, cmd.help)
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprintf(w, "Usage: %s %s %s\n\n%s\n\nFlags:\n", name, cmdName, cmd.synopsis, cmd.help)
 		fs.PrintDefaults()
 	}
+	// flag would print the usage on -h too, to stderr: it is printed below, once, to stdout
+	// when asked for and to stderr after flag's one-line complaint.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
+			printUsage(stdout)
 			return exitOK
 		}
-		return exitUsage // flag has printed the problem and the usage
+		printUsage(stderr)
+		return exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s %s: unexpected argument %q (flags only)\n", name, cmdName, fs.Arg(0))
@@ -190,6 +207,8 @@ type invocation struct {
 	replicas                                            int
 	deployStatus                                        string
 	force                                               bool
+	company, artifactChecksum, releaseStatus, at        string
+	moment                                              time.Time
 
 	client *catapult.Client
 }
@@ -205,7 +224,7 @@ func (inv *invocation) commonFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&inv.plaintext, "plaintext", false, "connect without TLS (CATAPULT_PLAINTEXT=1)")
 	fs.BoolVar(&inv.tls, "tls", false, "connect with TLS even to a loopback address (CATAPULT_PLAINTEXT=0)")
 	fs.StringVar(&inv.caFile, "ca-file", inv.getenv(catapult.EnvCACert), "PEM file of the CA that signed the server's certificate (CATAPULT_CACERT)")
-	fs.StringVar(&inv.output, "output", "", "what to print on stdout: id (default) or json")
+	fs.StringVar(&inv.output, "output", "", "what to print on stdout: id or json (default: id; a table for live, history, rollout)")
 	fs.DurationVar(&inv.timeout, "timeout", 60*time.Second, "give up after this long")
 }
 
@@ -236,8 +255,8 @@ func (inv *invocation) validate(cmdName string) error {
 			return usagef("--output version is for latest only")
 		}
 	case "table":
-		if cmdName != "live" {
-			return usagef("--output table is for live only")
+		if !commands[cmdName].lists {
+			return usagef("--output table is for live, history and rollout only")
 		}
 	default:
 		return usagef("--output %q: want id or json", inv.output)
@@ -291,12 +310,35 @@ func writeJSON(w io.Writer, msg proto.Message) error {
 	if err != nil {
 		return err
 	}
+	return writeIndented(w, raw)
+}
+
+// writeDeploymentJSON prints d as writeJSON does, with one key more, as
+// scripts/record-deployment.sh does: "superseded", the deployment d superseded, or null.
+func writeDeploymentJSON(w io.Writer, d, superseded *catapultv1.Deployment) error {
+	raw, err := jsonOptions.Marshal(d)
+	if err != nil {
+		return err
+	}
+	old := []byte("null")
+	if superseded != nil {
+		if old, err = jsonOptions.Marshal(superseded); err != nil {
+			return err
+		}
+	}
+	// A JSON object ends with its closing brace (protojson may add spaces, never after it).
+	raw = bytes.TrimSuffix(bytes.TrimSpace(raw), []byte("}"))
+	raw = append(append(append(raw, `,"superseded":`...), old...), '}')
+	return writeIndented(w, raw)
+}
+
+func writeIndented(w io.Writer, raw []byte) error {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, "", "  "); err != nil {
 		return err
 	}
 	buf.WriteByte('\n')
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 
@@ -305,7 +347,11 @@ type command struct {
 	flags          func(*invocation, *flag.FlagSet)
 	validate       func(*invocation) error
 	run            func(context.Context, *invocation) error
+	lists          bool // prints a table by default (--output table)
 }
+
+// commandNames is the order the usage lists the commands in.
+var commandNames = []string{"release", "deploy", "terminate", "latest", "live", "history", "rollout"}
 
 var commands = map[string]command{
 	"release": {
@@ -328,7 +374,10 @@ var commands = map[string]command{
 	"deploy": {
 		synopsis: "--model M --version V [--quantization Q] --environment E --endpoint URL [flags]",
 		help: "Records that a release runs in an environment at an endpoint, and prints the deployment's id.\n" +
-			"The release is found by model name, version and quantization (or given with --release-id).",
+			"The release is found by model name, version and quantization (or given with --release-id).\n" +
+			"Recorded live (the default status), it supersedes the deployment live at the endpoint in the\n" +
+			"environment, which is terminated. stderr says which: \"…; superseded ID (1.0.0 fp16)\" or\n" +
+			"\"…; nothing was live there\"; --output json adds it to the deployment as \"superseded\" (or null).",
 		flags: func(inv *invocation, fs *flag.FlagSet) {
 			inv.releaseFlags(fs)
 			fs.StringVar(&inv.releaseID, "release-id", "", "the release's id, instead of --model/--version/--quantization")
@@ -337,7 +386,8 @@ var commands = map[string]command{
 			fs.StringVar(&inv.cluster, "cluster", "", "Kubernetes cluster")
 			fs.StringVar(&inv.namespace, "namespace", "", "Kubernetes namespace")
 			fs.IntVar(&inv.replicas, "replicas", 0, "number of replicas")
-			fs.StringVar(&inv.deployStatus, "status", catapult.StatusSuccess, "deploying, success or failed; only success counts as live")
+			fs.StringVar(&inv.deployStatus, "status", "", "deploying, success or failed (default: the server's, success: live at once,\n"+
+				"superseding what was live there); deploying is live only once updated to success")
 			fs.BoolVar(&inv.force, "force", false, "record it even though the release is deprecated")
 			fs.StringVar(&inv.runID, "run-id", inv.getenv("CATAPULT_RUN_ID"), "id of the CI run, part of the derived request_id (CATAPULT_RUN_ID)")
 			inv.requestIDFlag(fs, "the flags and --run-id")
@@ -391,15 +441,61 @@ var commands = map[string]command{
 		run:      runLatest,
 	},
 	"live": {
-		synopsis: "[--environment E]",
-		help: "Lists what is live (status success, not terminated), one deployment a line:\n" +
-			"endpoint, model, version, quantization, company, deployment id (tab-separated).\n" +
+		synopsis: "[--environment E] [--endpoint URL] [--at TIME] [--model M] [--company C] [--digest D] [...]",
+		help: "Lists what is live now (status success: neither superseded nor terminated), or with --at\n" +
+			"what was live at that moment, one deployment a line: endpoint, model, version,\n" +
+			"quantization, company, deployment id (tab-separated). Every filter given must match.\n" +
 			"--output json prints {\"deployments\": [...]}, like scripts/live-endpoints.sh.",
 		flags: func(inv *invocation, fs *flag.FlagSet) {
-			fs.StringVar(&inv.environment, "environment", "", "production, staging or development (default: all)")
+			fs.StringVar(&inv.environment, "environment", "", "only this environment, e.g. production (default: all)")
+			fs.StringVar(&inv.endpoint, "endpoint", "", "only this endpoint URL")
+			fs.StringVar(&inv.at, "at", "", "what was live at this moment, RFC 3339, e.g. 2026-11-17T14:00:00Z (default: now)")
+			fs.StringVar(&inv.model, "model", "", "only this model (its name)")
+			fs.StringVar(&inv.company, "company", "", "only models built for this company")
+			fs.StringVar(&inv.digest, "digest", "", "only releases with this image digest: where an image is served")
+			fs.StringVar(&inv.artifactChecksum, "artifact-checksum", "", "only releases carrying an artifact with this checksum")
+			fs.StringVar(&inv.releaseStatus, "release-status", "", "only releases with this status, e.g. deprecated")
 		},
-		validate: func(*invocation) error { return nil },
-		run:      runLive,
+		validate: func(inv *invocation) error {
+			if inv.at == "" {
+				return nil
+			}
+			moment, err := time.Parse(time.RFC3339Nano, inv.at)
+			if err != nil {
+				return usagef("--at %q: want an RFC 3339 time such as 2026-11-17T14:00:00Z", inv.at)
+			}
+			inv.moment = moment
+			return nil
+		},
+		run:   runLive,
+		lists: true,
+	},
+	"history": {
+		synopsis: "--environment E --endpoint URL",
+		help: "Lists every deployment recorded at an endpoint, newest first, one a line: live since,\n" +
+			"terminated at, status, model, version, quantization, deployment id, the id it replaced,\n" +
+			"the id that superseded it (tab-separated; - where there is none).\n" +
+			"--output json prints {\"deployments\": [...]}, like scripts/endpoint-history.sh.",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			fs.StringVar(&inv.environment, "environment", "", "the environment, e.g. production (required)")
+			fs.StringVar(&inv.endpoint, "endpoint", "", "the endpoint URL (required)")
+		},
+		validate: func(inv *invocation) error { return required(inv, "environment", "endpoint") },
+		run:      runHistory,
+		lists:    true,
+	},
+	"rollout": {
+		synopsis: "--model M",
+		help: "Shows where a model is live: per environment, each live deployment, one a line:\n" +
+			"environment, endpoint, version, quantization, cluster, namespace, live since, deployment id\n" +
+			"(tab-separated; - where there is none). --output json prints the ModelRollout, like\n" +
+			"scripts/rollout.sh.",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			fs.StringVar(&inv.model, "model", "", "the model's name, or its id (required)")
+		},
+		validate: func(inv *invocation) error { return required(inv, "model") },
+		run:      runRollout,
+		lists:    true,
 	},
 }
 
@@ -502,9 +598,38 @@ func runDeploy(ctx context.Context, inv *invocation) error {
 			"to record a new deployment pass --run-id (your CI run id) or --request-id",
 			spec.RequestID, d.GetId(), d.GetTerminatedAt().AsTime().Format(time.RFC3339))}
 	}
-	inv.say("recorded deployment %s: %s %s%s in %s at %s (%s)", d.GetId(), d.GetModelName(), d.GetReleaseVersion(),
-		quantizationSuffix(d.GetQuantization()), d.GetEnvironment(), d.GetEndpointUrl(), d.GetStatus())
+	superseded, err := inv.client.Replaced(ctx, d)
+	if err != nil {
+		// The deployment is recorded; running the command again returns it (same request_id).
+		return fmt.Errorf("recorded deployment %s, but reading what it superseded failed: %w", d.GetId(), err)
+	}
+	inv.say("recorded deployment %s: %s in %s at %s (%s); %s", d.GetId(), releaseName(d, ""),
+		d.GetEnvironment(), d.GetEndpointUrl(), d.GetStatus(), supersededPhrase(d, superseded))
+	if inv.output == "json" {
+		return writeDeploymentJSON(inv.stdout, d, superseded)
+	}
 	return inv.print(d.GetId(), d)
+}
+
+// supersededPhrase says what d superseded when it became live.
+func supersededPhrase(d, superseded *catapultv1.Deployment) string {
+	switch {
+	case superseded != nil:
+		return fmt.Sprintf("superseded %s (%s)", superseded.GetId(), releaseName(superseded, d.GetModelName()))
+	case d.GetLiveSince() == nil:
+		return fmt.Sprintf("not live while %s, so it superseded nothing", d.GetStatus())
+	}
+	return "nothing was live there"
+}
+
+// releaseName is "1.0.0 fp16": d's release version and quantization, after its model's name
+// unless that is sameModel.
+func releaseName(d *catapultv1.Deployment, sameModel string) string {
+	out := d.GetReleaseVersion() + quantizationSuffix(d.GetQuantization())
+	if d.GetModelName() != sameModel {
+		out = d.GetModelName() + " " + out
+	}
+	return out
 }
 
 func runTerminate(ctx context.Context, inv *invocation) error {
@@ -566,7 +691,18 @@ func runLatest(ctx context.Context, inv *invocation) error {
 }
 
 func runLive(ctx context.Context, inv *invocation) error {
-	live, err := inv.client.LiveDeployments(ctx, inv.environment)
+	filter := catapult.DeploymentFilter{
+		Environment: inv.environment, EndpointURL: inv.endpoint, Model: inv.model, Company: inv.company,
+		Digest: inv.digest, ArtifactChecksum: inv.artifactChecksum, ReleaseStatus: inv.releaseStatus,
+	}
+	var live []*catapultv1.Deployment
+	var err error
+	if inv.moment.IsZero() {
+		filter.ActiveOnly = true
+		live, err = inv.client.FindDeployments(ctx, filter)
+	} else {
+		live, err = inv.client.LiveAt(ctx, inv.moment, filter)
+	}
 	if err != nil {
 		return err
 	}
@@ -574,21 +710,96 @@ func runLive(ctx context.Context, inv *invocation) error {
 	if inv.environment != "" {
 		where = "in " + inv.environment
 	}
-	inv.say("%d deployment(s) live %s", len(live), where)
+	if inv.endpoint != "" {
+		where += " at " + inv.endpoint
+	}
+	if inv.moment.IsZero() {
+		inv.say("%d deployment(s) live %s", len(live), where)
+	} else {
+		inv.say("%d deployment(s) were live %s on %s", len(live), where, formatTime(timestamppb.New(inv.moment)))
+	}
+	return inv.printDeployments(live, func(d *catapultv1.Deployment) []string {
+		return []string{d.GetEndpointUrl(), d.GetModelName(), d.GetReleaseVersion(), d.GetQuantization(), d.GetCompany(), d.GetId()}
+	})
+}
+
+func runHistory(ctx context.Context, inv *invocation) error {
+	history, err := inv.client.EndpointHistory(ctx, inv.environment, inv.endpoint)
+	if err != nil {
+		return err
+	}
+	now := "none live now"
+	for _, d := range history {
+		if d.GetStatus() == catapult.StatusSuccess {
+			now = fmt.Sprintf("live now: %s (%s)", d.GetId(), releaseName(d, ""))
+		}
+	}
+	inv.say("%d deployment(s) recorded in %s at %s; %s", len(history), inv.environment, inv.endpoint, now)
+	return inv.printDeployments(history, func(d *catapultv1.Deployment) []string {
+		return []string{formatTime(d.GetLiveSince()), formatTime(d.GetTerminatedAt()), d.GetStatus(),
+			d.GetModelName(), d.GetReleaseVersion(), d.GetQuantization(), d.GetId(), d.GetReplacesId(), d.GetSupersededById()}
+	})
+}
+
+func runRollout(ctx context.Context, inv *invocation) error {
+	rollout, err := inv.client.ModelRollout(ctx, inv.model)
+	if err != nil {
+		return err
+	}
+	var perEnvironment []string
+	var live []*catapultv1.Deployment
+	for _, e := range rollout.GetEnvironments() {
+		perEnvironment = append(perEnvironment, fmt.Sprintf("%s (%d)", e.GetEnvironment(), len(e.GetLive())))
+		live = append(live, e.GetLive()...)
+	}
+	if len(perEnvironment) == 0 {
+		inv.say("%s is live nowhere", rollout.GetModelName())
+	} else {
+		inv.say("%s is live in %d environment(s): %s", rollout.GetModelName(), len(perEnvironment), strings.Join(perEnvironment, ", "))
+	}
+	if inv.output == "json" {
+		return writeJSON(inv.stdout, rollout)
+	}
+	return inv.printDeployments(live, func(d *catapultv1.Deployment) []string {
+		return []string{d.GetEnvironment(), d.GetEndpointUrl(), d.GetReleaseVersion(), d.GetQuantization(),
+			d.GetCluster(), d.GetK8SNamespace(), formatTime(d.GetLiveSince()), d.GetId()}
+	})
+}
+
+// printDeployments prints a listing: {"deployments": [...]} for --output json, ids for --output
+// id, else a table of the columns row gives, tab-separated, "-" for an empty cell.
+func (inv *invocation) printDeployments(ds []*catapultv1.Deployment, row func(*catapultv1.Deployment) []string) error {
 	switch inv.output {
 	case "json":
-		return writeJSON(inv.stdout, &catapultv1.ListDeploymentsResponse{Deployments: live})
+		return writeJSON(inv.stdout, &catapultv1.ListDeploymentsResponse{Deployments: ds})
 	case "id":
-		for _, d := range live {
+		for _, d := range ds {
 			fmt.Fprintln(inv.stdout, d.GetId())
 		}
 		return nil
 	}
-	for _, d := range live {
-		fmt.Fprintf(inv.stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", d.GetEndpointUrl(), d.GetModelName(),
-			d.GetReleaseVersion(), d.GetQuantization(), d.GetCompany(), d.GetId())
+	for _, d := range ds {
+		cells := row(d)
+		for i, c := range cells {
+			if c == "" {
+				cells[i] = "-"
+			}
+		}
+		fmt.Fprintln(inv.stdout, strings.Join(cells, "\t"))
 	}
 	return nil
+}
+
+// timeLayout is RFC 3339 in UTC to the microsecond, the precision the server keeps: a boundary
+// read from history can be passed to --at exactly, and the columns of a table line up.
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// formatTime prints a timestamp in timeLayout; "" for none.
+func formatTime(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return ""
+	}
+	return ts.AsTime().UTC().Format(timeLayout)
 }
 
 func quantizationSuffix(q string) string {

@@ -162,7 +162,7 @@ func TestReleaseDeployLiveTerminate(t *testing.T) {
 	deployArgs := []string{"deploy", "--model", model, "--version", "1.0.0", "--quantization", "fp16",
 		"--environment", "production", "--endpoint", url, "--cluster", "k8s-prod", "--replicas", "3"}
 	dep := deploy(t, nil, deployArgs...)
-	dep.expect(t, 0, "recorded deployment", "in production at "+url)
+	dep.expect(t, 0, "recorded deployment", model+" 1.0.0 fp16 in production at "+url+" (success); nothing was live there")
 	deploymentID := dep.id(t)
 	again := deploy(t, nil, deployArgs...)
 	again.expect(t, 0)
@@ -216,17 +216,29 @@ func TestReleaseDeployLiveTerminate(t *testing.T) {
 		t.Fatalf("a new run id recorded no new deployment")
 	}
 	explicit := deploy(t, nil, append(deployArgs, "--request-id", unique("explicit"), "--output", "json")...)
-	explicit.expect(t, 0)
-	var d map[string]any
-	if err := json.Unmarshal([]byte(explicit.stdout), &d); err != nil || d["endpoint_url"] != url || d["status"] != "success" {
+	explicit.expect(t, 0, "superseded "+redeploy.id(t)+" (1.0.0 fp16)")
+	var d struct {
+		EndpointURL string          `json:"endpoint_url"`
+		Status      string          `json:"status"`
+		ReplacesID  string          `json:"replaces_id"`
+		Superseded  *liveDeployment `json:"superseded"`
+	}
+	if err := json.Unmarshal([]byte(explicit.stdout), &d); err != nil || d.EndpointURL != url || d.Status != "success" {
 		t.Fatalf("deploy --output json printed %v (%v)", explicit.stdout, err)
+	}
+	if d.ReplacesID != redeploy.id(t) || d.Superseded == nil || d.Superseded.ID != redeploy.id(t) || d.Superseded.Status != "terminated" {
+		t.Fatalf("deploy --output json: replaces_id %q, superseded %+v; want the redeploy, terminated", d.ReplacesID, d.Superseded)
 	}
 }
 
 type liveDeployment struct {
-	ID          string `json:"id"`
-	EndpointURL string `json:"endpoint_url"`
-	Status      string `json:"status"`
+	ID             string `json:"id"`
+	EndpointURL    string `json:"endpoint_url"`
+	Status         string `json:"status"`
+	ReleaseVersion string `json:"release_version"`
+	ReplacesID     string `json:"replaces_id"`
+	SupersededByID string `json:"superseded_by_id"`
+	LiveSince      string `json:"live_since"`
 }
 
 func TestExitCodes(t *testing.T) {
@@ -261,7 +273,14 @@ func TestExitCodes(t *testing.T) {
 			exitUsage, []string{"no API key"}},
 		{"missing flag", nil, []string{"release", "--model", model}, exitUsage, []string{"missing --version"}},
 		{"unknown flag", nil, []string{"release", "--modle", model}, exitUsage, []string{"-modle"}},
-		{"unknown command", nil, []string{"rollback"}, exitUsage, []string{`unknown command "rollback"`}},
+		{"unknown command", nil, []string{"rollback"}, exitUsage, []string{`unknown command "rollback"`, "history, rollout"}},
+		{"history without an endpoint", nil, []string{"history", "--environment", "production"}, exitUsage, []string{"missing --endpoint"}},
+		{"rollout of an unknown model", nil, []string{"rollout", "--model", unique("nope")},
+			exitNotFound, []string{"NOT_FOUND (RESOURCE_NOT_FOUND)"}},
+		{"live at a moment that is not a time", nil, []string{"live", "--at", "last tuesday"},
+			exitUsage, []string{`--at "last tuesday": want an RFC 3339 time`}},
+		{"a table for a single record", nil, []string{"latest", "--model", model, "--output", "table"},
+			exitUsage, []string{"--output table is for live, history and rollout only"}},
 		{"unreachable", []string{"CATAPULT_ADDR=127.0.0.1:1"}, []string{"latest", "--model", model},
 			exitUnavailable, []string{"UNAVAILABLE: cannot reach Catapult at 127.0.0.1:1", "retry later"}},
 	} {
@@ -320,9 +339,10 @@ func TestDeprecatedReleaseNeedsForce(t *testing.T) {
 // The command and scripts/record-deployment.sh derive the same request_id from the same inputs
 // (tests/scripts asserts the same constant), so a job may retry a step with either.
 func TestDerivedRequestIDIsSharedWithTheScripts(t *testing.T) {
-	const want = "dec2ceaa-ec74-8959-aae9-35f3386c76b8"
+	// No --status: the status part is empty (the server's default applies).
+	const want = "0e70c948-b3cf-8823-8e22-0ac8f73ee571"
 	got := catapult.RequestID("deployment", "parity-model", "1.0.0", "fp16", "", "staging",
-		"https://parity.example.test/v1", "", "", "0", "success", "")
+		"https://parity.example.test/v1", "", "", "0", "", "")
 	if got != want {
 		t.Fatalf("RequestID = %s, want %s", got, want)
 	}
@@ -357,7 +377,8 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &stdout, &stderr); code != 0 {
 		t.Fatalf("-h exited %d", code)
 	}
-	for _, want := range []string{"Exit codes:", "3 NOT_FOUND", "CATAPULT_ADDR", "CATAPULT_API_KEY", "--run-id"} {
+	for _, want := range []string{"Exit codes:", "3 NOT_FOUND", "CATAPULT_ADDR", "CATAPULT_API_KEY", "--run-id",
+		"history   --environment E --endpoint URL", "rollout   --model M", "--at TIME", "supersedes"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("usage lacks %q", want)
 		}
@@ -372,13 +393,16 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"deploy", "-h"}, env, &stdout, &stderr); code != 0 {
 		t.Fatalf("deploy -h exited %d", code)
 	}
-	for _, want := range []string{"-endpoint", "-environment", "-release-id", "-force", "-request-id"} {
+	for _, want := range []string{"-endpoint", "-environment", "-release-id", "-force", "-request-id", "nothing was live there"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("deploy -h lacks %q:\n%s", want, stdout.String())
 		}
 	}
 	if strings.Contains(stdout.String(), "ctp_secret_must_not_show") {
 		t.Errorf("deploy -h shows the API key from the environment")
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("deploy -h printed on stderr too:\n%s", stderr.String())
 	}
 	if code := run(context.Background(), nil, env, &stdout, &stderr); code != exitUsage {
 		t.Errorf("no command exited %d, want %d", code, exitUsage)
