@@ -130,7 +130,8 @@ type GetLatestReleaseRequest struct {
 	ModelName string `protobuf:"bytes,2,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
 	// Only releases of this quantization, e.g. "fp16".
 	Quantization string `protobuf:"bytes,3,opt,name=quantization,proto3" json:"quantization,omitempty"`
-	// Only releases with a successful, not terminated deployment in this environment.
+	// The release that serves in this environment now: of the model's live deployment there that
+	// became live last.
 	Environment   string `protobuf:"bytes,4,opt,name=environment,proto3" json:"environment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -90,7 +90,8 @@ export type GetLatestReleaseRequest = Message<"catapult.v1.GetLatestReleaseReque
   quantization: string;
 
   /**
-   * Only releases with a successful, not terminated deployment in this environment.
+   * The release that serves in this environment now: of the model's live deployment there that
+   * became live last.
    *
    * @generated from field: string environment = 4;
    */

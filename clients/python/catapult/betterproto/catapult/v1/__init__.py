@@ -994,7 +994,8 @@ class GetLatestReleaseRequest(betterproto2.Message):
 
     environment: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
     """
-    Only releases with a successful, not terminated deployment in this environment.
+    The release that serves in this environment now: of the model's live deployment there that
+    became live last.
     """
 
 
