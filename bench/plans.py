@@ -44,7 +44,7 @@ def _first_page(listing: Listing[Any, Any], request: Any) -> Select[Any]:
     """The SQL of a List RPC's first page, as the server runs it."""
     query = listing.resource.query.where(*listing.where(request))
     order = pagination.parse_order_by(getattr(request, "order_by", ""), listing.order)
-    column = listing.order_columns[order.column]
+    column = listing.sort_columns(request)[order.column]
     return pagination.seek(query, column, listing.resource.table.c.id, order, 50, None)
 
 

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 from sqlalchemy.sql.elements import ColumnElement
 
 from catapult_server import pagination
@@ -108,6 +108,11 @@ class Listing(Generic[M, R]):
     # The order of a List request without an order_by field.
     fixed_order: str = ""
     query: Select[Any] | None = None  # default: the resource's query
+    # Filters that pick few rows through an index of their own (live_at: the rows live at a
+    # moment, from the interval index). When one is given the page is sorted from those rows:
+    # walking the order column's index instead, PostgreSQL would expect matches spread evenly
+    # through it, while they cluster around the moment, and read the whole table to find them.
+    sorted_when: frozenset[str] = frozenset()
     _readers: Mapping[str, Callable[[Message], Any]] = field(init=False, repr=False)
     order: OrderBy = field(init=False)
 
@@ -133,6 +138,13 @@ class Listing(Generic[M, R]):
         object.__setattr__(self, "_readers", readers)
         object.__setattr__(self, "order", order)
 
+    def sort_columns(self, request: Message) -> Mapping[str, ColumnElement[Any]]:
+        """The order columns, or (a sorted_when filter given) the same values as expressions no
+        index provides, so the page is sorted rather than read in an index's order."""
+        if not any(self._readers[name](request) is not None for name in self.sorted_when):
+            return self.order_columns
+        return {name: func.coalesce(column) for name, column in self.order_columns.items()}
+
     def where(self, request: Message) -> list[ColumnElement[bool]]:
         """The predicates of the filters set in `request`."""
         clauses = []
@@ -151,7 +163,7 @@ class Listing(Generic[M, R]):
         first field, as AIP-132 lays it out) and the next page token."""
         query = (self.query if self.query is not None else self.resource.query).where(*self.where(request))
         rows, token = await pagination.fetch_page(
-            db, tokens, query, self.order_columns, self.resource.table.c.id, request, self.order
+            db, tokens, query, self.sort_columns(request), self.resource.table.c.id, request, self.order
         )
         items = self.response.DESCRIPTOR.fields[0].name
         return self.response(

@@ -176,6 +176,9 @@ async def fetch_page(
         return rows, ""
     page = rows[:size]
     last = page[-1]
-    # The sort column's value in the row: its own key ("version" orders by version_key).
-    sort_key = getattr(sort_column, "key", order.column)
+    # The sort column's value in the row: its own key ("version" orders by version_key), or for
+    # an expression of a column (Listing.sort_columns), the column's.
+    sort_key = getattr(sort_column, "key", None) or order.column
+    if sort_key not in last:
+        sort_key = next(iter(sort_column.base_columns)).key
     return page, tokens.encode(last[sort_key], last["id"], filters, order)

@@ -81,6 +81,7 @@ LISTING = Listing(
         "release_status": equals(r.c.status),
     },
     order_columns={"deployed_at": d.c.deployed_at, "created_at": d.c.created_at},
+    sorted_when=frozenset({"live_at"}),
 )
 
 
