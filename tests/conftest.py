@@ -125,18 +125,22 @@ class Stubs:
     audit_logs: audit_log_service_pb2_grpc.AuditLogServiceStub
     system: system_service_pb2_grpc.SystemServiceStub
 
+    @classmethod
+    def for_channel(cls, channel: grpc.aio.Channel) -> Stubs:
+        return cls(
+            models=model_service_pb2_grpc.ModelServiceStub(channel),
+            releases=release_service_pb2_grpc.ReleaseServiceStub(channel),
+            artifacts=artifact_service_pb2_grpc.ArtifactServiceStub(channel),
+            deployments=deployment_service_pb2_grpc.DeploymentServiceStub(channel),
+            api_keys=api_key_service_pb2_grpc.ApiKeyServiceStub(channel),
+            audit_logs=audit_log_service_pb2_grpc.AuditLogServiceStub(channel),
+            system=system_service_pb2_grpc.SystemServiceStub(channel),
+        )
+
 
 @pytest.fixture
 def stubs(channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(
-        models=model_service_pb2_grpc.ModelServiceStub(channel),
-        releases=release_service_pb2_grpc.ReleaseServiceStub(channel),
-        artifacts=artifact_service_pb2_grpc.ArtifactServiceStub(channel),
-        deployments=deployment_service_pb2_grpc.DeploymentServiceStub(channel),
-        api_keys=api_key_service_pb2_grpc.ApiKeyServiceStub(channel),
-        audit_logs=audit_log_service_pb2_grpc.AuditLogServiceStub(channel),
-        system=system_service_pb2_grpc.SystemServiceStub(channel),
-    )
+    return Stubs.for_channel(channel)
 
 
 async def _key(settings: Settings, name: str, role: str) -> str:

@@ -3,6 +3,7 @@ validated once at start-up so a bad value fails fast with a message that names i
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -35,6 +36,13 @@ class Settings:
     last_used_flush_seconds: float = 30.0
     # Seconds between database health probes (grpc.health.v1 status).
     health_probe_seconds: float = 2.0
+    # The longest a call may take (a caller's sooner deadline wins): every database wait is
+    # bounded by it, so a frozen database means UNAVAILABLE, not a hung call.
+    request_timeout: float = 10.0
+    # Networks whose x-forwarded-for the server believes: the Envoy in front (its address).
+    trusted_proxies: tuple[str, ...] = ()
+    # Hours a create's request_id is remembered (a retry within them gets the first result).
+    idempotency_retention_hours: float = 24.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalise_database_url(self.database_url))
@@ -53,6 +61,18 @@ class Settings:
             raise ConfigError(f"CATAPULT_DB_POOL_SIZE must be at least 1, got {self.db_pool_size}")
         if self.shutdown_grace < 0:
             raise ConfigError(f"CATAPULT_SHUTDOWN_GRACE must not be negative, got {self.shutdown_grace}")
+        if self.request_timeout <= 0:
+            raise ConfigError(f"CATAPULT_REQUEST_TIMEOUT must be positive, got {self.request_timeout}")
+        if self.idempotency_retention_hours <= 0:
+            hours = self.idempotency_retention_hours
+            raise ConfigError(f"CATAPULT_IDEMPOTENCY_RETENTION_HOURS must be positive, got {hours}")
+        for network in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"CATAPULT_TRUSTED_PROXIES: {network!r} is not an address or network (e.g. 10.0.0.0/8)"
+                ) from None
 
 
 def normalise_database_url(url: str) -> str:

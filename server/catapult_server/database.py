@@ -42,6 +42,15 @@ PARENTS = {
     "fk_deployments_model_id_models": ("Model", "deployment.model_id"),
 }
 
+# The resource each table stores, for naming a field in an error.
+RESOURCES = {
+    "models": "model",
+    "releases": "release",
+    "artifacts": "artifact",
+    "deployments": "deployment",
+    "api_keys": "api_key",
+}
+
 UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
 CHECK_VIOLATION = "23514"
@@ -127,11 +136,16 @@ def translate(error: BaseException) -> CatapultError | None:
         match = _KEY_VALUE.search(detail)
         return NotFound(parent, match.group(1) if match else "", field=field)
     if state == CHECK_VIOLATION:
-        table = _attribute(error, "table_name") or "request"
-        return InvalidArgument.field(table, f"violates the rule {name or 'of the table'}")
+        table = _attribute(error, "table_name")
+        return InvalidArgument.field(
+            RESOURCES.get(table, "request"), f"violates the rule {name or 'of the table'}"
+        )
     if state == NOT_NULL_VIOLATION:
-        column = _attribute(error, "column_name") or "a field"
-        return InvalidArgument.field(column, "must not be cleared")
+        # An update_mask naming a field whose column must have a value, with none given.
+        table, column = _attribute(error, "table_name"), _attribute(error, "column_name")
+        return InvalidArgument.field(
+            f"{RESOURCES.get(table, table)}.{column}", "cannot be cleared: give a value"
+        )
     if state.startswith(DATA_EXCEPTION_CLASS):
         return InvalidArgument.field(
             "request", "holds a value the database cannot store (e.g. a NUL character)"

@@ -166,6 +166,24 @@ class DatabaseUnavailable(CatapultError):
         super().__init__("the database is unavailable; retry later")
 
 
+class DeadlinePassed(CatapultError):
+    code = code_pb2.DEADLINE_EXCEEDED
+    reason = error_reason_pb2.DEADLINE_PASSED
+
+    def __init__(self) -> None:
+        super().__init__("the call's deadline passed before the database answered; retry with a longer one")
+
+
+class ShuttingDown(CatapultError):
+    code = code_pb2.UNAVAILABLE
+    reason = error_reason_pb2.SERVER_SHUTTING_DOWN
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the server is shutting down; retry (another server, or this one restarted, answers)"
+        )
+
+
 class Internal(CatapultError):
     code = code_pb2.INTERNAL
     reason = error_reason_pb2.INTERNAL_ERROR

@@ -4,10 +4,14 @@ mapping lives). Health and reflection pass through untouched (they need no key).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import ipaddress
 import logging
+import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -24,9 +28,23 @@ from catapult.v1 import (
     system_service_pb2,
 )
 from catapult_server.auth import Caller, KeyStore
-from catapult_server.database import translate
-from catapult_server.errors import CatapultError, Internal
+from catapult_server.config import Settings
+from catapult_server.database import Database, translate
+from catapult_server.errors import (
+    CatapultError,
+    Conflict,
+    DatabaseUnavailable,
+    DeadlinePassed,
+    Internal,
+    InvalidArgument,
+    PermissionDenied,
+    ShuttingDown,
+)
+from catapult_server.services import audit_logs
 from catapult_server.validation import validator_for
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +88,42 @@ def api_key_of(metadata: dict[str, str]) -> str:
     return key
 
 
-def peer_of(context: grpc.aio.ServicerContext, metadata: dict[str, str]) -> str:
+def peer_of(context: grpc.aio.ServicerContext, metadata: dict[str, str], trusted: Sequence[IPNetwork]) -> str:
+    """Who the audit log names as the caller's address. Envoy replaces x-forwarded-for with the
+    address of the client it accepted; the header is believed only from a trusted proxy (Envoy's
+    own address), as anyone else could write anything in it."""
     peer = str(context.peer())
-    forwarded = metadata.get("x-forwarded-for", "")
-    return f"{peer} (x-forwarded-for {forwarded})" if forwarded else peer
+    forwarded = metadata.get("x-forwarded-for", "").split(",")[0].strip()
+    if forwarded and _address_of(peer) in trusted:
+        return f"{forwarded} (via {peer})"
+    return peer
+
+
+def _address_of(peer: str) -> IPAddress | None:
+    """The IP address of a gRPC peer string, "ipv4:127.0.0.1:5050" or "ipv6:[::1]:5050"."""
+    kind, _, rest = peer.partition(":")
+    host = rest.rpartition(":")[0].strip("[]") if kind in ("ipv4", "ipv6") else ""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+class _Trusted(tuple[IPNetwork, ...]):
+    def __contains__(self, address: object) -> bool:
+        return isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address) and any(
+            address in network for network in self
+        )
 
 
 # google.rpc.Code (the domain errors' codes) → grpc.StatusCode.
 STATUS_CODES = {code.value[0]: code for code in grpc.StatusCode}
+# A serialization failure or deadlock rolls the whole transaction back: the call is run again,
+# a few times, before the client is told ABORTED (CONCURRENT_CHANGE).
+CONFLICT_ATTEMPTS = 4
 
 
-def to_error(error: Exception, method: str) -> CatapultError:
+def to_error(error: BaseException, method: str) -> CatapultError:
     """The domain error to report: the error itself, a driver error a Database block did not
     see (e.g. raised while connecting), or INTERNAL with a trace id for a bug."""
     if isinstance(error, CatapultError):
@@ -112,12 +155,45 @@ async def abort(context: grpc.aio.ServicerContext, error: CatapultError) -> None
     )
 
 
+@dataclass(frozen=True)
+class Undecodable:
+    """A request message that could not be parsed (invalid UTF-8, nesting past protobuf's
+    limit, wrong wire types): answered INVALID_ARGUMENT by the interceptor, not a bare error
+    from gRPC's deserializer."""
+
+    message_name: str
+    error: str
+
+
+def _tolerant(deserialize: Callable[[bytes], Any], message_name: str) -> Callable[[bytes], Any]:
+    def parse(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as error:  # the protobuf runtime's DecodeError, RecursionError, …
+            return Undecodable(message_name, str(error)[:200])
+
+    return parse
+
+
 class CatapultInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, keys: KeyStore) -> None:
+    """Admits each catapult.v1 call (the server is not draining, the request parses, the key is
+    valid and its role allows the call, the request follows the rules), runs it within the
+    request timeout (or the caller's deadline, if sooner), retries it when the database chose
+    it to give way in a conflict, and reports every failure as a google.rpc.Status."""
+
+    def __init__(self, keys: KeyStore, db: Database, settings: Settings) -> None:
         self._keys = keys
+        self._db = db
+        self._timeout = settings.request_timeout
+        self._trusted = _Trusted(ipaddress.ip_network(n, strict=False) for n in settings.trusted_proxies)
         # One guarded handler per method, built on its first call: the per-call work is only
         # what depends on the call (its metadata).
         self._guarded: dict[str, grpc.RpcMethodHandler] = {}
+        # Draining (shutdown): new calls are refused UNAVAILABLE while those in flight finish.
+        self.draining = False
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def intercept_service(
         self,
@@ -135,32 +211,80 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         self._guarded[method] = guarded
         return guarded
 
+    async def drained(self, grace: float) -> bool:
+        """Refuse new calls from now on; wait until the calls in flight have finished (True) or
+        `grace` seconds have passed (False)."""
+        self.draining = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _admit(self, method: str, request: Any, context: grpc.aio.ServicerContext) -> Caller | None:
+        """The caller, after every check a call must pass before it runs (None: a public call)."""
+        if self.draining:
+            raise ShuttingDown()
+        if isinstance(request, Undecodable):
+            raise InvalidArgument.field("request", f"is not a valid {request.message_name}: {request.error}")
+        if method in PUBLIC_METHODS:
+            return None
+        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+        caller = await self._keys.authenticate(
+            api_key_of(metadata), peer_of(context, metadata, self._trusted)
+        )
+        try:
+            if method.split("/")[1] in ADMIN_SERVICES:
+                caller.require_admin()
+            elif method in WRITE_METHODS:
+                caller.require_write()
+        except PermissionDenied as denied:
+            await audit_logs.record_denial(self._db, caller, method, denied)
+            raise
+        _caller.set(caller)
+        return caller
+
+    async def _run(self, behavior: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        """The call, bounded by the request timeout or the caller's deadline, whichever is
+        sooner, and run again (a few times) when a concurrent transaction won a conflict."""
+        deadline = context.time_remaining()
+        budget = self._timeout if deadline is None else min(self._timeout, deadline)
+        try:
+            async with asyncio.timeout(budget):
+                for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+                    try:
+                        return await behavior(request, context)
+                    except Conflict:
+                        if attempt == CONFLICT_ATTEMPTS:
+                            raise
+                        await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+        except TimeoutError:
+            if deadline is not None and deadline <= self._timeout:
+                raise DeadlinePassed() from None
+            raise DatabaseUnavailable() from None
+
     def _guard(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         behavior = handler.unary_unary
-        keys = self._keys
         validator = validator_for(METHODS[method].input_type)
-        public = method in PUBLIC_METHODS
-        writes = method in WRITE_METHODS
-        admin_only = method.split("/")[1] in ADMIN_SERVICES
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            self.in_flight += 1
+            self._idle.clear()
             try:
-                if not public:
-                    metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-                    caller = await keys.authenticate(api_key_of(metadata), peer_of(context, metadata))
-                    if admin_only:
-                        caller.require_admin()
-                    elif writes:
-                        caller.require_write()
-                    _caller.set(caller)
+                await self._admit(method, request, context)
                 validator.check(request)
-                return await behavior(request, context)
+                return await self._run(behavior, request, context)
             except Exception as error:
                 failure = to_error(error, method)
+            finally:
+                self.in_flight -= 1
+                if self.in_flight == 0:
+                    self._idle.set()
             await abort(context, failure)
 
+        input_name = METHODS[method].input_type.full_name
         return grpc.unary_unary_rpc_method_handler(
             guarded,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer, input_name),
             response_serializer=handler.response_serializer,
         )

@@ -250,7 +250,10 @@ def revision_of(etag_value: str) -> int | None:
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    """Timestamp from an aware datetime; several times faster than Timestamp.FromDatetime."""
+    """Timestamp from a datetime; several times faster than Timestamp.FromDatetime. asyncpg gives
+    0001-01-01T00:00:00Z (its -infinity) as a naive datetime.min: that one is UTC too."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return timestamp_pb2.Timestamp(seconds=int(value.timestamp()), nanos=value.microsecond * 1000)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from catapult_server import servicers
+from catapult_server import idempotency, servicers
 from catapult_server.auth import KeyStore
 from catapult_server.config import Settings
 from catapult_server.database import Database
@@ -23,6 +24,8 @@ from catapult_server.services import system
 log = logging.getLogger(__name__)
 
 SERVICE_NAMES = [service.full_name for service in SERVICES]
+
+PRUNE_SECONDS = 3600.0
 
 _SERVER_OPTIONS = [
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
@@ -45,8 +48,9 @@ class CatapultServer:
         self.keys = KeyStore(self.db, settings.key_pepper, settings.last_used_flush_seconds)
         self.health = HealthServicer()
         self.port = 0
-        self._server = grpc.aio.server(interceptors=[CatapultInterceptor(self.keys)], options=_SERVER_OPTIONS)
-        self._probe: asyncio.Task[None] | None = None
+        self.interceptor = CatapultInterceptor(self.keys, self.db, settings)
+        self._server = grpc.aio.server(interceptors=[self.interceptor], options=_SERVER_OPTIONS)
+        self._background: list[asyncio.Task[None]] = []
         self._serving: bool | None = None
         servicers.register(self._server, self.db, settings, started_at=now())
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
@@ -70,7 +74,10 @@ class CatapultServer:
         await self._probe_database()
         await self._server.start()
         self.keys.start()
-        self._probe = asyncio.create_task(self._probe_forever(), name="database-health-probe")
+        self._background = [
+            asyncio.create_task(self._probe_forever(), name="database-health-probe"),
+            asyncio.create_task(self._prune_forever(), name="idempotency-prune"),
+        ]
         log.info("catapult gRPC server listening on %s", self.address)
 
     async def _set_serving(self, serving: bool) -> None:
@@ -97,13 +104,39 @@ class CatapultServer:
             await asyncio.sleep(self.settings.health_probe_seconds)
             await self._probe_database()
 
+    async def _prune_forever(self) -> None:
+        """Forget request ids older than their retention, hourly (every replica does it; a delete
+        of what another already deleted costs nothing)."""
+        while True:
+            await asyncio.sleep(PRUNE_SECONDS * random.uniform(0.5, 1.5))
+            try:
+                async with self.db.transaction() as tx:
+                    pruned = await idempotency.prune(tx, self.settings.idempotency_retention_hours)
+                if pruned:
+                    log.info(
+                        "forgot %d request ids older than %g h",
+                        pruned,
+                        self.settings.idempotency_retention_hours,
+                    )
+            except Exception:
+                log.warning("could not prune old request ids; will try again", exc_info=True)
+
     async def stop(self, grace: float | None = None) -> None:
-        """Health goes NOT_SERVING, new RPCs are refused, in-flight ones get `grace` seconds."""
-        if self._probe:
-            self._probe.cancel()
-            await asyncio.gather(self._probe, return_exceptions=True)
+        """Drain: health goes NOT_SERVING (load balancers stop sending calls), new calls are
+        answered UNAVAILABLE (SERVER_SHUTTING_DOWN: retryable, unlike CANCELLED), the calls in
+        flight get up to `grace` seconds to finish; then the server stops."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.health.enter_graceful_shutdown()
-        await self._server.stop(self.settings.shutdown_grace if grace is None else grace)
+        grace = self.settings.shutdown_grace if grace is None else grace
+        if not await self.interceptor.drained(grace):
+            log.warning(
+                "%d calls still running after the %g s grace; cancelling them",
+                self.interceptor.in_flight,
+                grace,
+            )
+        await self._server.stop(0)
         await self.keys.stop()
         await self.engine.dispose()
 

@@ -20,6 +20,7 @@ from catapult.v1 import (
 )
 from catapult_server.config import Settings
 from catapult_server.database import Database
+from catapult_server.errors import InvalidArgument
 from catapult_server.interceptors import current_caller
 from catapult_server.pagination import PageTokens
 from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE
@@ -35,6 +36,18 @@ from catapult_server.services import (
 )
 
 # The request and context parameters are typed Any: the generated *_pb2_grpc bases are untyped.
+
+
+def etag_of(context: Any, *given: str) -> str:
+    """The etag a change is conditional on (AIP-154), wherever the client put it: the request's
+    `etag` field (REST: ?etag=), the resource's own `etag` in the body of an update, or an HTTP
+    If-Match header (`"3"`, W/"3"). Several that differ are a contradiction, not a choice."""
+    metadata = dict(context.invocation_metadata() or ())
+    if_match = str(metadata.get("if-match", "")).strip().removeprefix("W/").strip('"')
+    found = {value for value in (*given, if_match) if value}
+    if len(found) > 1:
+        raise InvalidArgument.field("etag", f"the etags given differ ({', '.join(sorted(found))}): give one")
+    return found.pop() if found else ""
 
 
 class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
@@ -56,10 +69,11 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
 
     async def UpdateModel(self, request: Any, context: Any) -> Any:
         mask = list(request.update_mask.paths)
-        return await crud.update(self.db, MODEL, request.model, mask, request.etag, current_caller())
+        etag = etag_of(context, request.etag, request.model.etag)
+        return await crud.update(self.db, MODEL, request.model, mask, etag, current_caller())
 
     async def DeleteModel(self, request: Any, context: Any) -> Any:
-        return await models.delete(self.db, current_caller(), request)
+        return await models.delete(self.db, current_caller(), request, etag_of(context, request.etag))
 
     async def GetModelRollout(self, request: Any, context: Any) -> Any:
         return await models.rollout(self.db, request)
@@ -84,10 +98,11 @@ class ReleaseServicer(release_service_pb2_grpc.ReleaseServiceServicer):
 
     async def UpdateRelease(self, request: Any, context: Any) -> Any:
         mask = list(request.update_mask.paths)
-        return await crud.update(self.db, RELEASE, request.release, mask, request.etag, current_caller())
+        etag = etag_of(context, request.etag, request.release.etag)
+        return await crud.update(self.db, RELEASE, request.release, mask, etag, current_caller())
 
     async def DeleteRelease(self, request: Any, context: Any) -> Any:
-        return await releases.delete(self.db, current_caller(), request)
+        return await releases.delete(self.db, current_caller(), request, etag_of(context, request.etag))
 
 
 class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
@@ -106,10 +121,11 @@ class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
 
     async def UpdateArtifact(self, request: Any, context: Any) -> Any:
         mask = list(request.update_mask.paths)
-        return await crud.update(self.db, ARTIFACT, request.artifact, mask, request.etag, current_caller())
+        etag = etag_of(context, request.etag, request.artifact.etag)
+        return await crud.update(self.db, ARTIFACT, request.artifact, mask, etag, current_caller())
 
     async def DeleteArtifact(self, request: Any, context: Any) -> Any:
-        return await artifacts.delete(self.db, current_caller(), request)
+        return await artifacts.delete(self.db, current_caller(), request, etag_of(context, request.etag))
 
 
 class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
@@ -127,10 +143,11 @@ class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
         return await deployments.LISTING.page(self.db, self.pages, request)
 
     async def UpdateDeployment(self, request: Any, context: Any) -> Any:
-        return await deployments.update(self.db, current_caller(), request)
+        etag = etag_of(context, request.etag, request.deployment.etag)
+        return await deployments.update(self.db, current_caller(), request, etag)
 
     async def DeleteDeployment(self, request: Any, context: Any) -> Any:
-        return await deployments.terminate(self.db, current_caller(), request)
+        return await deployments.terminate(self.db, current_caller(), request, etag_of(context, request.etag))
 
 
 class ApiKeyServicer(api_key_service_pb2_grpc.ApiKeyServiceServicer):

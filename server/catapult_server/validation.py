@@ -38,9 +38,9 @@ STRUCT = "google.protobuf.Struct"
 FIELD_MASK = "google.protobuf.FieldMask"
 # google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 MIN_SECONDS, MAX_SECONDS = -62_135_596_800, 253_402_300_799
-# JSON nested deeper than this is no metadata a person wrote; deeper nesting also runs into
-# recursion limits in JSON and protobuf libraries.
-MAX_STRUCT_DEPTH = 32
+# JSON nested deeper than this is no metadata a person wrote. (Past about 30 levels the protobuf
+# runtime refuses to parse the request at all, which the interceptor reports as invalid too.)
+MAX_STRUCT_DEPTH = 20
 
 
 class RequestValidator:

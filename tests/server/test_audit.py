@@ -214,7 +214,6 @@ async def test_failed_mutations_write_no_row(stubs: Stubs, writer_key: str, read
     failures = [
         (create_model(stubs, writer_key, name=model.name), grpc.StatusCode.ALREADY_EXISTS),
         (create_model(stubs, writer_key, name=""), grpc.StatusCode.INVALID_ARGUMENT),
-        (create_model(stubs, reader_key), grpc.StatusCode.PERMISSION_DENIED),
         (create_release(stubs, writer_key, model.id, version="1.0.0"), grpc.StatusCode.ALREADY_EXISTS),
         (
             stubs.models.DeleteModel(
@@ -314,3 +313,18 @@ async def test_list_audit_logs_rejects_bad_filters(stubs: Stubs, reader_key: str
     await expect_error(
         stubs.audit_logs.ListAuditLogs(request_, metadata=auth(reader_key)), grpc.StatusCode.INVALID_ARGUMENT
     )
+
+
+async def test_a_denied_call_of_a_known_key_is_recorded(stubs: Stubs, reader_key: str) -> None:
+    """A reader trying to write leaves a trace ("deny", naming the method); the write does not happen."""
+    await expect_error(create_model(stubs, reader_key), grpc.StatusCode.PERMISSION_DENIED, "ROLE_NOT_ALLOWED")
+    denials = await stubs.audit_logs.ListAuditLogs(
+        audit_log_service_pb2.ListAuditLogsRequest(action="deny"), metadata=auth(reader_key)
+    )
+    (row,) = denials.audit_logs
+    assert (row.resource_type, row.api_key_name) == ("api_key", "test-reader")
+    assert row.changes["method"] == "/catapult.v1.ModelService/CreateModel"
+    assert row.changes["reason"] == "ROLE_NOT_ALLOWED"
+    assert not (
+        await stubs.models.ListModels(model_service_pb2.ListModelsRequest(), metadata=auth(reader_key))
+    ).models

@@ -20,7 +20,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # the pool, the RPC gets UNAVAILABLE and the next one reconnects. Pre-ping would cost a
         # round trip on every checkout instead.
         pool_pre_ping=False,
-        connect_args={"server_settings": {"application_name": "catapult"}, "timeout": 5},
+        connect_args={
+            # Every wait on the database is bounded: PostgreSQL cancels a statement running
+            # longer than the request timeout, and asyncpg gives up on one whose answer does not
+            # come (a frozen or partitioned server cannot cancel anything).
+            "server_settings": {
+                "application_name": "catapult",
+                "statement_timeout": str(int(settings.request_timeout * 1000)),
+            },
+            "command_timeout": settings.request_timeout,
+            "timeout": 5,
+        },
     )
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from catapult.v1 import api_key_pb2, api_key_service_pb2
+from catapult.v1 import api_key_pb2, api_key_service_pb2, error_reason_pb2
 from catapult_server import audit, auth, repository
 from catapult_server.auth import CLI_CALLER, Caller
 from catapult_server.config import Settings
 from catapult_server.database import Database
-from catapult_server.errors import InvalidArgument, NotFound
+from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
 from catapult_server.listing import Listing, unless_true
 from catapult_server.resources import API_KEY, now
 from catapult_server.services import crud
@@ -53,6 +54,23 @@ async def revoke(
 ) -> api_key_pb2.ApiKey:
     key_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
+        # Every usable admin key locked, in one order: two admins revoking each other at once
+        # take turns, and the second sees that it would remove the last one.
+        admins = (
+            (
+                await tx.execute(
+                    select(k.c.id).where(k.c.role == "admin", *_usable()).order_by(k.c.id).with_for_update()
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if list(admins) == [key_id]:
+            raise FailedPrecondition(
+                error_reason_pb2.LAST_ADMIN_KEY,
+                f"API key {key_id} is the last active admin key: create another admin key first "
+                "(catapult api-key create --role admin), then revoke this one",
+            )
         revoked = await tx.scalar(
             update(k)
             .where(k.c.id == key_id, k.c.revoked_at.is_(None))
@@ -62,6 +80,11 @@ async def revoke(
         if revoked is not None:
             await audit.record(tx, caller, "revoke", API_KEY, key_id, {})
         return await repository.read(tx, API_KEY, key_id)
+
+
+def _usable() -> list[Any]:
+    """A key that authenticates: not revoked, not expired."""
+    return [k.c.revoked_at.is_(None), or_(k.c.expires_at.is_(None), k.c.expires_at > func.now())]
 
 
 async def any_exist(db: Database) -> bool:

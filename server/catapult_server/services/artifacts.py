@@ -36,11 +36,11 @@ async def create(
 
 
 async def delete(
-    db: Database, caller: Caller, request: artifact_service_pb2.DeleteArtifactRequest
+    db: Database, caller: Caller, request: artifact_service_pb2.DeleteArtifactRequest, etag: str
 ) -> artifact_service_pb2.DeleteArtifactResponse:
     artifact_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
-        current = await repository.lock_for_change(tx, ARTIFACT, artifact_id, request.etag)
+        current = await repository.lock_for_change(tx, ARTIFACT, artifact_id, etag)
         await repository.delete(tx, ARTIFACT, a.c.id == artifact_id)
         summary = {"name": current["name"], "release_id": str(current["release_id"])}
         await audit.record(tx, caller, "delete", ARTIFACT, artifact_id, summary)

@@ -193,12 +193,12 @@ def _check_transition(current: Row, status: str) -> None:
 
 
 async def update(
-    db: Database, caller: Caller, request: deployment_service_pb2.UpdateDeploymentRequest
+    db: Database, caller: Caller, request: deployment_service_pb2.UpdateDeploymentRequest, etag: str
 ) -> deployment_pb2.Deployment:
     deployment_id = uuid.UUID(request.deployment.id)
     values = DEPLOYMENT.values_for_update(request.deployment, list(request.update_mask.paths))
     async with db.transaction() as tx:
-        current = await repository.lock_for_change(tx, DEPLOYMENT, deployment_id, request.etag)
+        current = await repository.lock_for_change(tx, DEPLOYMENT, deployment_id, etag)
         after = {**current, **values}
         _check_transition(current, after["status"])
         derived: dict[str, Any] = {}
@@ -219,11 +219,11 @@ async def update(
 
 
 async def terminate(
-    db: Database, caller: Caller, request: deployment_service_pb2.DeleteDeploymentRequest
+    db: Database, caller: Caller, request: deployment_service_pb2.DeleteDeploymentRequest, etag: str
 ) -> deployment_pb2.Deployment:
     deployment_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
-        current = await repository.lock_for_change(tx, DEPLOYMENT, deployment_id, request.etag)
+        current = await repository.lock_for_change(tx, DEPLOYMENT, deployment_id, etag)
         if current["status"] != TERMINATED:
             moment = await _clock(tx)
             await repository.update(tx, DEPLOYMENT, current, {"status": TERMINATED, "terminated_at": moment})

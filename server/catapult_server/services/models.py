@@ -76,11 +76,11 @@ async def rollout(
 
 
 async def delete(
-    db: Database, caller: Caller, request: model_service_pb2.DeleteModelRequest
+    db: Database, caller: Caller, request: model_service_pb2.DeleteModelRequest, etag: str
 ) -> model_service_pb2.DeleteModelResponse:
     model_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
-        await repository.lock_for_change(tx, MODEL, model_id, request.etag)
+        await repository.lock_for_change(tx, MODEL, model_id, etag)
         live = await deployments.live_in(tx, d.c.model_id == model_id)
         if live:
             raise deployments.refuse_live("model", model_id, live)

@@ -85,11 +85,11 @@ async def get_latest(
 
 
 async def delete(
-    db: Database, caller: Caller, request: release_service_pb2.DeleteReleaseRequest
+    db: Database, caller: Caller, request: release_service_pb2.DeleteReleaseRequest, etag: str
 ) -> release_service_pb2.DeleteReleaseResponse:
     release_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
-        await repository.lock_for_change(tx, RELEASE, release_id, request.etag)
+        await repository.lock_for_change(tx, RELEASE, release_id, etag)
         live = await deployments.live_in(tx, d.c.release_id == release_id)
         if live:
             raise deployments.refuse_live("release", release_id, live)
