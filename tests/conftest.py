@@ -27,6 +27,7 @@ from catapult.v1 import (
 )
 from catapult_server.config import Settings, normalise_database_url
 from catapult_server.db import migrate
+from catapult_server.envoy.settings import LOCAL_PROXY_ADDRESS
 from catapult_server.server import CatapultServer
 from catapult_server.services import api_keys
 
@@ -98,6 +99,8 @@ def settings(database_url: str) -> Settings:
         page_token_secret=TEST_PEPPER,
         grpc_port=0,
         shutdown_grace=2.0,
+        # As `catapult up`: the Envoy the REST tests start connects from its own loopback address.
+        trusted_proxies=(f"{LOCAL_PROXY_ADDRESS}/32",),
     )
 
 

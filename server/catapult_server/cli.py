@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("catapult")
 
 
-def _settings(database_url: str, secrets: local.Secrets, host: str, port: int) -> Settings:
+def _settings(
+    database_url: str, secrets: local.Secrets, host: str, port: int, trusted_proxies: tuple[str, ...] = ()
+) -> Settings:
     return Settings(
         database_url=database_url,
         key_pepper=secrets.key_pepper,
@@ -41,7 +43,15 @@ def _settings(database_url: str, secrets: local.Secrets, host: str, port: int) -
         grpc_port=port,
         db_pool_size=int(env_number("DB_POOL_SIZE", 10, int)),
         shutdown_grace=env_number("SHUTDOWN_GRACE", 10.0),
+        request_timeout=env_number("REQUEST_TIMEOUT", 10.0),
+        idempotency_retention_hours=env_number("IDEMPOTENCY_RETENTION_HOURS", 24.0),
+        trusted_proxies=trusted_proxies or _networks(env("TRUSTED_PROXIES") or ""),
     )
+
+
+def _networks(listed: str) -> tuple[str, ...]:
+    """CATAPULT_TRUSTED_PROXIES: addresses or networks, comma-separated (e.g. 10.0.0.0/8)."""
+    return tuple(item.strip() for item in listed.split(",") if item.strip())
 
 
 def _loopback(host: str) -> str:
@@ -247,7 +257,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     from catapult_server.db import migrate  # alembic: imported only by the commands that migrate
 
     migrate.upgrade(database_url)
-    settings = _settings(database_url, local.local_secrets(data_dir), args.host, args.grpc_port)
+    # The Envoy of this stack connects from an address of its own: its x-forwarded-for is believed.
+    from catapult_server.envoy.settings import LOCAL_PROXY_ADDRESS
+
+    trusted = (f"{LOCAL_PROXY_ADDRESS}/32",) if args.http_port else ()
+    settings = _settings(database_url, local.local_secrets(data_dir), args.host, args.grpc_port, trusted)
     key_file = data_dir / "admin-key"
     secret = "" if key_file.exists() else asyncio.run(_bootstrap_admin_key(settings))
     if secret:

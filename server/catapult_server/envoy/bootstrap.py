@@ -135,6 +135,10 @@ def upstream_cluster(config: EnvoyConfig) -> dict[str, Any]:
         # requests are tried anyway, so the client gets the server's own UNAVAILABLE with its
         # details, or a 503 when nothing listens, and the first request after a restart succeeds.
     }
+    if config.source_address is not None:
+        cluster["upstream_bind_config"] = {
+            "source_address": {"address": config.source_address, "port_value": 0}
+        }
     if not static:
         # Envoy's default (AUTO) takes a name's IPv6 addresses when it has any, but `catapult
         # serve` listens on 0.0.0.0, IPv4 only: on a dual-stack network every request would be

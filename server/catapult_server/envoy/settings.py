@@ -39,6 +39,11 @@ class EnvoyConfig:
     # listed when the config is generated and read by Envoy when it starts, so a rebuilt app
     # needs a regenerated config and an Envoy restart. None: no web app.
     static_dir: str | None = None
+    # The address Envoy connects to the servers from. The servers believe the x-forwarded-for
+    # Envoy sets only from the proxies they trust (CATAPULT_TRUSTED_PROXIES); on one machine a
+    # loopback address of its own (127.0.0.2) tells Envoy from any other local client. None: the
+    # system's choice.
+    source_address: str | None = None
 
     def __post_init__(self) -> None:
         for name, port in (("listen_port", self.listen_port), ("admin_port", self.admin_port)):
@@ -82,4 +87,14 @@ def local_config(
         openapi_path=str(envoy_dir / OPENAPI_FILE),
         max_request_bytes=max_request_bytes,
         static_dir=None if static_dir is None else str(static_dir.resolve()),
+        source_address=LOCAL_PROXY_ADDRESS if all(_is_loopback_v4(u) for u in upstreams) else None,
     )
+
+
+# Envoy's own address on this machine under `catapult up` (any 127.0.0.0/8 address is loopback).
+LOCAL_PROXY_ADDRESS = "127.0.0.2"
+
+
+def _is_loopback_v4(upstream: str) -> bool:
+    host, _ = parse_address(upstream)
+    return host.startswith("127.")
