@@ -33,6 +33,9 @@ def schema_rules(rules: Rules, field: FieldDescriptor, *, may_be_empty: bool) ->
     """The JSON Schema keywords stating a field's rules."""
     out: dict[str, Any] = {}
     item: dict[str, Any] = {}
+    if rules.required and field.type == FieldDescriptor.TYPE_STRING and not may_be_empty:
+        item["minLength"] = 1  # REQUIRED: not empty, and not only white space (the pattern below)
+        item["pattern"] = r"\S"
     if rules.max_items is not None:
         out["maxItems"] = rules.max_items
     if rules.max_len is not None:
@@ -95,8 +98,23 @@ def _field_at(message: Descriptor, path: str) -> FieldDescriptor | None:
     return field
 
 
+def _flatten_path_parameters(document: dict[str, Any]) -> None:
+    """`{model.id}` → `{model_id}` in path templates and parameter names. The names are the
+    document's own (the URL is the same); dotted ones are not names OpenAPI tools agree on, and
+    fuzzers such as schemathesis cannot fill them in."""
+    paths: dict[str, Any] = {}
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path":
+                    parameter["name"] = parameter["name"].replace(".", "_")
+        paths[re.sub(r"\{([a-z_]+)\.([a-z_]+)\}", r"{\1_\2}", path)] = operations
+    document["paths"] = paths
+
+
 def add_rules(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with every field rule added (in place, and returned)."""
+    """The document with every field rule added (in place, and returned), its path parameters
+    named plainly."""
     messages = {
         message.name: message
         for service in SERVICES
@@ -128,6 +146,7 @@ def add_rules(document: dict[str, Any]) -> dict[str, Any]:
                         _apply_to_properties(inline, named.message_type, in_request=True)
                 else:
                     _apply(parameter, named, in_request=True)
+    _flatten_path_parameters(document)
     return document
 
 

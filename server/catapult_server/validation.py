@@ -205,8 +205,10 @@ def _string_problem(rules: Rules, must_be_given: bool) -> Callable[[str], str | 
     choices = frozenset(rules.choices)
 
     def problem(value: str) -> str | None:
-        if not value or not value.strip():
+        if not value:  # proto3: "" is "not given"; only REQUIRED minds
             return "is required" if must_be_given else None
+        if must_be_given and not value.strip():
+            return "is required (white space is not a value)"
         if "\x00" in value:
             return "must not contain the NUL character (U+0000)"
         if rules.max_len is not None and len(value) > rules.max_len:
@@ -220,13 +222,19 @@ def _string_problem(rules: Rules, must_be_given: bool) -> Callable[[str], str | 
             return f"must be one of {', '.join(rules.choices)} (got {_shown(value)})"
         if pattern is not None and not pattern.fullmatch(value):
             return f"must match {rules.pattern} (got {_shown(value)})"
-        if rules.url:
-            parts = urlsplit(value)
-            if not parts.scheme or not parts.netloc:
-                return f"must be an absolute URL such as https://host/path (got {_shown(value)})"
+        if rules.url and not _absolute_url(value):
+            return f"must be an absolute URL such as https://host/path (got {_shown(value)})"
         return None
 
     return problem
+
+
+def _absolute_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed "[" where an IPv6 host would be
+        return False
+    return bool(parts.scheme and parts.netloc)
 
 
 def _shown(value: str) -> str:

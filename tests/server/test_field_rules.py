@@ -195,7 +195,9 @@ def _schemas(case: Case) -> list[dict[str, Any]]:
     found = []
     for operation in _operations(case.method):
         for parameter in operation.get("parameters", []):
-            if parameter["name"] == case.path and parameter["in"] != "body":
+            # A path parameter is named plainly ("model_id" for the field model.id).
+            named = parameter["name"] in (case.path, case.path.replace(".", "_"))
+            if named and parameter["in"] != "body":
                 found.append(parameter)
             elif parameter["in"] == "body" and case.path.startswith(parameter["name"] + "."):
                 schema = parameter["schema"]
