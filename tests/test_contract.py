@@ -3,13 +3,13 @@ descriptor set, the same bytes Envoy's transcoder loads."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from google.api import annotations_pb2, field_behavior_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
-DESCRIPTOR_SET = Path(__file__).parent.parent / "envoy" / "catapult_descriptor.pb"
+from tests.support.paths import REPO
+
+DESCRIPTOR_SET = REPO / "envoy" / "catapult_descriptor.pb"
 
 
 def _load() -> dict[str, descriptor_pb2.FileDescriptorProto]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.rest.conftest import Rest
+from tests.support.rest import Rest
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import catapult
-from tests.sdk.conftest import collect
+from tests.support.sdk import collect
 
 
 async def test_record_deployment_by_release_id_or_by_model_and_version(client: catapult.AsyncClient) -> None:

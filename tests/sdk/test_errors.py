@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 import catapult
-from tests.sdk.conftest import ConnectFn
+from tests.support.sdk import ConnectFn
 
 
 async def test_not_found(client: catapult.AsyncClient) -> None:

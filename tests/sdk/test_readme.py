@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import catapult
+from tests.support.paths import REPO
 
-README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
+README = REPO / "clients" / "python" / "README.md"
 OLD_SDK_CALLS = [
     "Registry(",
     "from_env()",

@@ -21,10 +21,8 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-from tests.conftest import Stubs
-from tests.helpers import (
-    Failures,
-    assert_no_database_text,
+from tests.support.api import (
+    Stubs,
     auth,
     build,
     create_artifact,
@@ -32,13 +30,11 @@ from tests.helpers import (
     create_model,
     create_model_and_release,
     create_release,
-    error_details,
-    expect_error,
-    field_matches,
     ids,
     list_all,
     unique,
 )
+from tests.support.errors import Failures, assert_no_database_text, error_details, expect_error, field_matches
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 UNKNOWN_ID = "6f1c1e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"

@@ -1,43 +1,65 @@
-"""Small helpers shared by the server tests: API key metadata, reading the google.rpc.Status
-of a failed call, and factories that register resources through the public API."""
+"""The registry through its public gRPC API: stubs for every service, API key metadata, messages
+built from plain values, and factories that register resources."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import struct_pb2, timestamp_pb2
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2
 
 from catapult.v1 import (
+    api_key_service_pb2_grpc,
     artifact_pb2,
     artifact_service_pb2,
+    artifact_service_pb2_grpc,
+    audit_log_service_pb2_grpc,
     deployment_pb2,
     deployment_service_pb2,
+    deployment_service_pb2_grpc,
     model_pb2,
     model_service_pb2,
+    model_service_pb2_grpc,
     release_pb2,
     release_service_pb2,
+    release_service_pb2_grpc,
+    system_service_pb2_grpc,
 )
 
-if TYPE_CHECKING:
-    from tests.conftest import Stubs
-
 Metadata = tuple[tuple[str, str], ...]
-T = TypeVar("T")
-
-# Strings that betray a database error leaking into a client-visible message.
-DATABASE_TEXT_CASE_INSENSITIVE = ("duplicate key", "violates", "asyncpg", "sqlalchemy")
-DATABASE_TEXT_CASE_SENSITIVE = ("SELECT", "INSERT")
 
 _counter = itertools.count(1)
+
+
+@dataclass
+class Stubs:
+    """A stub of every catapult.v1 service on one channel."""
+
+    models: model_service_pb2_grpc.ModelServiceStub
+    releases: release_service_pb2_grpc.ReleaseServiceStub
+    artifacts: artifact_service_pb2_grpc.ArtifactServiceStub
+    deployments: deployment_service_pb2_grpc.DeploymentServiceStub
+    api_keys: api_key_service_pb2_grpc.ApiKeyServiceStub
+    audit_logs: audit_log_service_pb2_grpc.AuditLogServiceStub
+    system: system_service_pb2_grpc.SystemServiceStub
+
+    @classmethod
+    def for_channel(cls, channel: grpc.aio.Channel) -> Stubs:
+        return cls(
+            models=model_service_pb2_grpc.ModelServiceStub(channel),
+            releases=release_service_pb2_grpc.ReleaseServiceStub(channel),
+            artifacts=artifact_service_pb2_grpc.ArtifactServiceStub(channel),
+            deployments=deployment_service_pb2_grpc.DeploymentServiceStub(channel),
+            api_keys=api_key_service_pb2_grpc.ApiKeyServiceStub(channel),
+            audit_logs=audit_log_service_pb2_grpc.AuditLogServiceStub(channel),
+            system=system_service_pb2_grpc.SystemServiceStub(channel),
+        )
 
 
 def auth(key: str) -> Metadata:
@@ -48,117 +70,6 @@ def auth(key: str) -> Metadata:
 def unique(prefix: str) -> str:
     """A name no other call in this test run has used."""
     return f"{prefix}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
-
-
-# --- errors ----------------------------------------------------------------------------
-
-
-class ErrorDetails(NamedTuple):
-    code: grpc.StatusCode
-    reason: str  # ErrorInfo.reason, "" when there is none
-    fields: list[str]  # BadRequest field violations' field paths
-
-
-def rpc_status(err: grpc.aio.AioRpcError) -> Any:
-    """The google.rpc.Status the server attached to a failed call, or None."""
-    for key, value in err.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            status = status_pb2.Status()
-            status.ParseFromString(value)
-            return status
-    return None
-
-
-def error_details(err: grpc.aio.AioRpcError) -> ErrorDetails:
-    """(code, ErrorInfo reason, BadRequest field names) of a failed call."""
-    reason = ""
-    fields: list[str] = []
-    status = rpc_status(err)
-    if status is not None:
-        for detail in status.details:
-            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                info = error_details_pb2.ErrorInfo()
-                detail.Unpack(info)
-                reason = info.reason
-            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                bad = error_details_pb2.BadRequest()
-                detail.Unpack(bad)
-                fields.extend(v.field for v in bad.field_violations)
-    return ErrorDetails(err.code(), reason, fields)
-
-
-def field_matches(path: str, name: str) -> bool:
-    """A violation's field path names `name`: "metadata" matches "metadata" and "model.metadata"."""
-    return path == name or path.endswith("." + name)
-
-
-def describe(err: grpc.aio.AioRpcError) -> str:
-    got = error_details(err)
-    return f"{got.code.name} reason={got.reason!r} fields={got.fields} message={err.details()!r}"
-
-
-async def expect_error(
-    call: Awaitable[Any],
-    code: grpc.StatusCode,
-    reason: str | None = None,
-    field: str | None = None,
-) -> grpc.aio.AioRpcError:
-    """Await a call that must fail with `code` (and the ErrorInfo `reason`, and a BadRequest
-    violation naming `field`, when given); returns the error for further checks."""
-    try:
-        result = await call
-    except grpc.aio.AioRpcError as err:
-        got = error_details(err)
-        assert got.code == code, f"expected {code.name}, got {describe(err)}"
-        status = rpc_status(err)
-        assert status is not None, f"{code.name} without a google.rpc.Status detail: {describe(err)}"
-        assert status.code == code.value[0], f"Status.code {status.code} disagrees with {code.name}"
-        if reason is not None:
-            assert got.reason == reason, f"expected reason {reason}, got {describe(err)}"
-        if field is not None:
-            assert any(field_matches(f, field) for f in got.fields), (
-                f"expected a violation naming {field!r}, got {describe(err)}"
-            )
-        return err
-    raise AssertionError(f"expected {code.name}, but the call succeeded: {result!r}")
-
-
-class Failures:
-    """Collects failed checks of a table-driven test so one run reports every failing case."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    async def check(self, case: str, check: Awaitable[Any]) -> None:
-        try:
-            await check
-        except AssertionError as err:
-            self.messages.append(f"{case}: {err}")
-
-    def assert_none(self) -> None:
-        assert not self.messages, f"{len(self.messages)} case(s) failed:\n" + "\n".join(self.messages)
-
-
-def assert_no_database_text(message: str) -> None:
-    lowered = message.lower()
-    for text in DATABASE_TEXT_CASE_INSENSITIVE:
-        assert text not in lowered, f"database text {text!r} in error message {message!r}"
-    for text in DATABASE_TEXT_CASE_SENSITIVE:
-        assert text not in message, f"database text {text!r} in error message {message!r}"
-
-
-async def poll_until(
-    check: Callable[[], Awaitable[T | None]], within: float = 5.0, interval: float = 0.05
-) -> T:
-    """Call `check` until it returns something other than None, or fail after `within` s."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached within {within} s")
-        await asyncio.sleep(interval)
 
 
 # --- building messages -----------------------------------------------------------------
