@@ -180,7 +180,7 @@ def test_mutations_take_request_id_etag_mask_and_force() -> None:
 
 
 def test_descriptor_set_carries_what_envoy_needs() -> None:
-    # Without error_details the transcoder drops error details (CONVENTIONS §6.1);
+    # Without error_details the transcoder silently drops error details (clients get an empty body);
     # without source info the OpenAPI and reflection lose their comments.
     assert "google/rpc/error_details.proto" in FILES
     assert "google/api/annotations.proto" in FILES
