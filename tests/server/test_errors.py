@@ -4,19 +4,15 @@ fail the same way for many inputs are tables: one parametrized case per row."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2
-from google.protobuf.message import Message
 
 from catapult.v1 import (
     artifact_pb2,
-    artifact_service_pb2,
     audit_log_service_pb2,
     deployment_pb2,
     deployment_service_pb2,
@@ -26,17 +22,23 @@ from catapult.v1 import (
     release_service_pb2,
 )
 from tests.support.api import (
+    RESOURCES,
     Stubs,
     auth,
-    build,
+    create,
     create_artifact,
     create_deployment,
     create_model,
     create_model_and_release,
     create_release,
+    delete,
+    get,
     ids,
     list_all,
+    list_every,
+    mask,
     unique,
+    update,
 )
 from tests.support.errors import assert_no_database_text, error_details, expect_error, field_matches
 
@@ -44,62 +46,6 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 ABORTED = grpc.StatusCode.ABORTED
 UNKNOWN_ID = "6f1c1e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
-
-
-def mask(*paths: str) -> field_mask_pb2.FieldMask:
-    return field_mask_pb2.FieldMask(paths=list(paths))
-
-
-# --- each resource's standard methods, by the resource's name ---------------------------
-
-# resource → (its message, its *_service_pb2 module, its attribute on Stubs)
-SERVICES: dict[str, tuple[type[Message], ModuleType, str]] = {
-    "model": (model_pb2.Model, model_service_pb2, "models"),
-    "release": (release_pb2.Release, release_service_pb2, "releases"),
-    "artifact": (artifact_pb2.Artifact, artifact_service_pb2, "artifacts"),
-    "deployment": (deployment_pb2.Deployment, deployment_service_pb2, "deployments"),
-}
-RESOURCES = list(SERVICES)
-
-
-async def call(stubs: Stubs, key: str, resource: str, verb: str, **request: Any) -> Any:
-    """`<verb><Resource>(<Verb><Resource>Request(**request))`, e.g. verb "Get" on "model" is GetModel."""
-    message, module, attribute = SERVICES[resource]
-    name = f"{verb}{message.DESCRIPTOR.name}"
-    return await getattr(getattr(stubs, attribute), name)(
-        getattr(module, f"{name}Request")(**request), metadata=auth(key)
-    )
-
-
-async def create(stubs: Stubs, key: str, resource: str, values: Mapping[str, Any]) -> Any:
-    return await call(stubs, key, resource, "Create", **{resource: build(SERVICES[resource][0], values)})
-
-
-async def get(stubs: Stubs, key: str, resource: str, resource_id: str) -> Any:
-    return await call(stubs, key, resource, "Get", id=resource_id)
-
-
-async def update(
-    stubs: Stubs,
-    key: str,
-    resource: str,
-    values: Mapping[str, Any],
-    paths: tuple[str, ...] = (),
-    etag: str = "",
-) -> Any:
-    request: dict[str, Any] = {resource: build(SERVICES[resource][0], values), "etag": etag}
-    if paths:
-        request["update_mask"] = mask(*paths)
-    return await call(stubs, key, resource, "Update", **request)
-
-
-async def delete(
-    stubs: Stubs, key: str, resource: str, resource_id: str, etag: str = "", force: bool = False
-) -> Any:
-    request: dict[str, Any] = {"id": resource_id, "etag": etag}
-    if force:  # only models and releases have children to force away
-        request["force"] = True
-    return await call(stubs, key, resource, "Delete", **request)
 
 
 @dataclass
@@ -687,32 +633,16 @@ async def test_update_status_terminated_sets_terminated_at(stubs: Stubs, writer_
 # --- request_id ------------------------------------------------------------------------
 
 
-async def test_create_model_retry_with_request_id(stubs: Stubs, writer_key: str) -> None:
-    first = await create_model(stubs, writer_key, request_id="req-model-1", name="llama-3-7b-companyA")
-    retry = await create_model(stubs, writer_key, request_id="req-model-1", name="llama-3-7b-companyA")
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_a_create_retried_with_its_request_id_returns_the_first(
+    stubs: Stubs, writer_key: str, resource: str
+) -> None:
+    values = await valid_values(stubs, writer_key, resource)
+    first = await create(stubs, writer_key, resource, values, request_id=f"req-{resource}-1")
+    retry = await create(stubs, writer_key, resource, values, request_id=f"req-{resource}-1")
     assert retry.id == first.id
-    models = await list_all(
-        stubs.models.ListModels, model_service_pb2.ListModelsRequest(), "models", writer_key
-    )
-    assert ids(models) == [first.id]
-
-
-async def test_create_deployment_retry_with_request_id(stubs: Stubs, writer_key: str) -> None:
-    _, release = await create_model_and_release(stubs, writer_key)
-    first = await create_deployment(
-        stubs, writer_key, release.id, request_id="req-deploy-1", status="success"
-    )
-    retry = await create_deployment(
-        stubs, writer_key, release.id, request_id="req-deploy-1", status="success"
-    )
-    assert retry.id == first.id
-    listed = await list_all(
-        stubs.deployments.ListDeployments,
-        deployment_service_pb2.ListDeploymentsRequest(release_id=release.id),
-        "deployments",
-        writer_key,
-    )
-    assert ids(listed) == [first.id]
+    parent = {name: value for name, value in values.items() if name in ("image_id", "release_id")}
+    assert ids(await list_every(stubs, writer_key, resource, **parent)) == [first.id], "one, not two"
 
 
 async def test_request_id_reused_for_another_method(stubs: Stubs, writer_key: str) -> None:
@@ -722,29 +652,5 @@ async def test_request_id_reused_for_another_method(stubs: Stubs, writer_key: st
         INVALID,
         "REQUEST_ID_REUSED",
     )
-    releases = await list_all(
-        stubs.releases.ListReleases,
-        release_service_pb2.ListReleasesRequest(image_id=model.id),
-        "releases",
-        writer_key,
-    )
+    releases = await list_every(stubs, writer_key, "release", image_id=model.id)
     assert releases == [], "the rejected create made nothing"
-
-
-async def test_create_release_and_artifact_retry_with_request_id(stubs: Stubs, writer_key: str) -> None:
-    model = await create_model(stubs, writer_key)
-    release = await create_release(stubs, writer_key, model.id, request_id="req-release", version="1.0.0")
-    again = await create_release(stubs, writer_key, model.id, request_id="req-release", version="1.0.0")
-    assert again.id == release.id
-    artifact = await create_artifact(stubs, writer_key, release.id, request_id="req-artifact", name="a.whl")
-    again_artifact = await create_artifact(
-        stubs, writer_key, release.id, request_id="req-artifact", name="a.whl"
-    )
-    assert again_artifact.id == artifact.id
-    artifacts = await list_all(
-        stubs.artifacts.ListArtifacts,
-        artifact_service_pb2.ListArtifactsRequest(release_id=release.id),
-        "artifacts",
-        writer_key,
-    )
-    assert ids(artifacts) == [artifact.id]

@@ -8,10 +8,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2, struct_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
 from catapult.v1 import (
@@ -115,58 +116,102 @@ def build(cls: type[M], fields: Mapping[str, Any]) -> M:
     return cls(**converted)
 
 
-# --- factories -------------------------------------------------------------------------
+# --- each resource's standard methods, by the resource's name ----------------------------
+
+# resource → (its message, its *_service_pb2 module, its attribute on Stubs)
+SERVICES: dict[str, tuple[type[Message], ModuleType, str]] = {
+    "model": (model_pb2.Model, model_service_pb2, "models"),
+    "release": (release_pb2.Release, release_service_pb2, "releases"),
+    "artifact": (artifact_pb2.Artifact, artifact_service_pb2, "artifacts"),
+    "deployment": (deployment_pb2.Deployment, deployment_service_pb2, "deployments"),
+}
+RESOURCES = list(SERVICES)
+
+
+def mask(*paths: str) -> field_mask_pb2.FieldMask:
+    return field_mask_pb2.FieldMask(paths=list(paths))
+
+
+async def call(stubs: Stubs, key: str, resource: str, verb: str, **request: Any) -> Any:
+    """`<Verb><Resource>(<Verb><Resource>Request(**request))`: verb "Get" on "model" is GetModel."""
+    message, module, attribute = SERVICES[resource]
+    name = f"{verb}{message.DESCRIPTOR.name}"
+    return await getattr(getattr(stubs, attribute), name)(
+        getattr(module, f"{name}Request")(**request), metadata=auth(key)
+    )
+
+
+async def create(
+    stubs: Stubs, key: str, resource: str, values: Mapping[str, Any], request_id: str = "", **request: Any
+) -> Any:
+    message = build(SERVICES[resource][0], values)
+    return await call(stubs, key, resource, "Create", **{resource: message}, request_id=request_id, **request)
+
+
+async def get(stubs: Stubs, key: str, resource: str, resource_id: str) -> Any:
+    return await call(stubs, key, resource, "Get", id=resource_id)
+
+
+async def update(
+    stubs: Stubs,
+    key: str,
+    resource: str,
+    values: Mapping[str, Any],
+    paths: tuple[str, ...] = (),
+    etag: str = "",
+) -> Any:
+    request: dict[str, Any] = {resource: build(SERVICES[resource][0], values), "etag": etag}
+    if paths:
+        request["update_mask"] = mask(*paths)
+    return await call(stubs, key, resource, "Update", **request)
+
+
+async def delete(
+    stubs: Stubs, key: str, resource: str, resource_id: str, etag: str = "", force: bool = False
+) -> Any:
+    request: dict[str, Any] = {"id": resource_id, "etag": etag}
+    if force:  # only models and releases have children to force away
+        request["force"] = True
+    return await call(stubs, key, resource, "Delete", **request)
+
+
+# --- factories: valid resources with what a test does not care about filled in ------------
 
 
 async def create_model(stubs: Stubs, key: str, request_id: str = "", **fields: Any) -> model_pb2.Model:
-    values: dict[str, Any] = {"name": unique("model"), "storage_path": "s3://ml-models/test/"}
-    values.update(fields)
-    request = model_service_pb2.CreateModelRequest(
-        model=build(model_pb2.Model, values), request_id=request_id
-    )
-    model: model_pb2.Model = await stubs.models.CreateModel(request, metadata=auth(key))
+    values = {"name": unique("model"), "storage_path": "s3://ml-models/test/", **fields}
+    model: model_pb2.Model = await create(stubs, key, "model", values, request_id)
     return model
 
 
 async def create_release(
     stubs: Stubs, key: str, image_id: str, request_id: str = "", **fields: Any
 ) -> release_pb2.Release:
-    values: dict[str, Any] = {"image_id": image_id, "version": f"1.0.{next(_counter)}"}
-    values.update(fields)
-    request = release_service_pb2.CreateReleaseRequest(
-        release=build(release_pb2.Release, values), request_id=request_id
-    )
-    release: release_pb2.Release = await stubs.releases.CreateRelease(request, metadata=auth(key))
+    values = {"image_id": image_id, "version": f"1.0.{next(_counter)}", **fields}
+    release: release_pb2.Release = await create(stubs, key, "release", values, request_id)
     return release
 
 
 async def create_artifact(
     stubs: Stubs, key: str, release_id: str, request_id: str = "", **fields: Any
 ) -> artifact_pb2.Artifact:
-    values: dict[str, Any] = {
+    values = {
         "release_id": release_id,
         "name": unique("artifact") + ".whl",
         "artifact_type": "wheel",
         "file_path": "s3://artifacts/test.whl",
+        **fields,
     }
-    values.update(fields)
-    request = artifact_service_pb2.CreateArtifactRequest(
-        artifact=build(artifact_pb2.Artifact, values), request_id=request_id
-    )
-    artifact: artifact_pb2.Artifact = await stubs.artifacts.CreateArtifact(request, metadata=auth(key))
+    artifact: artifact_pb2.Artifact = await create(stubs, key, "artifact", values, request_id)
     return artifact
 
 
 async def create_deployment(
     stubs: Stubs, key: str, release_id: str, request_id: str = "", force: bool = False, **fields: Any
 ) -> deployment_pb2.Deployment:
-    values: dict[str, Any] = {"release_id": release_id, "environment": "development"}
-    values.update(fields)
-    request = deployment_service_pb2.CreateDeploymentRequest(
-        deployment=build(deployment_pb2.Deployment, values), request_id=request_id, force=force
-    )
-    deployment: deployment_pb2.Deployment = await stubs.deployments.CreateDeployment(
-        request, metadata=auth(key)
+    values = {"release_id": release_id, "environment": "development", **fields}
+    deployment: deployment_pb2.Deployment = await create(
+        stubs, key, "deployment", values, request_id, force=force
     )
     return deployment
 
@@ -203,6 +248,14 @@ async def list_all(
         if not token:
             return out
     raise AssertionError("pagination did not end")
+
+
+async def list_every(stubs: Stubs, key: str, resource: str, **filters: Any) -> list[Any]:
+    """Every `resource` that List<Resource>s returns for `filters`, all pages."""
+    message, module, attribute = SERVICES[resource]
+    name = f"List{message.DESCRIPTOR.name}s"
+    request = getattr(module, f"{name}Request")(**filters)
+    return await list_all(getattr(getattr(stubs, attribute), name), request, f"{resource}s", key)
 
 
 def ids(items: Sequence[Any]) -> list[str]:
