@@ -5,13 +5,12 @@ started after its server so that Envoy's first health check finds it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from catapult_server.server import CatapultServer
-from tests.rest.fake_upstream import FakeUpstream, descriptor_with_watch
+from tests.support.fake_upstream import FakeStack, FakeUpstream, descriptor_with_watch
 from tests.support.rest import Rest, envoy_in_front
 
 
@@ -20,14 +19,6 @@ async def rest(server: CatapultServer, writer_key: str, tmp_path: Path) -> Async
     """Calls through Envoy with a writer key."""
     async with envoy_in_front(server.port, tmp_path / "envoy", writer_key) as through_envoy:
         yield through_envoy
-
-
-@dataclass
-class FakeStack:
-    """Envoy in front of the fake upstream (tests/rest/fake_upstream.py), with its watch method."""
-
-    upstream: FakeUpstream
-    rest: Rest
 
 
 @pytest.fixture

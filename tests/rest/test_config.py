@@ -11,9 +11,7 @@ import yaml
 
 from catapult_server import envoy
 from catapult_server.server import SERVICE_NAMES
-from tests.support.paths import CATAPULT
-
-REPO = envoy.REPO_ENVOY_DIR.parent
+from tests.support.paths import CATAPULT, REPO
 
 
 def http_connection_manager(config: dict[str, Any]) -> dict[str, Any]:

@@ -3,13 +3,19 @@ and dropped by name."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import uuid
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 # The database the real migrations are applied to once per session; each test gets a clone.
 TEMPLATE_DB = "catapult_template"
+
+T = TypeVar("T")
 
 
 def with_database(url: str, database: str) -> str:
@@ -44,3 +50,10 @@ async def drop_database(postgres_url: str, database_url: str) -> None:
     """Drop the database of database_url, disconnecting whoever is still connected."""
     name = make_url(database_url).database
     await _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end from synchronous code, in a thread of its own: the calling thread
+    may already run an event loop (Playwright's sync API keeps one)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -90,6 +90,23 @@ async def expect_error(
     raise AssertionError(f"expected {code.name}, but the call succeeded: {result!r}")
 
 
+class Failures:
+    """Collects the failed checks of a table whose cases share a fixture too costly to build per
+    case (an Envoy, say), so that one run reports every failing case rather than the first."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def check(self, case: str, check: Awaitable[Any]) -> None:
+        try:
+            await check
+        except AssertionError as err:
+            self.messages.append(f"{case}: {err}")
+
+    def assert_none(self) -> None:
+        assert not self.messages, f"{len(self.messages)} case(s) failed:\n" + "\n".join(self.messages)
+
+
 def assert_no_database_text(message: str) -> None:
     lowered = message.lower()
     for text in DATABASE_TEXT_CASE_INSENSITIVE:

@@ -10,12 +10,15 @@ import signal
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import grpc
 import psutil
 
+import catapult
 from catapult.v1 import model_service_pb2_grpc
 from tests.support.paths import CATAPULT
 from tests.support.polling import wait_until
@@ -54,13 +57,17 @@ class Stack:
         grpc_port: int | None = None,
         http_port: int | None = None,
         cwd: Path | None = None,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
+        """`extra` are more flags; `settings` become CATAPULT_<NAME> variables (database_url=…
+        runs it on that database instead of an embedded PostgreSQL)."""
         self.data_dir = data_dir
         self.extra = extra
         self.grpc_port = grpc_port or free_port()
         # Envoy on a free port of its own: the default, 8080, would collide with other stacks.
         self.http_port = free_port() if http_port is None else http_port
         self.cwd = cwd
+        self.settings = dict(settings or {})
         self.log = data_dir.parent / f"up-{self.grpc_port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self._channels: list[grpc.Channel] = []
@@ -68,9 +75,15 @@ class Stack:
     def start(self) -> Stack:
         args = ["--data-dir", str(self.data_dir), "--grpc-port", str(self.grpc_port)]
         args += ["--http-port", str(self.http_port), *self.extra]
+        env = cli_env(**{f"CATAPULT_{name.upper()}": value for name, value in self.settings.items()})
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
-                [CATAPULT, "up", *args], stdout=log, stderr=subprocess.STDOUT, env=cli_env(), cwd=self.cwd
+                [CATAPULT, "up", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.cwd,
             )
         process = self.proc
         wait_until(
@@ -90,13 +103,22 @@ class Stack:
     def admin_key(self) -> str:
         return (self.data_dir / "admin-key").read_text().strip()
 
+    @property
+    def base_url(self) -> str:
+        """Envoy's: REST under /api, the web console at /."""
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def client(self, key: str = "") -> catapult.Client:
+        """A Python SDK client of the stack, with `key` or the admin key."""
+        return catapult.Client(f"127.0.0.1:{self.grpc_port}", api_key=key or self.admin_key)
+
     def output(self) -> str:
-        return self.log.read_text() if self.log.exists() else ""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def context(self) -> str:
         """What to show when an assertion fails: the stack's output and the end of Envoy's log."""
         envoy_log = self.data_dir / "envoy.log"
-        tail = envoy_log.read_text()[-3000:] if envoy_log.exists() else ""
+        tail = envoy_log.read_text(errors="replace")[-3000:] if envoy_log.exists() else ""
         return f"{self.output()}\n--- envoy.log ---\n{tail}"
 
     def envoy_pid(self) -> int:
@@ -160,6 +182,15 @@ class Stack:
         if postmaster is not None:
             os.kill(postmaster, signal.SIGINT)  # PostgreSQL's fast shutdown
             wait_until(lambda: not alive(postmaster), 30, f"PostgreSQL {postmaster} did not stop")
+
+
+@contextmanager
+def running(stack: Stack) -> Iterator[Stack]:
+    """The stack started for the block and cleaned up after it, whatever happened."""
+    try:
+        yield stack.start()
+    finally:
+        stack.cleanup()
 
 
 class Stacks:
