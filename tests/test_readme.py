@@ -1,6 +1,7 @@
-"""README.md's examples run as written: its ```bash and ```python blocks, in document order, pasted
-into one shell session against a fresh `make run` (a `catapult up` with a new data dir). Then the
-Python SDK README's examples run in the same stack, as a user who read both would run them.
+"""README.md's examples run as written: its ```bash and ```python blocks, in document order, as a
+person pastes them into one terminal and one Python prompt beside it, against a fresh `make run`
+(a `catapult up` with a new data dir). Then the Python SDK README's examples run in the same stack,
+as a user who read both would run them.
 
 What differs from a user's machine is explicit: the stack's ports (free ones, so other stacks on
 this machine are left alone; `localhost:50051` and `localhost:8080` in the blocks are rewritten to
@@ -10,16 +11,15 @@ entries, whose `.catapult` is the stack's own data dir). Blocks that cannot run 
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from tests.support.paths import REPO, VENV_BIN
 from tests.support.readme import Block, fenced_blocks
+from tests.support.sessions import Python, Shell
 from tests.support.stack import Stack, Stacks, cli_env
 
 README = REPO / "README.md"
@@ -28,9 +28,17 @@ RUNNABLE = {"bash", "python"}
 FIGURES = {"text"}
 # The addresses `make run` serves on, as the blocks spell them; the test's stack has its own ports.
 GRPC_ADDRESS, REST_ADDRESS = "localhost:50051", "localhost:8080"
-PYTHON_END = "END_OF_README_PYTHON_BLOCK"
-# A user sees an HTTP error's JSON body on the terminal; the session needs a failing exit status for it.
-PREAMBLE = 'set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n'
+# A person sees an HTTP error's JSON body on the terminal; the session needs a failing exit status
+# for it. (Unless the command asks for --fail itself: curl takes only one of the two.)
+CURL_FAILS_ON_HTTP_ERRORS = """
+curl() {
+  local arg
+  for arg in "$@"; do
+    case $arg in --fail | --fail-with-body | -[!-]*f*) command curl "$@"; return ;; esac
+  done
+  command curl --fail-with-body "$@"
+}
+"""
 
 
 def runnable(path: Path) -> list[Block]:
@@ -51,32 +59,17 @@ def runnable(path: Path) -> list[Block]:
 
 
 def test_every_block_runs_or_says_why_not() -> None:
-    blocks = runnable(README)
-    assert any(block.language == "bash" for block in blocks)
-    for block in blocks:
-        rest = block.code.replace(GRPC_ADDRESS, "").replace(REST_ADDRESS, "")
-        for port in (":50051", ":8080"):
-            # Another spelling (127.0.0.1:50051, …) would escape the test's rewrite and reach
-            # whatever listens on this machine's default ports.
-            assert port not in rest, f"{block.where}: write {GRPC_ADDRESS} / {REST_ADDRESS}"
-    skipped = [block for block in fenced_blocks(README) if block.not_run is not None]
-    assert all(block.not_run for block in skipped), "each `not run` marker gives its reason"
-
-
-def session_script(blocks: list[Block], grpc_port: int, http_port: int) -> str:
-    """One bash script of the blocks in order, each announced on a line of its own on stderr (to
-    tell which one failed)."""
-    parts = []
-    for block in blocks:
-        code = block.code.replace(GRPC_ADDRESS, f"localhost:{grpc_port}")
-        code = code.replace(REST_ADDRESS, f"localhost:{http_port}")
-        parts.append(f"printf '\\n>>> %s\\n' '{block.where} ({block.language})' >&2\n")
-        if block.language == "python":
-            assert PYTHON_END not in code
-            parts.append(f"{VENV_BIN / 'python'} - <<'{PYTHON_END}'\n{code}{PYTHON_END}\n")
-        else:
-            parts.append(code)
-    return "".join(parts)
+    for path in (README, SDK_README):
+        blocks = runnable(path)
+        assert blocks
+        for block in blocks:
+            rest = block.code.replace(GRPC_ADDRESS, "").replace(REST_ADDRESS, "")
+            for port in (":50051", ":8080"):
+                # Another spelling (127.0.0.1:50051, …) would escape the test's rewrite and reach
+                # whatever listens on this machine's default ports.
+                assert port not in rest, f"{block.where}: write {GRPC_ADDRESS} / {REST_ADDRESS}"
+        skipped = [block for block in fenced_blocks(path) if block.not_run is not None]
+        assert all(block.not_run for block in skipped), "each `not run` marker gives its reason"
 
 
 def checkout(tmp_path: Path) -> Path:
@@ -95,33 +88,30 @@ def test_the_readmes_run_as_written_in_a_fresh_stack(tmp_path: Path, stacks: Sta
         assert shutil.which(tool), f"README.md's examples need {tool} on the PATH"
     cwd = checkout(tmp_path)
     stack = stacks.start(Stack(cwd / ".catapult", cwd=cwd))
-    readme, sdk_readme = runnable(README), runnable(SDK_README)
-    blocks = readme + sdk_readme
-    script = (
-        PREAMBLE
-        + session_script(readme, stack.grpc_port, stack.http_port)
-        # The SDK README's examples expect CATAPULT_ADDR and CATAPULT_API_KEY in the environment.
-        + f"export CATAPULT_ADDR=localhost:{stack.grpc_port} CATAPULT_API_KEY=$(cat .catapult/admin-key)\n"
-        + session_script(sdk_readme, stack.grpc_port, stack.http_port)
-    )
 
-    # Its own process group, so that a session that overruns is killed with everything it started.
-    session = subprocess.Popen(
-        ["bash", "-c", script],
-        cwd=cwd,
-        env=cli_env(TMPDIR=str(tmp_path)),  # what the blocks make with mktemp goes with the test
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = session.communicate(timeout=840)
-    finally:
-        if session.poll() is None:
-            os.killpg(session.pid, signal.SIGKILL)
-            session.wait()
-    ran = [line.removeprefix(">>> ") for line in output.splitlines() if line.startswith(">>> ")]
-    code = session.returncode
-    assert code == 0, f"the block at {ran[-1] if ran else '?'} failed (exit {code}):\n{output[-6000:]}"
-    assert ran == [f"{block.where} ({block.language})" for block in blocks], output[-3000:]
+    def as_here(code: str) -> str:
+        return code.replace(GRPC_ADDRESS, f"localhost:{stack.grpc_port}").replace(
+            REST_ADDRESS, f"localhost:{stack.http_port}"
+        )
+
+    with ExitStack() as sessions:
+        # What the blocks make with mktemp goes with the test.
+        shell = Shell(cwd, cli_env(TMPDIR=str(tmp_path)), preamble=CURL_FAILS_ON_HTTP_ERRORS)
+        sessions.callback(shell.close)
+        for document in (README, SDK_README):
+            if document == SDK_README:
+                # Its examples expect CATAPULT_ADDR and CATAPULT_API_KEY in the environment.
+                key = "$(cat .catapult/admin-key)"
+                ok, output = shell.run(f"export CATAPULT_ADDR={as_here(GRPC_ADDRESS)} CATAPULT_API_KEY={key}")
+                assert ok, output
+            python: Python | None = None  # a Python prompt per document, opened by its first block
+            for block in runnable(document):
+                if block.language == "bash":
+                    ok, output = shell.run(as_here(block.code))
+                else:
+                    if python is None:
+                        environment = shell.environment()  # started from the terminal, as it is now
+                        python = Python(str(VENV_BIN / "python"), Path(environment["PWD"]), environment)
+                        sessions.callback(python.close)
+                    ok, output = python.run(as_here(block.code), block.where)
+                assert ok, f"the block at {block.where} failed:\n{output[-6000:]}"
