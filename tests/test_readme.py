@@ -4,14 +4,18 @@ person pastes them into one terminal and one Python prompt beside it, against a 
 as a user who read both would run them.
 
 What differs from a user's machine is explicit: the stack's ports (free ones, so other stacks on
-this machine are left alone; `localhost:50051` and `localhost:8080` in the blocks are rewritten to
-them) and the checkout the blocks run in (a temporary directory linking to this repository's
-entries, whose `.catapult` is the stack's own data dir). Blocks that cannot run here carry a
-`<!-- not run: REASON -->` comment on the line before them; ```text blocks are figures."""
+this machine are left alone: `localhost:50051` and `localhost:8080` in the blocks are rewritten to
+them, and CATAPULT_ADDR names the gRPC one for the scripts and commands whose default is
+localhost:50051); the checkout the blocks run in (a temporary directory linking to this
+repository's entries, whose `.catapult` is the stack's own data dir); and where `go install` puts
+commands (a GOPATH of the test's, so the machine's $(go env GOPATH)/bin is left alone). Blocks that
+cannot run here carry a `<!-- not run: REASON -->` comment on the line before them; ```text blocks
+are figures."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -72,6 +76,10 @@ def test_every_block_runs_or_says_why_not() -> None:
         assert all(block.not_run for block in skipped), "each `not run` marker gives its reason"
 
 
+def go_env(name: str) -> str:
+    return subprocess.run(["go", "env", name], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def checkout(tmp_path: Path) -> Path:
     """A directory that looks like this repository (each entry a link to it) but has no .catapult."""
     root = tmp_path / "catapult"
@@ -94,15 +102,19 @@ def test_the_readmes_run_as_written_in_a_fresh_stack(tmp_path: Path, stacks: Sta
             REST_ADDRESS, f"localhost:{stack.http_port}"
         )
 
+    environment = cli_env(
+        CATAPULT_ADDR=as_here(GRPC_ADDRESS),
+        GOPATH=str(tmp_path / "go"),
+        GOMODCACHE=go_env("GOMODCACHE"),  # the machine's module cache all the same: nothing to fetch again
+        TMPDIR=str(tmp_path),  # what the blocks make with mktemp goes with the test
+    )
     with ExitStack() as sessions:
-        # What the blocks make with mktemp goes with the test.
-        shell = Shell(cwd, cli_env(TMPDIR=str(tmp_path)), preamble=CURL_FAILS_ON_HTTP_ERRORS)
+        shell = Shell(cwd, environment, preamble=CURL_FAILS_ON_HTTP_ERRORS)
         sessions.callback(shell.close)
         for document in (README, SDK_README):
             if document == SDK_README:
                 # Its examples expect CATAPULT_ADDR and CATAPULT_API_KEY in the environment.
-                key = "$(cat .catapult/admin-key)"
-                ok, output = shell.run(f"export CATAPULT_ADDR={as_here(GRPC_ADDRESS)} CATAPULT_API_KEY={key}")
+                ok, output = shell.run("export CATAPULT_API_KEY=$(cat .catapult/admin-key)")
                 assert ok, output
             python: Python | None = None  # a Python prompt per document, opened by its first block
             for block in runnable(document):
