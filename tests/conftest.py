@@ -1,49 +1,28 @@
 """Shared fixtures: a real PostgreSQL (embedded, or CATAPULT_DATABASE_URL), the real alembic
 migrations applied once to a template database, and per test a fresh database cloned from
-it with a real grpc.aio server on a free port in front of it."""
+it with a real grpc.aio server on a free port in front of it; and `catapult up` stacks.
+The helpers they are built from are in tests/support."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import grpc
 import pytest
 
-from catapult.v1 import (
-    api_key_service_pb2_grpc,
-    artifact_service_pb2_grpc,
-    audit_log_service_pb2_grpc,
-    deployment_service_pb2_grpc,
-    model_service_pb2_grpc,
-    release_service_pb2_grpc,
-    system_service_pb2_grpc,
-)
 from catapult_server.config import Settings, normalise_database_url
 from catapult_server.db import migrate
 from catapult_server.envoy.settings import LOCAL_PROXY_ADDRESS
 from catapult_server.server import CatapultServer
 from catapult_server.services import api_keys
-
-TEMPLATE_DB = "catapult_template"
-TEST_PEPPER = "test-pepper-not-a-secret-0123456789"
-
-
-def _with_database(url: str, database: str) -> str:
-    """The same server URL, pointing at another database."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(database=database).render_as_string(hide_password=False)
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+from tests.support.api import Stubs
+from tests.support.database import TEMPLATE_DB, create_database, drop_database, with_database
+from tests.support.servers import TEST_PEPPER, stop_server
+from tests.support.stack import Stacks
 
 
 @pytest.fixture(scope="session")
@@ -64,31 +43,17 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def template_url(postgres_url: str) -> str:
     """A database with the real migrations applied, cloned for every test."""
-    admin = await asyncpg.connect(_asyncpg_dsn(postgres_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
-    finally:
-        await admin.close()
-    url = _with_database(postgres_url, TEMPLATE_DB)
+    await drop_database(postgres_url, with_database(postgres_url, TEMPLATE_DB))
+    url = await create_database(postgres_url, name=TEMPLATE_DB)
     await asyncio.to_thread(migrate.upgrade, url)
     return url
 
 
 @pytest.fixture
 async def database_url(postgres_url: str, template_url: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(postgres_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await asyncpg.connect(_asyncpg_dsn(postgres_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    url = await create_database(postgres_url, template=TEMPLATE_DB)
+    yield url
+    await drop_database(postgres_url, url)
 
 
 @pytest.fixture
@@ -109,36 +74,13 @@ async def server(settings: Settings) -> AsyncIterator[CatapultServer]:
     srv = CatapultServer(settings)
     await srv.start()
     yield srv
-    await srv.stop()
+    await stop_server(srv)
 
 
 @pytest.fixture
 async def channel(server: CatapultServer) -> AsyncIterator[grpc.aio.Channel]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as ch:
         yield ch
-
-
-@dataclass
-class Stubs:
-    models: model_service_pb2_grpc.ModelServiceStub
-    releases: release_service_pb2_grpc.ReleaseServiceStub
-    artifacts: artifact_service_pb2_grpc.ArtifactServiceStub
-    deployments: deployment_service_pb2_grpc.DeploymentServiceStub
-    api_keys: api_key_service_pb2_grpc.ApiKeyServiceStub
-    audit_logs: audit_log_service_pb2_grpc.AuditLogServiceStub
-    system: system_service_pb2_grpc.SystemServiceStub
-
-    @classmethod
-    def for_channel(cls, channel: grpc.aio.Channel) -> Stubs:
-        return cls(
-            models=model_service_pb2_grpc.ModelServiceStub(channel),
-            releases=release_service_pb2_grpc.ReleaseServiceStub(channel),
-            artifacts=artifact_service_pb2_grpc.ArtifactServiceStub(channel),
-            deployments=deployment_service_pb2_grpc.DeploymentServiceStub(channel),
-            api_keys=api_key_service_pb2_grpc.ApiKeyServiceStub(channel),
-            audit_logs=audit_log_service_pb2_grpc.AuditLogServiceStub(channel),
-            system=system_service_pb2_grpc.SystemServiceStub(channel),
-        )
 
 
 @pytest.fixture
@@ -164,3 +106,12 @@ async def writer_key(settings: Settings) -> str:
 @pytest.fixture
 async def reader_key(settings: Settings) -> str:
     return await _key(settings, "test-reader", "reader")
+
+
+@pytest.fixture
+def stacks() -> Iterator[Stacks]:
+    """stacks.start(Stack(…)) runs a `catapult up`; after the test every stack started is stopped
+    and nothing it started is left running, even when the test failed halfway."""
+    started = Stacks()
+    yield started
+    started.cleanup()

@@ -6,7 +6,7 @@ import asyncpg
 
 from bench import seed
 from catapult.v1 import deployment_service_pb2, model_service_pb2, release_service_pb2
-from tests.conftest import Stubs
+from tests.support.api import Stubs
 
 
 async def test_seeded_rows_read_like_api_rows(database_url: str, stubs: Stubs, reader_key: str) -> None:

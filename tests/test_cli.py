@@ -2,90 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import stat
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 
-from catapult.v1 import model_pb2, model_service_pb2, model_service_pb2_grpc
-
-CATAPULT = str(Path(sys.executable).parent / "catapult")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from catapult.v1 import model_pb2, model_service_pb2
+from tests.support.paths import CATAPULT
+from tests.support.polling import wait_until
+from tests.support.stack import Stack, Stacks, alive, cli_env
 
 
-def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATAPULT_")}
-    return env
-
-
-class Stack:
-    """`catapult up` running in the background until stopped with Ctrl-C (SIGINT)."""
-
-    def __init__(self, data_dir: Path, port: int, *extra: str) -> None:
-        self.data_dir, self.port = data_dir, port
-        self.log = data_dir.parent / f"up-{port}.log"
-        # Each stack's Envoy on a free port of its own (the default, 8080, would collide).
-        args = [
-            "--data-dir",
-            str(data_dir),
-            "--grpc-port",
-            str(port),
-            "--http-port",
-            str(free_port()),
-            *extra,
-        ]
-        self.proc = subprocess.Popen(
-            [CATAPULT, "up", *args],
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-            env=cli_env(),
-        )
-        deadline = time.monotonic() + 60
-        while "Catapult" not in self.output() or "is up" not in self.output():
-            assert self.proc.poll() is None, self.output()
-            assert time.monotonic() < deadline, self.output()
-            time.sleep(0.1)
-
-    def output(self) -> str:
-        return self.log.read_text() if self.log.exists() else ""
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=30)
-
-    def models(self) -> model_service_pb2_grpc.ModelServiceStub:
-        channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        return model_service_pb2_grpc.ModelServiceStub(channel)
-
-
-@pytest.fixture
-def stacks() -> Iterator[list[Stack]]:
-    started: list[Stack] = []
-    yield started
-    for stack in started:
-        if stack.proc.poll() is None:
-            stack.proc.kill()
-            stack.proc.wait()
-
-
-def test_up_bootstraps_a_key_and_keeps_data_across_restarts(tmp_path: Path, stacks: list[Stack]) -> None:
+def test_up_bootstraps_a_key_and_keeps_data_across_restarts(tmp_path: Path, stacks: Stacks) -> None:
     data_dir = tmp_path / "stack"
-    port = free_port()
-    first = Stack(data_dir, port)
-    stacks.append(first)
+    first = stacks.start(Stack(data_dir))
+    assert "Catapult" in first.output()
     key_file = data_dir / "admin-key"
     assert str(key_file.resolve()) in first.output()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -95,8 +28,7 @@ def test_up_bootstraps_a_key_and_keeps_data_across_restarts(tmp_path: Path, stac
     first.models().CreateModel(model_service_pb2.CreateModelRequest(model=model), metadata=auth)
     assert first.stop() == 0
 
-    second = Stack(data_dir, port)
-    stacks.append(second)
+    second = stacks.start(Stack(data_dir, grpc_port=first.grpc_port))
     assert "from the first start" in second.output()
     assert key_file.read_text().strip() == key, "the bootstrap key is made once"
     found = second.models().GetModelByName(
@@ -106,13 +38,10 @@ def test_up_bootstraps_a_key_and_keeps_data_across_restarts(tmp_path: Path, stac
     assert second.stop() == 0
 
 
-def test_two_stacks_run_side_by_side(tmp_path: Path, stacks: list[Stack]) -> None:
-    a = Stack(tmp_path / "a", free_port())
-    stacks.append(a)
-    b = Stack(tmp_path / "b", free_port())
-    stacks.append(b)
-    key_a = (tmp_path / "a" / "admin-key").read_text().strip()
-    key_b = (tmp_path / "b" / "admin-key").read_text().strip()
+def test_two_stacks_run_side_by_side(tmp_path: Path, stacks: Stacks) -> None:
+    a = stacks.start(Stack(tmp_path / "a"))
+    b = stacks.start(Stack(tmp_path / "b"))
+    key_a, key_b = a.admin_key, b.admin_key
     assert key_a != key_b
     a.models().CreateModel(
         model_service_pb2.CreateModelRequest(model=model_pb2.Model(name="only-in-a", storage_path="s3://a/")),
@@ -127,10 +56,9 @@ def test_two_stacks_run_side_by_side(tmp_path: Path, stacks: list[Stack]) -> Non
     assert b.stop() == 0
 
 
-def test_api_key_commands_against_a_data_dir(tmp_path: Path, stacks: list[Stack]) -> None:
+def test_api_key_commands_against_a_data_dir(tmp_path: Path, stacks: Stacks) -> None:
     data_dir = tmp_path / "keys"
-    stack = Stack(data_dir, free_port())
-    stacks.append(stack)
+    stack = stacks.start(Stack(data_dir))
 
     def catapult(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -158,15 +86,16 @@ def test_api_key_commands_against_a_data_dir(tmp_path: Path, stacks: list[Stack]
 
     revoked = catapult("api-key", "revoke", "ci")
     assert revoked.returncode == 0, revoked.stderr
-    deadline = time.monotonic() + 10
-    while True:
+
+    def rejected() -> bool:
         try:
             stack.models().ListModels(model_service_pb2.ListModelsRequest(), metadata=(("x-api-key", key),))
         except grpc.RpcError as error:
             assert error.code() == grpc.StatusCode.UNAUTHENTICATED
-            break
-        assert time.monotonic() < deadline, "a revoked key kept working"
-        time.sleep(0.2)
+            return True
+        return False
+
+    wait_until(rejected, 10, "a revoked key kept working", interval=0.2)
     assert stack.stop() == 0
 
 
@@ -182,39 +111,28 @@ def test_serve_refuses_to_start_without_a_pepper() -> None:
     assert "CATAPULT_KEY_PEPPER" in result.stderr
 
 
-def test_workers_share_the_port_and_survive_one_another(tmp_path: Path, stacks: list[Stack]) -> None:
+def test_workers_share_the_port_and_survive_one_another(tmp_path: Path, stacks: Stacks) -> None:
     import psutil
 
-    stack = Stack(tmp_path / "workers", free_port(), "--workers", "3")
-    stacks.append(stack)
-    key = (tmp_path / "workers" / "admin-key").read_text().strip()
-    auth = (("x-api-key", key),)
+    stack = stacks.start(Stack(tmp_path / "workers", "--workers", "3"))
+    auth = (("x-api-key", stack.admin_key),)
     workers = [
         p
-        for p in psutil.Process(stack.proc.pid).children()
+        for p in psutil.Process(stack.process.pid).children()
         if any("spawn_main" in part for part in p.cmdline())
     ]
     assert len(workers) == 3, [p.cmdline() for p in workers]
     listening = {
         c.pid
         for c in psutil.net_connections("tcp")
-        if c.laddr and c.laddr.port == stack.port and c.status == "LISTEN"
+        if c.laddr and c.laddr.port == stack.grpc_port and c.status == "LISTEN"
     }
     assert {w.pid for w in workers} <= listening, "every worker listens on the one gRPC port"
 
-    def gone(process: psutil.Process) -> bool:
-        try:  # a dead worker stays a zombie until the parent reaps it
-            return bool(process.status() == psutil.STATUS_ZOMBIE)
-        except psutil.NoSuchProcess:
-            return True
-
     workers[0].kill()  # a crashed worker: the others keep serving new connections
-    deadline = time.monotonic() + 10
-    while not gone(workers[0]):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: not alive(workers[0].pid), 10, "the killed worker is still there", interval=0.05)
     for _ in range(5):
         listed = stack.models().ListModels(model_service_pb2.ListModelsRequest(), metadata=auth)
         assert list(listed.models) == []
     assert stack.stop() == 0
-    assert all(gone(w) for w in workers), "stopping `up` stops every worker"
+    assert not any(alive(w.pid) for w in workers), "stopping `up` stops every worker"

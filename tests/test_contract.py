@@ -3,13 +3,13 @@ descriptor set, the same bytes Envoy's transcoder loads."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from google.api import annotations_pb2, field_behavior_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
-DESCRIPTOR_SET = Path(__file__).parent.parent / "envoy" / "catapult_descriptor.pb"
+from tests.support.paths import REPO
+
+DESCRIPTOR_SET = REPO / "envoy" / "catapult_descriptor.pb"
 
 
 def _load() -> dict[str, descriptor_pb2.FileDescriptorProto]:
@@ -180,7 +180,7 @@ def test_mutations_take_request_id_etag_mask_and_force() -> None:
 
 
 def test_descriptor_set_carries_what_envoy_needs() -> None:
-    # Without error_details the transcoder drops error details (CONVENTIONS §6.1);
+    # Without error_details the transcoder silently drops error details (clients get an empty body);
     # without source info the OpenAPI and reflection lose their comments.
     assert "google/rpc/error_details.proto" in FILES
     assert "google/api/annotations.proto" in FILES

@@ -5,38 +5,28 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import uuid
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 
-ROOT = Path(__file__).parent.parent
-ALEMBIC = str(Path(sys.executable).parent / "alembic")
+from tests.support.database import asyncpg_dsn, create_database, drop_database
+from tests.support.paths import REPO, VENV_BIN
 
-
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+ALEMBIC = str(VENV_BIN / "alembic")
 
 
 @pytest.fixture
-async def empty_database(postgres_url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    name = f"m_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_dsn(postgres_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+async def empty_database(postgres_url: str) -> AsyncIterator[str]:
+    url = await create_database(postgres_url, prefix="m")
+    yield url
+    await drop_database(postgres_url, url)
 
 
 def alembic(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CATAPULT_DATABASE_URL": database_url}
-    return subprocess.run([ALEMBIC, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([ALEMBIC, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_upgrade_head_then_check_finds_no_drift(empty_database: str) -> None:
@@ -48,12 +38,12 @@ def test_upgrade_head_then_check_finds_no_drift(empty_database: str) -> None:
 
 
 def test_every_migration_says_why() -> None:
-    for path in (ROOT / "migrations" / "versions").glob("*.py"):
+    for path in (REPO / "migrations" / "versions").glob("*.py"):
         assert "Why: " in path.read_text(), f"{path.name} lacks its one-line 'Why:'"
 
 
 async def test_database_enforces_the_design_constraints(database_url: str) -> None:
-    conn = await asyncpg.connect(_dsn(database_url))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         model_id = await conn.fetchval(
             "INSERT INTO models (name, storage_path) VALUES ('m', 's3://m/') RETURNING id"
@@ -86,7 +76,7 @@ async def test_live_truth_migration_resolves_existing_data_and_goes_back(empty_d
     before_live_truth = "8f58d567755d"
     upgraded = alembic(empty_database, "upgrade", before_live_truth)
     assert upgraded.returncode == 0, upgraded.stderr
-    conn = await asyncpg.connect(_dsn(empty_database))
+    conn = await asyncpg.connect(asyncpg_dsn(empty_database))
     try:
         model = await conn.fetchval(
             "INSERT INTO models (name, storage_path) VALUES ('m', 's3://m/') RETURNING id"
@@ -124,7 +114,7 @@ async def test_live_truth_migration_resolves_existing_data_and_goes_back(empty_d
 
     upgraded = alembic(empty_database, "upgrade", "head")
     assert upgraded.returncode == 0, upgraded.stderr
-    conn = await asyncpg.connect(_dsn(empty_database))
+    conn = await asyncpg.connect(asyncpg_dsn(empty_database))
     try:
         rows = {
             row["id"]: row
@@ -167,7 +157,7 @@ async def test_live_truth_migration_resolves_existing_data_and_goes_back(empty_d
 
     downgraded = alembic(empty_database, "downgrade", before_live_truth)  # every later revision, one by one
     assert downgraded.returncode == 0, downgraded.stderr
-    conn = await asyncpg.connect(_dsn(empty_database))
+    conn = await asyncpg.connect(asyncpg_dsn(empty_database))
     try:
         columns = await conn.fetch(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'deployments'"

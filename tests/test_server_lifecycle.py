@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from catapult.v1 import (
@@ -21,62 +19,37 @@ from catapult.v1 import (
 )
 from catapult_server.config import Settings
 from catapult_server.server import CatapultServer
-from tests.conftest import TEST_PEPPER
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    for key, value in error.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return str(info.reason)
-    return ""
+from tests.support.database import asyncpg_dsn
+from tests.support.errors import error_details
+from tests.support.polling import poll_until
+from tests.support.servers import running_server, server_without_database, stop_server
 
 
 async def test_unreachable_database_means_not_serving_and_unavailable() -> None:
-    settings = Settings(
-        database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/catapult",
-        key_pepper=TEST_PEPPER,
-        page_token_secret=TEST_PEPPER,
-        grpc_port=0,
-        health_probe_seconds=0.2,
-    )
-    server = CatapultServer(settings)
-    await server.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            for service in ("", "catapult.v1.ModelService"):
-                reply = await health.Check(health_pb2.HealthCheckRequest(service=service))
-                assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+    async with (
+        server_without_database() as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "catapult.v1.ModelService"):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=service))
+            assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
 
-            with pytest.raises(grpc.aio.AioRpcError) as down:
-                await system_service_pb2_grpc.SystemServiceStub(channel).Health(
-                    system_service_pb2.HealthRequest()
-                )
-            assert down.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert _reason(down.value) == "DATABASE_UNAVAILABLE"
+        with pytest.raises(grpc.aio.AioRpcError) as down:
+            await system_service_pb2_grpc.SystemServiceStub(channel).Health(
+                system_service_pb2.HealthRequest()
+            )
+        assert down.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert error_details(down.value).reason == "DATABASE_UNAVAILABLE"
 
-            # Authentication needs the database too: a client is told to retry, not that its key is bad.
-            with pytest.raises(grpc.aio.AioRpcError) as write:
-                await model_service_pb2_grpc.ModelServiceStub(channel).CreateModel(
-                    model_service_pb2.CreateModelRequest(
-                        model=model_pb2.Model(name="m", storage_path="s3://m/")
-                    ),
-                    metadata=(("x-api-key", "ctp_abcdefgh_" + "x" * 43),),
-                )
-            assert write.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert "postgres" not in (write.value.details() or "").lower()
-    finally:
-        await server.stop()
+        # Authentication needs the database too: a client is told to retry, not that its key is bad.
+        with pytest.raises(grpc.aio.AioRpcError) as write:
+            await model_service_pb2_grpc.ModelServiceStub(channel).CreateModel(
+                model_service_pb2.CreateModelRequest(model=model_pb2.Model(name="m", storage_path="s3://m/")),
+                metadata=(("x-api-key", "ctp_abcdefgh_" + "x" * 43),),
+            )
+        assert write.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "postgres" not in (write.value.details() or "").lower()
 
 
 async def test_health_is_serving_with_a_database(server: CatapultServer) -> None:
@@ -107,17 +80,18 @@ async def test_stop_lets_an_in_flight_call_finish(settings: Settings, admin_key:
     """SIGTERM/SIGINT call stop(): a call already running completes and commits."""
     import asyncpg
 
-    server = CatapultServer(settings)
-    await server.start()
-    dsn = settings.database_url.replace("+asyncpg", "")
+    dsn = asyncpg_dsn(settings.database_url)
     blocker = await asyncpg.connect(dsn)
     observer = await asyncpg.connect(dsn)  # pg_stat_activity is a snapshot within a transaction
     try:
-        # Hold a lock the insert needs, so the call is provably in flight when stop() begins.
-        transaction = blocker.transaction()
-        await transaction.start()
-        await blocker.execute("LOCK TABLE models IN EXCLUSIVE MODE")
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        async with (
+            running_server(settings) as server,
+            grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+        ):
+            # Hold a lock the insert needs, so the call is provably in flight when stop() begins.
+            transaction = blocker.transaction()
+            await transaction.start()
+            await blocker.execute("LOCK TABLE models IN EXCLUSIVE MODE")
             models = model_service_pb2_grpc.ModelServiceStub(channel)
             call = asyncio.ensure_future(
                 models.CreateModel(
@@ -127,16 +101,16 @@ async def test_stop_lets_an_in_flight_call_finish(settings: Settings, admin_key:
                     metadata=(("x-api-key", admin_key),),
                 )
             )
-            for _ in range(200):  # poll until the insert waits on the lock
-                waiting = await observer.fetchval(
+
+            async def insert_waits_on_the_lock() -> int | None:
+                waiting: int = await observer.fetchval(
                     "SELECT count(*) FROM pg_stat_activity "
                     "WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%'"
                 )
-                if waiting:
-                    break
-                await asyncio.sleep(0.05)
-            assert waiting, "the CreateModel call never reached the database"
-            stopping = asyncio.ensure_future(server.stop(grace=10))
+                return waiting or None
+
+            await poll_until(insert_waits_on_the_lock, within=10)
+            stopping = asyncio.ensure_future(stop_server(server, grace=10))
             await asyncio.sleep(0.2)
             assert not stopping.done(), "stop() must wait for the in-flight call"
             await transaction.rollback()

@@ -20,13 +20,13 @@ from sqlalchemy.engine import make_url
 
 from catapult_server import cli
 from catapult_server.config import Settings, env_number
+from tests.support.paths import REPO
 
 from .files import (
     COMPOSE_ENVOY_CONFIG,
     COMPOSE_FILE,
     DOCKERFILE,
     ENV_EXAMPLE,
-    REPO,
     MissingVariable,
     interpolate,
     load_compose,

@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from catapult_server import cli, envoy
+from tests.support.paths import REPO
 
-from .files import COMPOSE_ENVOY_CONFIG, REPO, dockerignore_excludes, parse_dockerfile, seconds
+from .files import COMPOSE_ENVOY_CONFIG, dockerignore_excludes, parse_dockerfile, seconds
 
 DOCKERFILE = parse_dockerfile()
 SERVER = DOCKERFILE.stage("server")

@@ -17,7 +17,6 @@ import shlex
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -33,10 +32,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from catapult_server import envoy
 from catapult_server.config import Settings
 from catapult_server.server import CatapultServer
+from tests.support.paths import CATAPULT, REPO
+from tests.support.servers import stop_server
 
-from .files import COMPOSE_ENVOY_CONFIG, REPO
-
-CATAPULT = str(Path(sys.executable).parent / "catapult")
+from .files import COMPOSE_ENVOY_CONFIG
 
 
 def makefile_command() -> list[str]:
@@ -181,7 +180,7 @@ class Replicas:
         self.running[address] = server
 
     async def stop(self, address: str) -> None:
-        await self.running.pop(address).stop()
+        await stop_server(self.running.pop(address))
 
 
 @pytest.fixture
@@ -285,4 +284,4 @@ async def test_envoy_balances_over_every_replica_and_follows_scaling(
         await wait_for_hosts(proxy, {"127.0.0.1"})
         assert await served_by(proxy, port, 5) == {"127.0.0.1": 5}
     finally:
-        proxy.stop()
+        await asyncio.to_thread(proxy.stop)  # off the loop: the replicas Envoy talks to run on it

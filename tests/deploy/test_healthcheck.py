@@ -5,7 +5,6 @@ exit status decides): 0 for a serving server, 1 for everything else, within its 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import sys
 import time
@@ -15,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from catapult_server import cli, envoy
-from catapult_server.config import Settings
 from catapult_server.server import CatapultServer
-
-CATAPULT = str(Path(sys.executable).parent / "catapult")
+from tests.support.paths import CATAPULT
+from tests.support.ports import refusing_port
+from tests.support.servers import server_without_database
 
 
 async def healthcheck(*args: str) -> tuple[int, str, str]:
@@ -30,12 +29,6 @@ async def healthcheck(*args: str) -> tuple[int, str, str]:
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, stdout.decode(), stderr.decode()
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -54,9 +47,9 @@ async def test_a_serving_server_is_healthy(server: CatapultServer) -> None:
 
 
 async def test_nothing_listening_is_unhealthy_at_once() -> None:
-    port = closed_port()
-    started = time.monotonic()
-    status, stdout, stderr = await healthcheck("--addr", f"127.0.0.1:{port}")
+    with refusing_port() as port:
+        started = time.monotonic()
+        status, stdout, stderr = await healthcheck("--addr", f"127.0.0.1:{port}")
     assert status == 1
     assert stdout == ""
     assert stderr.startswith(f"catapult healthcheck: 127.0.0.1:{port}: UNAVAILABLE"), stderr
@@ -72,18 +65,13 @@ async def test_a_server_that_does_not_answer_is_unhealthy_after_the_timeout(sile
     assert 1 <= elapsed < 10, elapsed
 
 
-async def test_a_server_without_its_database_is_unhealthy(settings: Settings) -> None:
+async def test_a_server_without_its_database_is_unhealthy() -> None:
     # The server runs, but PostgreSQL is away: the container must not count as healthy, so
     # compose does not start Envoy in front of it.
-    away = f"postgresql://catapult:pw@127.0.0.1:{closed_port()}/catapult"
-    server = CatapultServer(dataclasses.replace(settings, database_url=away))
-    await server.start()
-    try:
+    async with server_without_database() as server:
         status, stdout, _ = await healthcheck("--addr", f"127.0.0.1:{server.port}")
         assert status == 1
         assert stdout.strip() == f"127.0.0.1:{server.port}: NOT_SERVING"
-    finally:
-        await server.stop()
 
 
 async def test_the_default_address_follows_catapult_grpc_port(monkeypatch: pytest.MonkeyPatch) -> None:

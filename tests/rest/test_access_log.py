@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.helpers import poll_until
-from tests.rest.conftest import Rest
+from tests.support.polling import poll_until
+from tests.support.rest import Rest
 
 
 async def log_line(rest: Rest, needle: str) -> str:

@@ -4,7 +4,6 @@ descriptor set, and `catapult envoy-config` writes configs Envoy accepts."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,7 @@ import yaml
 
 from catapult_server import envoy
 from catapult_server.server import SERVICE_NAMES
-
-CATAPULT = str(Path(sys.executable).parent / "catapult")
-REPO = envoy.REPO_ENVOY_DIR.parent
+from tests.support.paths import CATAPULT, REPO
 
 
 def http_connection_manager(config: dict[str, Any]) -> dict[str, Any]:

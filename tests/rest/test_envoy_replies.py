@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from catapult.v1 import error_reason_pb2
-from tests.helpers import Failures
-from tests.rest.conftest import Rest, assert_status_body, detail
+from tests.support.errors import Failures, assert_status_body, detail
+from tests.support.rest import Rest
 
 
 @dataclass(frozen=True)

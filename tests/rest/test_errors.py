@@ -4,93 +4,118 @@ google.rpc.Status body ({"code", "message", "details"}); never text/plain, never
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import socket
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from catapult_server import __version__
 from catapult_server.config import Settings
 from catapult_server.envoy import DEFAULT_MAX_REQUEST_BYTES
-from catapult_server.server import CatapultServer
-from tests.conftest import TEST_PEPPER
-from tests.rest.conftest import Rest, assert_status_body, detail, start_envoy
+from tests.support.errors import assert_status_body, detail
+from tests.support.polling import poll_until
+from tests.support.rest import Reply, Rest, envoy_in_front
+from tests.support.servers import running_server, server_without_database, stop_server
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+UNKNOWN_KEY = "ctp_AAAAAAAA_" + "x" * 43
 
 
-async def test_invalid_input_is_400_with_field_violations(rest: Rest) -> None:
-    reply = await rest.post("/api/v1/images", {"company": "CompanyA"})
-    status = assert_status_body(reply, 400, 3)
-    assert detail(status, "ErrorInfo")["reason"] == "INVALID_FIELD"
-    violations = detail(status, "BadRequest")["field_violations"]
-    assert {v["field"] for v in violations} == {"model.name", "model.storage_path"}
-    assert all(v["description"] for v in violations)
+@dataclass(frozen=True)
+class Refused:
+    """One request the server refuses, and what the REST client must get for it."""
 
-    bad_page = await rest.get("/api/v1/models", query={"page_size": -1})
-    status = assert_status_body(bad_page, 400, 3)
-    assert [v["field"] for v in detail(status, "BadRequest")["field_violations"]] == ["page_size"]
+    method: str
+    path: str
+    http_status: int
+    code: int  # google.rpc.Code
+    reason: str | None = None  # ErrorInfo.reason
+    body: Any = None
+    query: dict[str, Any] = field(default_factory=dict)
+    key: str = "writer"  # whose key is sent: writer, reader, unknown or none
+    fields: frozenset[str] | None = None  # the BadRequest field violations, when it names fields
+    resource: str | None = None  # ResourceInfo.resource_name, when it names a resource
+
+
+REFUSED = {
+    "invalid body": Refused(
+        "POST",
+        "/api/v1/images",
+        400,
+        3,
+        "INVALID_FIELD",
+        body={"company": "CompanyA"},
+        fields=frozenset({"model.name", "model.storage_path"}),
+    ),
+    "negative page_size": Refused(
+        "GET", "/api/v1/models", 400, 3, query={"page_size": -1}, fields=frozenset({"page_size"})
+    ),
+    "no key": Refused("GET", "/api/v1/models", 401, 16, "API_KEY_MISSING", key="none"),
+    "unknown key": Refused("GET", "/api/v1/models", 401, 16, "API_KEY_INVALID", key="unknown"),
+    "reader writing": Refused(
+        "POST",
+        "/api/v1/models",
+        403,
+        7,
+        "ROLE_NOT_ALLOWED",
+        body={"name": "nope", "storage_path": "s3://n/"},
+        key="reader",
+    ),
+    "writer managing keys": Refused("GET", "/api/v1/api-keys", 403, 7),
+    "unknown model": Refused(
+        "GET", f"/api/v1/models/{UNKNOWN_ID}", 404, 5, "RESOURCE_NOT_FOUND", resource=UNKNOWN_ID
+    ),
+    "unknown model, legacy route": Refused(
+        "GET", f"/v1/images/{UNKNOWN_ID}", 404, 5, "RESOURCE_NOT_FOUND", resource=UNKNOWN_ID
+    ),
+    "unknown release": Refused(
+        "GET", f"/api/v1/releases/{UNKNOWN_ID}", 404, 5, "RESOURCE_NOT_FOUND", resource=UNKNOWN_ID
+    ),
+    "unknown model name": Refused("GET", "/api/v1/models:byName", 404, 5, query={"name": "no-such-model"}),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED.values(), ids=REFUSED.keys())
+async def test_what_the_server_refuses_is_a_json_status(rest: Rest, reader_key: str, case: Refused) -> None:
+    key = {"writer": rest.key, "reader": reader_key, "unknown": UNKNOWN_KEY, "none": ""}[case.key]
+    reply = await rest.call(case.method, case.path, case.body, query=case.query, key=key)
+    status = assert_status_body(reply, case.http_status, case.code, case.reason)
+    assert reply.from_server, "the server's own answer, not Envoy's"
+    if case.fields is not None:
+        violations = detail(status, "BadRequest")["field_violations"]
+        assert {v["field"] for v in violations} == case.fields
+        assert all(v["description"] for v in violations)
+    if case.resource is not None:
+        assert detail(status, "ResourceInfo")["resource_name"] == case.resource
+
+
+async def test_the_api_key_reaches_the_server_as_a_header_or_a_bearer_token(
+    rest: Rest, reader_key: str
+) -> None:
+    assert (await rest.get("/api/v1/models")).status == 200
+    assert (await rest.get("/api/v1/models", key=reader_key)).status == 200, "a reader reads"
+    bearer = await rest.get("/api/v1/models", key="", headers={"Authorization": f"Bearer {rest.key}"})
+    assert bearer.status == 200, str(bearer)
+    # Health needs no key.
+    assert await rest.ok("GET", "/api/health", key="") == {"status": "ok", "version": __version__}
 
 
 async def test_precondition_failure_is_400(rest: Rest) -> None:
     model = await rest.ok("POST", "/api/v1/models", {"name": "parent", "storage_path": "s3://p/"})
     await rest.ok("POST", "/api/v1/releases", {"image_id": model["id"], "version": "1.0.0"})
     reply = await rest.call("DELETE", f"/api/v1/models/{model['id']}")
-    status = assert_status_body(reply, 400, 9)  # FAILED_PRECONDITION
-    assert detail(status, "ErrorInfo")["reason"] == "HAS_CHILDREN"
+    assert_status_body(reply, 400, 9, "HAS_CHILDREN")  # FAILED_PRECONDITION
     forced = await rest.ok("DELETE", f"/api/v1/models/{model['id']}", query={"force": "true"})
     assert forced["deleted_releases"] == 1
-
-
-async def test_the_api_key_header_reaches_the_server_and_a_missing_or_bad_one_is_401(rest: Rest) -> None:
-    missing = await rest.get("/api/v1/models", key="")
-    status = assert_status_body(missing, 401, 16)
-    assert detail(status, "ErrorInfo")["reason"] == "API_KEY_MISSING"
-
-    wrong = await rest.get("/api/v1/models", key="ctp_AAAAAAAA_" + "x" * 43)
-    status = assert_status_body(wrong, 401, 16)
-    assert detail(status, "ErrorInfo")["reason"] == "API_KEY_INVALID"
-
-    assert (await rest.get("/api/v1/models")).status == 200
-    bearer = await rest.get("/api/v1/models", key="", headers={"Authorization": f"Bearer {rest.key}"})
-    assert bearer.status == 200, str(bearer)
-    # Health needs no key.
-    assert await rest.ok("GET", "/api/health", key="") == {
-        "status": "ok",
-        "version": bearer.json() and "0.1.0",
-    }
-
-
-async def test_a_reader_writing_is_403(rest: Rest, reader_key: str) -> None:
-    reply = await rest.post("/api/v1/models", {"name": "nope", "storage_path": "s3://n/"}, key=reader_key)
-    status = assert_status_body(reply, 403, 7)
-    assert detail(status, "ErrorInfo")["reason"]
-    assert (await rest.get("/api/v1/models", key=reader_key)).status == 200
-    keys = await rest.get("/api/v1/api-keys")  # a writer managing keys
-    assert_status_body(keys, 403, 7)
-
-
-async def test_a_missing_resource_is_404_naming_it(rest: Rest) -> None:
-    for path in (
-        f"/api/v1/models/{UNKNOWN_ID}",
-        f"/v1/images/{UNKNOWN_ID}",
-        f"/api/v1/releases/{UNKNOWN_ID}",
-    ):
-        reply = await rest.get(path)
-        status = assert_status_body(reply, 404, 5)
-        assert reply.from_server
-        assert detail(status, "ErrorInfo")["reason"] == "RESOURCE_NOT_FOUND"
-        assert detail(status, "ResourceInfo")["resource_name"] == UNKNOWN_ID
-    by_name = await rest.get("/api/v1/models:byName", query={"name": "no-such-model"})
-    assert_status_body(by_name, 404, 5)
 
 
 async def test_a_duplicate_or_a_stale_etag_is_409(rest: Rest) -> None:
     model = await rest.ok("POST", "/api/v1/images", {"name": "taken", "storage_path": "s3://t/"})
     duplicate = await rest.post("/api/v1/images", {"name": "taken", "storage_path": "s3://t/"})
-    status = assert_status_body(duplicate, 409, 6)  # ALREADY_EXISTS
-    assert detail(status, "ErrorInfo")["reason"] == "RESOURCE_ALREADY_EXISTS"
+    assert_status_body(duplicate, 409, 6, "RESOURCE_ALREADY_EXISTS")  # ALREADY_EXISTS
 
     updated = await rest.ok(
         "PUT", f"/api/v1/images/{model['id']}", {"description": "first"}, query={"etag": model["etag"]}
@@ -99,8 +124,7 @@ async def test_a_duplicate_or_a_stale_etag_is_409(rest: Rest) -> None:
     stale = await rest.call(
         "PATCH", f"/api/v1/models/{model['id']}", {"description": "second"}, query={"etag": model["etag"]}
     )
-    status = assert_status_body(stale, 409, 10)  # ABORTED
-    assert detail(status, "ErrorInfo")["reason"] == "ETAG_MISMATCH"
+    assert_status_body(stale, 409, 10, "ETAG_MISMATCH")  # ABORTED
 
 
 async def test_request_bodies_over_the_cap_are_413(rest: Rest) -> None:
@@ -128,14 +152,12 @@ async def test_request_bodies_over_the_cap_are_413(rest: Rest) -> None:
 async def test_server_down_is_503_and_a_restarted_server_answers_again(
     settings: Settings, writer_key: str, tmp_path: Path
 ) -> None:
-    first = CatapultServer(settings)
-    await first.start()
-    port = first.port
-    proxy = await start_envoy(port, tmp_path / "envoy")
-    try:
-        rest = Rest(await asyncio.to_thread(proxy.listen_port), writer_key)
+    async with (
+        running_server(settings) as first,
+        envoy_in_front(first.port, tmp_path / "envoy", writer_key) as rest,
+    ):
         model = await rest.ok("POST", "/api/v1/models", {"name": "survivor", "storage_path": "s3://s/"})
-        await first.stop(grace=0)
+        await stop_server(first, grace=0)
 
         # The gap: nothing listens behind Envoy.
         for method, path in (
@@ -153,50 +175,26 @@ async def test_server_down_is_503_and_a_restarted_server_answers_again(
         # Envoy itself still answers: the OpenAPI document needs no server.
         assert (await rest.get("/api/openapi.json")).status == 200
 
-        second = CatapultServer(dataclasses.replace(settings, grpc_port=port))
-        await second.start()
-        try:
-            deadline = time.monotonic() + 15
-            while True:
+        async with running_server(dataclasses.replace(settings, grpc_port=first.port)):
+
+            async def reached() -> Reply | None:
                 reply = await rest.get(f"/api/v1/models/{model['id']}")
                 if reply.status == 200:
-                    break
+                    return reply
                 assert_status_body(reply, 503, 14)  # until Envoy reaches the new server
-                assert time.monotonic() < deadline, "the restarted server was not reached"
-                await asyncio.sleep(0.1)
-            assert reply.json() == model
+                return None
+
+            assert (await poll_until(reached, within=15, interval=0.1)).json() == model
             assert (await rest.get("/api/health", key="")).status == 200
-        finally:
-            await second.stop(grace=0)
-    finally:
-        proxy.stop()
 
 
 async def test_database_away_is_the_servers_own_503(tmp_path: Path) -> None:
     """With every server failing its health check Envoy still forwards (panic routing), so the
     client gets the server's UNAVAILABLE with its reason rather than a bare proxy error."""
-    # A port bound but not listening refuses connections, and nothing else can take it meanwhile.
-    with socket.socket() as nothing_listens:
-        nothing_listens.bind(("127.0.0.1", 0))
-        port = nothing_listens.getsockname()[1]
-        settings = Settings(
-            database_url=f"postgresql://postgres@127.0.0.1:{port}/catapult",
-            key_pepper=TEST_PEPPER,
-            page_token_secret=TEST_PEPPER,
-            grpc_port=0,
-            health_probe_seconds=0.2,
-        )
-        server = CatapultServer(settings)
-        await server.start()
-        try:
-            proxy = await start_envoy(server.port, tmp_path / "envoy")
-            try:
-                rest = Rest(await asyncio.to_thread(proxy.listen_port))
-                reply = await rest.get("/api/health")
-                status = assert_status_body(reply, 503, 14)
-                assert reply.from_server
-                assert detail(status, "ErrorInfo")["reason"] == "DATABASE_UNAVAILABLE"
-            finally:
-                proxy.stop()
-        finally:
-            await server.stop(grace=0)
+    async with (
+        server_without_database() as server,
+        envoy_in_front(server.port, tmp_path / "envoy") as rest,
+    ):
+        reply = await rest.get("/api/health")
+        assert_status_body(reply, 503, 14, reason="DATABASE_UNAVAILABLE")
+        assert reply.from_server

@@ -9,7 +9,8 @@ import asyncio
 import grpc
 
 from catapult_server.envoy.settings import LOCAL_PROXY_ADDRESS
-from tests.rest.conftest import FakeStack, Rest, request
+from tests.support.fake_upstream import FakeStack
+from tests.support.rest import Rest, request
 
 FORGED = "6.6.6.6"
 

@@ -14,11 +14,13 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from catapult.v1 import model_pb2, model_service_pb2, model_service_pb2_grpc
 from catapult_server.config import Settings
-from catapult_server.server import CatapultServer
-from tests.helpers import auth, error_details
-from tests.rest.conftest import Rest, start_envoy
+from tests.support.api import auth
+from tests.support.errors import error_details
+from tests.support.paths import TOOLS_BIN
+from tests.support.rest import Rest, envoy_in_front
+from tests.support.servers import running_server, stop_server
 
-GRPCURL = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "grpcurl"
+GRPCURL = TOOLS_BIN / "grpcurl"
 
 
 @pytest.fixture
@@ -99,23 +101,19 @@ async def test_grpcurl_works_through_envoy(rest: Rest) -> None:
 async def test_envoys_own_replies_to_grpc_clients_stay_grpc(settings: Settings, tmp_path: Path) -> None:
     """No route, or no server: a gRPC status code with a plain message (not the JSON body REST
     clients get)."""
-    server = CatapultServer(settings)
-    await server.start()
-    proxy = await start_envoy(server.port, tmp_path / "envoy")
-    try:
-        port = await asyncio.to_thread(proxy.listen_port)
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            with pytest.raises(grpc.aio.AioRpcError) as no_route:
-                await channel.unary_unary("/no.such.Service/Method")(b"")
-            assert no_route.value.code() == grpc.StatusCode.UNIMPLEMENTED
-            assert not (no_route.value.details() or "").lstrip().startswith("{")
+    async with (
+        running_server(settings) as server,
+        envoy_in_front(server.port, tmp_path / "envoy") as proxy,
+        grpc.aio.insecure_channel(f"127.0.0.1:{proxy.port}") as channel,
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as no_route:
+            await channel.unary_unary("/no.such.Service/Method")(b"")
+        assert no_route.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert not (no_route.value.details() or "").lstrip().startswith("{")
 
-            await server.stop(grace=0)
-            health = health_pb2_grpc.HealthStub(channel)
-            with pytest.raises(grpc.aio.AioRpcError) as down:
-                await health.Check(health_pb2.HealthCheckRequest())
-            assert down.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert not (down.value.details() or "").lstrip().startswith("{")
-    finally:
-        proxy.stop()
-        await server.stop(grace=0)
+        await stop_server(server, grace=0)
+        health = health_pb2_grpc.HealthStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as down:
+            await health.Check(health_pb2.HealthCheckRequest())
+        assert down.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert not (down.value.details() or "").lstrip().startswith("{")

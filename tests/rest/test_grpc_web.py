@@ -4,7 +4,7 @@ path, answered with the response's frames and a trailer frame carrying grpc-stat
 from __future__ import annotations
 
 from catapult.v1 import model_pb2, model_service_pb2
-from tests.rest.conftest import Reply, Rest
+from tests.support.rest import Reply, Rest
 
 GRPC_WEB = {"Content-Type": "application/grpc-web+proto", "X-Grpc-Web": "1"}
 TRAILER_FLAG = 0x80

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.rest.conftest import Rest, assert_status_body
+from tests.support.errors import assert_status_body
+from tests.support.rest import Rest
 
 ENDPOINT = "https://api.companyA.prod/v1/llama"
 

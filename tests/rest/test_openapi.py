@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from catapult_server.envoy import OPENAPI_FILE, REPO_ENVOY_DIR
-from tests.rest.conftest import Reply, Rest
+from tests.support.rest import Reply, Rest
 
 _counter = itertools.count(1)
 DOCUMENT = json.loads((REPO_ENVOY_DIR / OPENAPI_FILE).read_text())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.rest.conftest import Rest, assert_status_body
+from tests.support.errors import assert_status_body
+from tests.support.rest import Rest
 
 
 async def create(rest: Rest, collection: str, body: dict[str, Any]) -> dict[str, Any]:

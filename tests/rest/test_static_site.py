@@ -4,7 +4,6 @@ app's own links work, /docs as the app's API reference, and the API as it was.""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from catapult_server.server import CatapultServer
-from tests.rest.conftest import Rest, assert_status_body, detail, start_envoy
+from tests.support.errors import assert_status_body, detail
+from tests.support.rest import Rest, envoy_in_front
 
 INDEX = b"<!doctype html><title>Catapult</title><script src=/assets/app-abc123.js></script>"
 APP_JS = b"export const registry = 'catapult';\n" * 200
@@ -37,9 +37,8 @@ def site(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def web(server: CatapultServer, writer_key: str, site: Path, tmp_path: Path) -> AsyncIterator[Rest]:
-    proxy = await start_envoy(server.port, tmp_path / "envoy", static_dir=site)
-    yield Rest(await asyncio.to_thread(proxy.listen_port), writer_key, proxy)
-    proxy.stop()
+    async with envoy_in_front(server.port, tmp_path / "envoy", writer_key, static_dir=site) as through_envoy:
+        yield through_envoy
 
 
 async def test_each_file_is_served_with_its_type_and_caching(web: Rest) -> None:

@@ -14,9 +14,8 @@ from typing import Any
 
 from catapult.v1 import deployment_pb2
 from catapult_server import envoy
-from tests.rest.conftest import FakeStack
-from tests.rest.fake_upstream import WATCH_METHOD, WATCH_PATH, descriptor_with_watch
 from tests.rest.test_config import http_connection_manager, http_filter, validate
+from tests.support.fake_upstream import WATCH_METHOD, WATCH_PATH, FakeStack, descriptor_with_watch
 
 
 def routes(config: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.rest.conftest import Rest
+from tests.support.rest import Rest
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 
-# Copied verbatim from ../shared/spec/DESIGN.md, "Example Workflow".
+# Copied verbatim from the design document's "Example Workflow".
 STEP_1_REGISTER_MODEL = """\
 curl -X POST http://localhost/api/v1/images \\
   -H "X-API-Key: $API_KEY" \\

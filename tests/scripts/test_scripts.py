@@ -20,11 +20,11 @@ import pytest
 
 from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, release_pb2, release_service_pb2
 from catapult_server.server import CatapultServer
-from tests.conftest import Stubs
-from tests.helpers import auth, create_artifact, create_model, create_release, unique
-from tests.rest.conftest import start_envoy
+from tests.support.api import Stubs, auth, create_artifact, create_model, create_release, unique
+from tests.support.paths import REPO
+from tests.support.rest import envoy_in_front
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+SCRIPTS = REPO / "scripts"
 ALL_SCRIPTS = [
     "register-release.sh",
     "record-deployment.sh",
@@ -55,12 +55,8 @@ async def target(
     if request.param == "direct":
         yield Target(f"127.0.0.1:{server.port}", writer_key)
         return
-    proxy = await start_envoy(server.port, tmp_path / "envoy")
-    try:
-        port = await asyncio.to_thread(proxy.listen_port)
-        yield Target(f"127.0.0.1:{port}", writer_key)
-    finally:
-        proxy.stop()
+    async with envoy_in_front(server.port, tmp_path / "envoy") as proxy:
+        yield Target(f"127.0.0.1:{proxy.port}", writer_key)
 
 
 @dataclass(frozen=True)

@@ -1,71 +1,17 @@
 """Fixtures for the client SDK tests: clients of the live `server` fixture, blocking and asyncio.
-
-The server under test runs on the tests' event loop, so the blocking `catapult.Client` must not
-run on it: `ThreadedClient` drives it from the loop with every call (and every step of a listing)
-in a worker thread. Tests written against `AsyncClient` run once with each client through the
-`connect` fixture."""
+Tests written against `AsyncClient` run once with each client through the `connect` fixture (the
+blocking one wrapped in tests.support.sdk.ThreadedClient)."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import pytest
 
 import catapult
 from catapult_server.server import CatapultServer
-
-ConnectFn = Callable[..., catapult.AsyncClient]
-
-_END = object()
-
-
-class _ThreadedIterator:
-    """An async iterator over a blocking iterator, each `next` in a worker thread (so lazily)."""
-
-    def __init__(self, iterator: Iterator[Any]) -> None:
-        self._iterator = iterator
-
-    def __aiter__(self) -> _ThreadedIterator:
-        return self
-
-    async def __anext__(self) -> Any:
-        item = await asyncio.to_thread(next, self._iterator, _END)
-        if item is _END:
-            raise StopAsyncIteration
-        return item
-
-
-class ThreadedClient:
-    """A blocking `catapult.Client` with AsyncClient's shape: each method call runs the Client's
-    method in a worker thread; `list_*` iterators advance in worker threads."""
-
-    def __init__(self, client: catapult.Client) -> None:
-        self.sync = client
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self.sync, name)
-        if not callable(attribute):
-            return attribute
-        if name.startswith("list_"):
-            return lambda *args, **kwargs: _ThreadedIterator(attribute(*args, **kwargs))
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(attribute, *args, **kwargs)
-
-        return call
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self.sync.close)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.sdk import ConnectFn, ThreadedClient
 
 
 @pytest.fixture
@@ -111,7 +57,3 @@ def client(connect: ConnectFn, writer_key: str) -> catapult.AsyncClient:
 def admin(connect: ConnectFn, admin_key: str) -> catapult.AsyncClient:
     """A client with an admin key."""
     return connect(admin_key)
-
-
-async def collect(items: AsyncIterator[Any]) -> list[Any]:
-    return [item async for item in items]

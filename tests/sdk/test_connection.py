@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 import catapult
-from tests.sdk.conftest import ConnectFn, free_port
+from tests.support.ports import refusing_port
+from tests.support.sdk import ConnectFn
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
@@ -120,9 +121,10 @@ async def test_timeouts_per_client_and_per_call(connect: ConnectFn, silent_serve
 
 
 async def test_connection_refused_is_unavailable(connect: ConnectFn) -> None:
-    client = connect(None, target=f"127.0.0.1:{free_port()}", retry=catapult.RetryPolicy.disabled())
-    with pytest.raises(catapult.UnavailableError) as err:
-        await client.health()
+    with refusing_port() as port:
+        client = connect(None, target=f"127.0.0.1:{port}", retry=catapult.RetryPolicy.disabled())
+        with pytest.raises(catapult.UnavailableError) as err:
+            await client.health()
     assert err.value.reason == "" and err.value.message
 
 

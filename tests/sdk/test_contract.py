@@ -29,9 +29,9 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "clients" / "python" / "catapult"
+PACKAGE = REPO / "clients" / "python" / "catapult"
 
 # Proto names the client spells in Python terms: `model` takes an id or a name; `tags` filters
 # by several tags.
@@ -138,7 +138,7 @@ def test_every_request_field_is_a_keyword(request_type: type, method: str) -> No
 
 def test_generated_code_is_up_to_date() -> None:
     result = subprocess.run(
-        ["bash", str(ROOT / "clients" / "python" / "generate.sh"), "--check"],
+        ["bash", str(REPO / "clients" / "python" / "generate.sh"), "--check"],
         env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
         capture_output=True,
         text=True,
@@ -166,7 +166,7 @@ def test_the_package_imports_only_its_declared_dependencies() -> None:
     for path in PACKAGE.rglob("*.py"):
         allowed = declared | (of_betterproto2 if "betterproto" in path.parts else set())
         third_party = {name for name in _imports(path) if name not in sys.stdlib_module_names}
-        assert third_party <= allowed, f"{path.relative_to(ROOT)} imports {third_party - allowed}"
+        assert third_party <= allowed, f"{path.relative_to(REPO)} imports {third_party - allowed}"
 
     loaded = subprocess.run(
         [

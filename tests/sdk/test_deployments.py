@@ -4,11 +4,12 @@ quantization, listing "what is live where", updating and terminating."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 import catapult
-from tests.sdk.conftest import collect
+from tests.support.sdk import collect
 
 
 async def test_record_deployment_by_release_id_or_by_model_and_version(client: catapult.AsyncClient) -> None:
@@ -46,16 +47,34 @@ async def test_record_deployment_by_release_id_or_by_model_and_version(client: c
     only_one = await client.record_deployment(model="m", version="2.0.0", environment="development")
     assert only_one.release_id == plain.id
 
-    with pytest.raises(ValueError, match="several quantizations"):
-        await client.record_deployment(model="m", version="1.0.0", environment="staging")
-    with pytest.raises(catapult.NotFoundError):
-        await client.record_deployment(model="m", version="1.0.0", quantization="", environment="staging")
-    with pytest.raises(catapult.NotFoundError):
-        await client.record_deployment(model="m", version="9.9.9", environment="staging")
-    with pytest.raises(ValueError, match="not both"):
-        await client.record_deployment(fp16.id, model="m", version="1.0.0", environment="staging")
-    with pytest.raises(ValueError, match="needs release_id"):
-        await client.record_deployment(environment="staging")
+
+FP16 = "<the fp16 release's id>"
+# record_deployment's arguments that name no single release, and what they raise.
+NO_SINGLE_RELEASE: dict[str, tuple[dict[str, str], type[Exception], str | None]] = {
+    "several quantizations": ({"model": "m", "version": "1.0.0"}, ValueError, "several quantizations"),
+    "no release without one": (
+        {"model": "m", "version": "1.0.0", "quantization": ""},
+        catapult.NotFoundError,
+        None,
+    ),
+    "unknown version": ({"model": "m", "version": "9.9.9"}, catapult.NotFoundError, None),
+    "release id and model": ({"release_id": FP16, "model": "m", "version": "1.0.0"}, ValueError, "not both"),
+    "neither": ({}, ValueError, "needs release_id"),
+}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"), NO_SINGLE_RELEASE.values(), ids=NO_SINGLE_RELEASE.keys()
+)
+async def test_record_deployment_needs_exactly_one_release(
+    client: catapult.AsyncClient, arguments: dict[str, str], error: type[Exception], match: str | None
+) -> None:
+    await client.create_model("m", storage_path="s3://m/")
+    fp16 = await client.create_release("m", "1.0.0", quantization="fp16")
+    await client.create_release("m", "1.0.0", quantization="int8")
+    named: dict[str, Any] = {name: fp16.id if value == FP16 else value for name, value in arguments.items()}
+    with pytest.raises(error, match=match):
+        await client.record_deployment(environment="staging", **named)
 
 
 async def test_deprecated_release_needs_force(client: catapult.AsyncClient) -> None:

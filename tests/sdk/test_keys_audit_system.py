@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import catapult
-from tests.helpers import poll_until
-from tests.sdk.conftest import ConnectFn, collect
+from tests.support.polling import poll_until
+from tests.support.sdk import ConnectFn, collect
 
 
 async def test_api_keys(connect: ConnectFn, admin: catapult.AsyncClient) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import catapult
-from tests.sdk.conftest import collect
+from tests.support.sdk import collect
 
 
 async def test_create_and_get_by_id_and_name(client: catapult.AsyncClient) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import catapult
+from tests.support.paths import REPO
+from tests.support.readme import fenced_blocks
 
-README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
+README = REPO / "clients" / "python" / "README.md"
 OLD_SDK_CALLS = [
     "Registry(",
     "from_env()",
@@ -24,26 +25,17 @@ OLD_SDK_CALLS = [
 ]
 
 
-def python_blocks() -> list[tuple[int, str]]:
-    """(line number, code) of every ```python block."""
-    text = README.read_text()
-    return [
-        (text.count("\n", 0, match.start()) + 2, match.group(1))
-        for match in re.finditer(r"^```python\n(.*?)^```$", text, re.DOTALL | re.MULTILINE)
-    ]
-
-
 async def test_readme_examples_run(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], target: str, writer_key: str
 ) -> None:
     monkeypatch.setenv("CATAPULT_ADDR", target)
     monkeypatch.setenv("CATAPULT_API_KEY", writer_key)
     monkeypatch.delenv("CATAPULT_TLS", raising=False)
-    blocks = python_blocks()
+    blocks = [block for block in fenced_blocks(README) if block.language == "python"]
     assert len(blocks) >= 6
-    for line, code in blocks:
+    for block in blocks:
         namespace: dict[str, Any] = {"__name__": "__readme__"}
-        compiled = compile(code, f"{README}:{line}", "exec")
+        compiled = compile(block.code, f"{README}:{block.line + 1}", "exec")
         await asyncio.to_thread(exec, compiled, namespace)
 
     out = capsys.readouterr().out
@@ -52,7 +44,7 @@ async def test_readme_examples_run(
     assert "model.name: " in out and "model.storage_path: " in out
     async with catapult.AsyncClient(target, api_key=writer_key) as client:
         names = sorted([m.name async for m in client.list_models()])
-        assert names == ["llama-3-7b-companyA", "myorg/pytorch-model", "myorg/sentiment-model"]
+        assert names == ["myorg/chat-model", "myorg/pytorch-model", "myorg/sentiment-model"]
         assert (await client.get_model("myorg/pytorch-model")).description == "retrained on more data"
         staged = [d async for d in client.list_deployments(environment="staging")]
         assert [(d.model_name, d.release_version, d.quantization) for d in staged] == [

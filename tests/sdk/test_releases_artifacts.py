@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import catapult
-from tests.sdk.conftest import collect
+from tests.support.sdk import collect
 
 
 async def test_create_release_by_model_name_or_id(client: catapult.AsyncClient) -> None:

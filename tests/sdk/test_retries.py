@@ -15,10 +15,11 @@ import pytest
 import catapult
 from catapult_server.config import Settings
 from catapult_server.server import CatapultServer
-from tests.conftest import TEST_PEPPER
-from tests.helpers import poll_until
-from tests.sdk.conftest import ConnectFn, collect, free_port
-from tests.sdk.proxy import LossyProxy
+from tests.support.lossy_proxy import LossyProxy
+from tests.support.polling import poll_until
+from tests.support.ports import free_port, refusing_port
+from tests.support.sdk import ConnectFn, collect
+from tests.support.servers import running_server, server_without_database, stop_server
 
 FAST = catapult.RetryPolicy(max_attempts=50, initial_backoff=0.05, max_backoff=0.25)
 
@@ -86,54 +87,43 @@ async def test_create_retried_across_a_server_restart_makes_one_resource(
     connect: ConnectFn, settings: Settings, writer_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     fixed = dataclasses.replace(settings, grpc_port=free_port())
-    first = CatapultServer(fixed)
-    await first.start()
-    client = connect(writer_key, target=f"127.0.0.1:{fixed.grpc_port}", retry=FAST)
-    assert (await client.health()).status == "ok"
-    await first.stop(grace=0)
+    async with running_server(fixed) as first:
+        client = connect(writer_key, target=f"127.0.0.1:{fixed.grpc_port}", retry=FAST)
+        assert (await client.health()).status == "ok"
+        await stop_server(first, grace=0)
 
-    create = asyncio.create_task(client.create_model("survivor", storage_path="s3://s/"))
+        create = asyncio.create_task(client.create_model("survivor", storage_path="s3://s/"))
 
-    async def retrying() -> list[logging.LogRecord] | None:
-        return retries_logged(caplog) or None
+        async def retrying() -> list[logging.LogRecord] | None:
+            return retries_logged(caplog) or None
 
-    await poll_until(retrying, within=10)
-    assert not create.done()
-    second = CatapultServer(fixed)
-    await second.start()
-    try:
-        model = await asyncio.wait_for(create, timeout=20)
-        assert [m.id async for m in client.list_models()] == [model.id]
-    finally:
-        await second.stop(grace=0)
+        await poll_until(retrying, within=10)
+        assert not create.done()
+        async with running_server(fixed):
+            model = await asyncio.wait_for(create, timeout=20)
+            assert [m.id async for m in client.list_models()] == [model.id]
 
 
 async def test_unavailable_database_is_retried_then_raised(
-    connect: ConnectFn, postgres_url: str, caplog: pytest.LogCaptureFixture
+    connect: ConnectFn, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A server whose database is a port nobody listens on: its Health answers UNAVAILABLE.
-    nowhere = f"postgresql://nobody:nothing@127.0.0.1:{free_port()}/none"
-    broken = CatapultServer(
-        Settings(database_url=nowhere, key_pepper=TEST_PEPPER, page_token_secret=TEST_PEPPER, grpc_port=0)
-    )
-    await broken.start()
-    try:
+    async with server_without_database() as broken:
         policy = catapult.RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
         client = connect(None, target=f"127.0.0.1:{broken.port}", retry=policy)
         with pytest.raises(catapult.UnavailableError) as unavailable:
             await client.health()
         assert unavailable.value.reason == "DATABASE_UNAVAILABLE"
         assert len(retries_logged(caplog)) == 2, "three attempts in all"
-    finally:
-        await broken.stop(grace=0)
 
 
 async def test_the_timeout_bounds_the_retries(connect: ConnectFn) -> None:
     patient = catapult.RetryPolicy(max_attempts=1000, initial_backoff=0.05, max_backoff=0.1)
-    client = connect(None, target=f"127.0.0.1:{free_port()}", retry=patient, timeout=1.0)
-    started = time.monotonic()
-    with pytest.raises(catapult.UnavailableError):
-        await client.health()
+    with refusing_port() as port:
+        client = connect(None, target=f"127.0.0.1:{port}", retry=patient, timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(catapult.UnavailableError):
+            await client.health()
     assert time.monotonic() - started < 5
 
 

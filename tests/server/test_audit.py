@@ -23,18 +23,18 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-from tests.conftest import Stubs
-from tests.helpers import (
+from tests.support.api import (
+    Stubs,
     auth,
     create_artifact,
     create_deployment,
     create_model,
     create_model_and_release,
     create_release,
-    expect_error,
     list_all,
     to_datetime,
 )
+from tests.support.errors import expect_error
 
 ListAuditLogs = audit_log_service_pb2.ListAuditLogsRequest
 

@@ -22,17 +22,9 @@ from catapult.v1 import (
     release_service_pb2,
     system_service_pb2,
 )
-from tests.conftest import Stubs
-from tests.helpers import (
-    Metadata,
-    auth,
-    describe,
-    error_details,
-    expect_error,
-    now_plus,
-    poll_until,
-    timestamp,
-)
+from tests.support.api import Metadata, Stubs, auth, now_plus, timestamp
+from tests.support.errors import describe, error_details, expect_error
+from tests.support.polling import poll_until
 
 SERVICE_MODULES = (
     model_service_pb2,

@@ -9,15 +9,8 @@ from collections import Counter
 import grpc
 
 from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, model_service_pb2
-from tests.conftest import Stubs
-from tests.helpers import (
-    create_deployment,
-    create_model,
-    create_model_and_release,
-    describe,
-    error_details,
-    list_all,
-)
+from tests.support.api import Stubs, create_deployment, create_model, create_model_and_release, list_all
+from tests.support.errors import describe, error_details
 
 
 async def test_20_concurrent_creates_of_one_name(stubs: Stubs, writer_key: str) -> None:

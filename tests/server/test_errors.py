@@ -1,18 +1,18 @@
 """Every documented error path: invalid input, missing and duplicate resources, deletes with
-children, deprecated releases, etags, update masks, termination and request_id."""
+children, deprecated releases, etags, update masks, termination and request_id. Calls that must
+fail the same way for many inputs are tables: one parametrized case per row."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2
 
 from catapult.v1 import (
     artifact_pb2,
-    artifact_service_pb2,
     audit_log_service_pb2,
     deployment_pb2,
     deployment_service_pb2,
@@ -21,70 +21,69 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-from tests.conftest import Stubs
-from tests.helpers import (
-    Failures,
-    assert_no_database_text,
+from tests.support.api import (
+    RESOURCES,
+    Stubs,
     auth,
-    build,
+    create,
     create_artifact,
     create_deployment,
     create_model,
     create_model_and_release,
     create_release,
-    error_details,
-    expect_error,
-    field_matches,
+    delete,
+    get,
     ids,
     list_all,
+    list_every,
+    mask,
     unique,
+    update,
 )
+from tests.support.errors import assert_no_database_text, error_details, expect_error, field_matches
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+ABORTED = grpc.StatusCode.ABORTED
 UNKNOWN_ID = "6f1c1e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 
 
-def mask(*paths: str) -> field_mask_pb2.FieldMask:
-    return field_mask_pb2.FieldMask(paths=list(paths))
+@dataclass
+class Registered:
+    """A model with a release, an artifact and a deployment of it, each as GetX returns it; and
+    another model with a release, for the updates that try to move a child to another parent."""
+
+    model: model_pb2.Model
+    release: release_pb2.Release
+    artifact: artifact_pb2.Artifact
+    deployment: deployment_pb2.Deployment
+    other_model: model_pb2.Model
+    other_release: release_pb2.Release
+
+    def of(self, resource: str) -> Any:
+        return getattr(self, resource)
+
+
+async def register(stubs: Stubs, key: str) -> Registered:
+    model, release = await create_model_and_release(stubs, key, release_notes="v1")
+    artifact = await create_artifact(stubs, key, release.id, checksum="sha256:1")
+    deployment = await create_deployment(stubs, key, release.id, status="deploying")
+    other_model, other_release = await create_model_and_release(stubs, key)
+    created: dict[str, Any] = {
+        "model": model,
+        "release": release,
+        "artifact": artifact,
+        "deployment": deployment,
+    }
+    read = {resource: await get(stubs, key, resource, item.id) for resource, item in created.items()}
+    return Registered(**read, other_model=other_model, other_release=other_release)
 
 
 # --- invalid input ---------------------------------------------------------------------
 
-# A valid request body per resource; the test removes or spoils one field of it.
-Create = Callable[[Stubs, str, dict[str, Any]], Awaitable[Any]]
-
-
-async def create_model_raw(stubs: Stubs, key: str, values: dict[str, Any]) -> Any:
-    request = model_service_pb2.CreateModelRequest(model=build(model_pb2.Model, values))
-    return await stubs.models.CreateModel(request, metadata=auth(key))
-
-
-async def create_release_raw(stubs: Stubs, key: str, values: dict[str, Any]) -> Any:
-    request = release_service_pb2.CreateReleaseRequest(release=build(release_pb2.Release, values))
-    return await stubs.releases.CreateRelease(request, metadata=auth(key))
-
-
-async def create_artifact_raw(stubs: Stubs, key: str, values: dict[str, Any]) -> Any:
-    request = artifact_service_pb2.CreateArtifactRequest(artifact=build(artifact_pb2.Artifact, values))
-    return await stubs.artifacts.CreateArtifact(request, metadata=auth(key))
-
-
-async def create_deployment_raw(stubs: Stubs, key: str, values: dict[str, Any]) -> Any:
-    request = deployment_service_pb2.CreateDeploymentRequest(
-        deployment=build(deployment_pb2.Deployment, values)
-    )
-    return await stubs.deployments.CreateDeployment(request, metadata=auth(key))
-
-
-CREATES: dict[str, Create] = {
-    "model": create_model_raw,
-    "release": create_release_raw,
-    "artifact": create_artifact_raw,
-    "deployment": create_deployment_raw,
-}
-
 
 async def valid_values(stubs: Stubs, key: str, resource: str) -> dict[str, Any]:
+    """A valid request body for `resource`; the tests remove or spoil one field of it."""
     if resource == "model":
         return {"name": unique("llama-3-7b-companyA"), "storage_path": "s3://ml-models/companyA/llama-3-7b/"}
     model = await create_model(stubs, key)
@@ -101,11 +100,11 @@ async def valid_values(stubs: Stubs, key: str, resource: str) -> dict[str, Any]:
     return {"release_id": release.id, "environment": "production"}
 
 
-async def test_valid_values_are_accepted(stubs: Stubs, writer_key: str) -> None:
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_valid_values_are_accepted(stubs: Stubs, writer_key: str, resource: str) -> None:
     """The baseline the invalid-input tests spoil really is valid."""
-    for resource, create in CREATES.items():
-        created = await create(stubs, writer_key, await valid_values(stubs, writer_key, resource))
-        assert created.id
+    created = await create(stubs, writer_key, resource, await valid_values(stubs, writer_key, resource))
+    assert created.id
 
 
 REQUIRED = [
@@ -122,25 +121,18 @@ REQUIRED = [
 ]
 
 
-async def test_missing_required_fields(stubs: Stubs, writer_key: str) -> None:
-    failures = Failures()
-    for resource, field in REQUIRED:
-        values = await valid_values(stubs, writer_key, resource)
-        del values[field]
-        call = CREATES[resource](stubs, writer_key, values)
-        await failures.check(
-            f"{resource} without {field}", expect_error(call, INVALID, "INVALID_FIELD", field)
-        )
-        values[field] = "   " if field not in ("image_id", "release_id") else ""
-        call = CREATES[resource](stubs, writer_key, values)
-        await failures.check(
-            f"{resource} with blank {field}", expect_error(call, INVALID, "INVALID_FIELD", field)
-        )
-    failures.assert_none()
+@pytest.mark.parametrize(("resource", "field"), REQUIRED)
+async def test_required_fields(stubs: Stubs, writer_key: str, resource: str, field: str) -> None:
+    values = await valid_values(stubs, writer_key, resource)
+    del values[field]
+    await expect_error(create(stubs, writer_key, resource, values), INVALID, "INVALID_FIELD", field)
+    # Blank is missing too: whitespace for text, "" for an id.
+    values[field] = "" if field in ("image_id", "release_id") else "   "
+    await expect_error(create(stubs, writer_key, resource, values), INVALID, "INVALID_FIELD", field)
 
 
 async def test_every_missing_field_is_named(stubs: Stubs, writer_key: str) -> None:
-    err = await expect_error(create_artifact_raw(stubs, writer_key, {}), INVALID, "INVALID_FIELD")
+    err = await expect_error(create(stubs, writer_key, "artifact", {}), INVALID, "INVALID_FIELD")
     fields = error_details(err).fields
     for name in ("release_id", "name", "artifact_type", "file_path"):
         assert any(field_matches(f, name) for f in fields), f"{name} not named in {fields}"
@@ -171,7 +163,7 @@ async def test_value_too_long(stubs: Stubs, writer_key: str, resource: str, fiel
         "https://x.example.com/" + "a" * (length - 22) if field == "endpoint_url" else "a" * length
     )
     assert len(values[field]) == length
-    await expect_error(CREATES[resource](stubs, writer_key, values), INVALID, "INVALID_FIELD", field=field)
+    await expect_error(create(stubs, writer_key, resource, values), INVALID, "INVALID_FIELD", field=field)
 
 
 async def test_longest_allowed_values_are_accepted(stubs: Stubs, writer_key: str) -> None:
@@ -180,14 +172,13 @@ async def test_longest_allowed_values_are_accepted(stubs: Stubs, writer_key: str
     assert len(model.storage_path) == 1000
 
 
-async def test_metadata_too_large(stubs: Stubs, writer_key: str) -> None:
-    failures = Failures()
-    for resource, create in CREATES.items():
-        values = await valid_values(stubs, writer_key, resource)
-        values["metadata"] = {"blob": "x" * (65 * 1024)}
-        call = create(stubs, writer_key, values)
-        await failures.check(resource, expect_error(call, INVALID, "INVALID_FIELD", field="metadata"))
-    failures.assert_none()
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_metadata_too_large(stubs: Stubs, writer_key: str, resource: str) -> None:
+    values = await valid_values(stubs, writer_key, resource)
+    values["metadata"] = {"blob": "x" * (65 * 1024)}
+    await expect_error(
+        create(stubs, writer_key, resource, values), INVALID, "INVALID_FIELD", field="metadata"
+    )
 
 
 async def test_metadata_below_the_limit_is_kept(stubs: Stubs, writer_key: str) -> None:
@@ -214,72 +205,38 @@ BAD_VALUES = [
 ]
 
 
-async def test_open_vocabularies_take_any_lowercase_token(stubs: Stubs, writer_key: str) -> None:
-    for resource, field, value in (
-        ("release", "quantization", "q4_k_m"),
-        ("release", "quantization", "awq"),
-        ("deployment", "environment", "eu-prod"),
-        ("deployment", "environment", "canary"),
-    ):
-        values = await valid_values(stubs, writer_key, resource)
-        values[field] = value
-        created = await CREATES[resource](stubs, writer_key, values)
-        assert getattr(created, field) == value
+OPEN_VOCABULARY_VALUES = [
+    ("release", "quantization", "q4_k_m"),
+    ("release", "quantization", "awq"),
+    ("deployment", "environment", "eu-prod"),
+    ("deployment", "environment", "canary"),
+]
 
 
-async def test_invalid_values(stubs: Stubs, writer_key: str) -> None:
-    failures = Failures()
-    for resource, field, value in BAD_VALUES:
-        values = await valid_values(stubs, writer_key, resource)
-        values[field] = value
-        call = CREATES[resource](stubs, writer_key, values)
-        await failures.check(
-            f"{resource}.{field}={value!r}", expect_error(call, INVALID, "INVALID_FIELD", field)
-        )
-    failures.assert_none()
+@pytest.mark.parametrize(("resource", "field", "value"), OPEN_VOCABULARY_VALUES)
+async def test_open_vocabularies_take_any_lowercase_token(
+    stubs: Stubs, writer_key: str, resource: str, field: str, value: str
+) -> None:
+    values = await valid_values(stubs, writer_key, resource)
+    values[field] = value
+    created = await create(stubs, writer_key, resource, values)
+    assert getattr(created, field) == value
 
 
-GETS: dict[str, Callable[[Stubs, str, str], Awaitable[Any]]] = {
-    "model": lambda s, k, i: s.models.GetModel(model_service_pb2.GetModelRequest(id=i), metadata=auth(k)),
-    "release": lambda s, k, i: s.releases.GetRelease(
-        release_service_pb2.GetReleaseRequest(id=i), metadata=auth(k)
-    ),
-    "artifact": lambda s, k, i: s.artifacts.GetArtifact(
-        artifact_service_pb2.GetArtifactRequest(id=i), metadata=auth(k)
-    ),
-    "deployment": lambda s, k, i: s.deployments.GetDeployment(
-        deployment_service_pb2.GetDeploymentRequest(id=i), metadata=auth(k)
-    ),
-}
+@pytest.mark.parametrize(("resource", "field", "value"), BAD_VALUES)
+async def test_invalid_values(stubs: Stubs, writer_key: str, resource: str, field: str, value: Any) -> None:
+    values = await valid_values(stubs, writer_key, resource)
+    values[field] = value
+    await expect_error(create(stubs, writer_key, resource, values), INVALID, "INVALID_FIELD", field)
 
 
-async def test_get_with_an_invalid_uuid(stubs: Stubs, reader_key: str) -> None:
-    failures = Failures()
-    for resource, get in GETS.items():
-        for bad in ("", "42", "not-a-uuid", "6f1c1e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5"):
-            call = get(stubs, reader_key, bad)
-            await failures.check(
-                f"{resource} {bad!r}", expect_error(call, INVALID, "INVALID_FIELD", field="id")
-            )
-    failures.assert_none()
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_get_with_an_invalid_uuid(stubs: Stubs, reader_key: str, resource: str) -> None:
+    for bad in ("", "42", "not-a-uuid", "6f1c1e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5"):
+        await expect_error(get(stubs, reader_key, resource, bad), INVALID, "INVALID_FIELD", field="id")
 
 
-async def test_get_an_unknown_id(stubs: Stubs, reader_key: str) -> None:
-    failures = Failures()
-    for resource, get in GETS.items():
-        call = get(stubs, reader_key, UNKNOWN_ID)
-        await failures.check(resource, expect_error(call, grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"))
-    failures.assert_none()
-
-
-async def test_get_model_by_unknown_name(stubs: Stubs, reader_key: str) -> None:
-    await expect_error(
-        stubs.models.GetModelByName(
-            model_service_pb2.GetModelByNameRequest(name="nope"), metadata=auth(reader_key)
-        ),
-        grpc.StatusCode.NOT_FOUND,
-        "RESOURCE_NOT_FOUND",
-    )
+async def test_get_model_by_an_empty_name(stubs: Stubs, reader_key: str) -> None:
     await expect_error(
         stubs.models.GetModelByName(
             model_service_pb2.GetModelByNameRequest(name=""), metadata=auth(reader_key)
@@ -288,6 +245,35 @@ async def test_get_model_by_unknown_name(stubs: Stubs, reader_key: str) -> None:
         "INVALID_FIELD",
         field="name",
     )
+
+
+# --- unknown ids and names -------------------------------------------------------------
+
+
+def _get_unknown(resource: str) -> Callable[[Stubs, str], Awaitable[Any]]:
+    return lambda stubs, key: get(stubs, key, resource, UNKNOWN_ID)
+
+
+# A call naming what does not exist: NOT_FOUND, with no database text in the message.
+UNKNOWN: dict[str, Callable[[Stubs, str], Awaitable[Any]]] = {
+    **{f"get {resource}": _get_unknown(resource) for resource in RESOURCES},
+    "get model by name": lambda s, k: s.models.GetModelByName(
+        model_service_pb2.GetModelByNameRequest(name="nope"), metadata=auth(k)
+    ),
+    "update model": lambda s, k: update(s, k, "model", {"id": UNKNOWN_ID, "company": "c"}),
+    "delete deployment": lambda s, k: delete(s, k, "deployment", UNKNOWN_ID),
+    "release of an unknown model": lambda s, k: create_release(s, k, UNKNOWN_ID),
+    "artifact of an unknown release": lambda s, k: create_artifact(s, k, UNKNOWN_ID),
+    "deployment of an unknown release": lambda s, k: create_deployment(s, k, UNKNOWN_ID),
+}
+
+
+@pytest.mark.parametrize("attempt", UNKNOWN.values(), ids=UNKNOWN.keys())
+async def test_unknown_is_not_found(
+    stubs: Stubs, writer_key: str, attempt: Callable[[Stubs, str], Awaitable[Any]]
+) -> None:
+    err = await expect_error(attempt(stubs, writer_key), NOT_FOUND, "RESOURCE_NOT_FOUND")
+    assert_no_database_text(err.details() or "")
 
 
 # --- uniqueness and references ---------------------------------------------------------
@@ -331,16 +317,6 @@ async def test_duplicate_release(stubs: Stubs, writer_key: str, quantization: st
     await create_release(stubs, writer_key, other.id, version="1.0.0", quantization=quantization)
 
 
-async def test_children_of_unknown_parents(stubs: Stubs, writer_key: str) -> None:
-    for call in (
-        create_release(stubs, writer_key, UNKNOWN_ID),
-        create_artifact(stubs, writer_key, UNKNOWN_ID),
-        create_deployment(stubs, writer_key, UNKNOWN_ID),
-    ):
-        err = await expect_error(call, grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND")
-        assert_no_database_text(err.details() or "")
-
-
 # --- deletes with children -------------------------------------------------------------
 
 
@@ -374,9 +350,9 @@ async def test_delete_model_with_releases_needs_force(stubs: Stubs, writer_key: 
     )
     assert deleted.id == model.id
     assert (deleted.deleted_releases, deleted.deleted_artifacts, deleted.deleted_deployments) == (2, 3, 2)
-    await expect_error(GETS["model"](stubs, writer_key, model.id), grpc.StatusCode.NOT_FOUND)
-    await expect_error(GETS["release"](stubs, writer_key, r1.id), grpc.StatusCode.NOT_FOUND)
-    assert (await GETS["release"](stubs, writer_key, kept.id)).id == kept.id
+    await expect_error(get(stubs, writer_key, "model", model.id), grpc.StatusCode.NOT_FOUND)
+    await expect_error(get(stubs, writer_key, "release", r1.id), grpc.StatusCode.NOT_FOUND)
+    assert (await get(stubs, writer_key, "release", kept.id)).id == kept.id
 
     logs = await stubs.audit_logs.ListAuditLogs(
         audit_log_service_pb2.ListAuditLogsRequest(resource_id=model.id, action="delete"),
@@ -394,7 +370,7 @@ async def test_delete_model_without_children(stubs: Stubs, writer_key: str) -> N
         model_service_pb2.DeleteModelRequest(id=model.id), metadata=auth(writer_key)
     )
     assert (deleted.id, deleted.deleted_releases) == (model.id, 0)
-    await expect_error(GETS["model"](stubs, writer_key, model.id), grpc.StatusCode.NOT_FOUND)
+    await expect_error(get(stubs, writer_key, "model", model.id), grpc.StatusCode.NOT_FOUND)
     await expect_error(
         stubs.models.DeleteModel(
             model_service_pb2.DeleteModelRequest(id=model.id), metadata=auth(writer_key)
@@ -424,7 +400,7 @@ async def test_delete_release_with_children_needs_force(stubs: Stubs, writer_key
     assert deleted.id == release.id
     expected = (1, 0) if child == "artifact" else (0, 1)
     assert (deleted.deleted_artifacts, deleted.deleted_deployments) == expected
-    await expect_error(GETS["release"](stubs, writer_key, release.id), grpc.StatusCode.NOT_FOUND)
+    await expect_error(get(stubs, writer_key, "release", release.id), grpc.StatusCode.NOT_FOUND)
     logs = await stubs.audit_logs.ListAuditLogs(
         audit_log_service_pb2.ListAuditLogsRequest(resource_id=release.id, action="delete"),
         metadata=auth(writer_key),
@@ -459,130 +435,94 @@ async def test_deploying_a_deprecated_release_needs_force(stubs: Stubs, writer_k
 
 # --- etags -----------------------------------------------------------------------------
 
-
-async def test_model_etag(stubs: Stubs, writer_key: str) -> None:
-    model = await create_model(stubs, writer_key, description="v1")
-    first_etag = model.etag
-    updated = await stubs.models.UpdateModel(
-        model_service_pb2.UpdateModelRequest(
-            model=model_pb2.Model(id=model.id, description="v2"), etag=first_etag
-        ),
-        metadata=auth(writer_key),
-    )
-    assert updated.description == "v2"
-    assert updated.etag and updated.etag != first_etag, "the etag changes on every update"
-    await expect_error(
-        stubs.models.UpdateModel(
-            model_service_pb2.UpdateModelRequest(
-                model=model_pb2.Model(id=model.id, description="v3"), etag=first_etag
-            ),
-            metadata=auth(writer_key),
-        ),
-        grpc.StatusCode.ABORTED,
-        "ETAG_MISMATCH",
-    )
-    got = await GETS["model"](stubs, writer_key, model.id)
-    assert got.description == "v2", "a rejected update changes nothing"
-    assert got.etag == updated.etag
-    await expect_error(
-        stubs.models.DeleteModel(
-            model_service_pb2.DeleteModelRequest(id=model.id, etag=first_etag), metadata=auth(writer_key)
-        ),
-        grpc.StatusCode.ABORTED,
-        "ETAG_MISMATCH",
-    )
-    await stubs.models.DeleteModel(
-        model_service_pb2.DeleteModelRequest(id=model.id, etag=updated.etag), metadata=auth(writer_key)
-    )
-    await expect_error(GETS["model"](stubs, writer_key, model.id), grpc.StatusCode.NOT_FOUND)
+# resource → (field, the value an update with the current etag sets, the value a stale one tries)
+ETAG_CHANGES = {
+    "model": ("description", "v2", "v3"),
+    "release": ("release_notes", "v2", "v3"),
+    "artifact": ("checksum", "sha256:2", "sha256:3"),
+    "deployment": ("status", "success", "failed"),
+}
 
 
-async def test_release_artifact_and_deployment_etags(stubs: Stubs, writer_key: str) -> None:
-    _, release = await create_model_and_release(stubs, writer_key, release_notes="v1")
-    stale = release.etag
-    fresh = await stubs.releases.UpdateRelease(
-        release_service_pb2.UpdateReleaseRequest(
-            release=release_pb2.Release(id=release.id, release_notes="v2"), etag=release.etag
-        ),
-        metadata=auth(writer_key),
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_a_stale_etag_is_aborted(stubs: Stubs, writer_key: str, resource: str) -> None:
+    before = (await register(stubs, writer_key)).of(resource)
+    field, fresh_value, stale_value = ETAG_CHANGES[resource]
+    updated = await update(
+        stubs, writer_key, resource, {"id": before.id, field: fresh_value}, etag=before.etag
     )
-    assert fresh.etag != stale
-    await expect_error(
-        stubs.releases.UpdateRelease(
-            release_service_pb2.UpdateReleaseRequest(
-                release=release_pb2.Release(id=release.id, release_notes="v3"), etag=stale
-            ),
-            metadata=auth(writer_key),
-        ),
-        grpc.StatusCode.ABORTED,
-        "ETAG_MISMATCH",
-    )
-    await expect_error(
-        stubs.releases.DeleteRelease(
-            release_service_pb2.DeleteReleaseRequest(id=release.id, etag=stale), metadata=auth(writer_key)
-        ),
-        grpc.StatusCode.ABORTED,
-        "ETAG_MISMATCH",
-    )
+    assert getattr(updated, field) == fresh_value
+    assert updated.etag and updated.etag != before.etag, "the etag changes on every update"
 
-    artifact = await create_artifact(stubs, writer_key, release.id, checksum="sha256:1")
-    changed = await stubs.artifacts.UpdateArtifact(
-        artifact_service_pb2.UpdateArtifactRequest(
-            artifact=artifact_pb2.Artifact(id=artifact.id, checksum="sha256:2"), etag=artifact.etag
-        ),
-        metadata=auth(writer_key),
+    stale_update = update(
+        stubs, writer_key, resource, {"id": before.id, field: stale_value}, etag=before.etag
     )
-    assert changed.checksum == "sha256:2"
-    assert changed.etag != artifact.etag
+    await expect_error(stale_update, ABORTED, "ETAG_MISMATCH")
     await expect_error(
-        stubs.artifacts.DeleteArtifact(
-            artifact_service_pb2.DeleteArtifactRequest(id=artifact.id, etag=artifact.etag),
-            metadata=auth(writer_key),
-        ),
-        grpc.StatusCode.ABORTED,
-        "ETAG_MISMATCH",
+        delete(stubs, writer_key, resource, before.id, etag=before.etag), ABORTED, "ETAG_MISMATCH"
     )
+    got = await get(stubs, writer_key, resource, before.id)
+    assert (getattr(got, field), got.etag) == (fresh_value, updated.etag), "a rejected call changes nothing"
 
-    deployment = await create_deployment(stubs, writer_key, release.id, status="deploying")
-    live = await stubs.deployments.UpdateDeployment(
-        deployment_service_pb2.UpdateDeploymentRequest(
-            deployment=deployment_pb2.Deployment(id=deployment.id, status="success"), etag=deployment.etag
-        ),
-        metadata=auth(writer_key),
+    # The current etag deletes it (a deployment is marked terminated and kept).
+    deleted = await delete(
+        stubs, writer_key, resource, before.id, etag=updated.etag, force=resource in ("model", "release")
     )
-    assert live.status == "success"
-    await expect_error(
-        stubs.deployments.DeleteDeployment(
-            deployment_service_pb2.DeleteDeploymentRequest(id=deployment.id, etag=deployment.etag),
-            metadata=auth(writer_key),
-        ),
-        grpc.StatusCode.ABORTED,
-        "ETAG_MISMATCH",
-    )
-    terminated = await stubs.deployments.DeleteDeployment(
-        deployment_service_pb2.DeleteDeploymentRequest(id=deployment.id, etag=live.etag),
-        metadata=auth(writer_key),
-    )
-    assert terminated.status == "terminated"
+    if resource == "deployment":
+        assert deleted.status == "terminated"
+    else:
+        await expect_error(get(stubs, writer_key, resource, before.id), NOT_FOUND)
+
+
+# --- updates that are refused ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An update the server refuses with INVALID_ARGUMENT, and must leave the resource as it was."""
+
+    resource: str
+    values: Callable[[Registered], dict[str, Any]]  # beside the id
+    paths: tuple[str, ...] = ()  # the update mask
+    reason: str | None = None
+    field: str | None = None  # the BadRequest field violation
+
+
+def _mask_path(path: str) -> Refused:
+    return Refused("model", lambda r: {"description": "changed"}, ("description", path))
+
+
+REFUSED_UPDATES = {
+    "model.name too long": Refused("model", lambda r: {"name": "x" * 256}, (), "INVALID_FIELD", "name"),
+    "model.name cleared by the mask": Refused("model", lambda r: {}, ("name",), "INVALID_FIELD", "name"),
+    "release.status outside the vocabulary": Refused(
+        "release", lambda r: {"status": "retired"}, (), "INVALID_FIELD", "status"
+    ),
+    # A release's image_id and an artifact's or deployment's release_id are fixed.
+    "release.image_id": Refused("release", lambda r: {"image_id": r.other_model.id}, ("image_id",)),
+    "artifact.release_id": Refused("artifact", lambda r: {"release_id": r.other_release.id}, ("release_id",)),
+    "deployment.release_id": Refused(
+        "deployment", lambda r: {"release_id": r.other_release.id}, ("release_id",)
+    ),
+    # An update mask naming an unknown or output-only field.
+    **{
+        f"mask path {path}": _mask_path(path)
+        for path in ("no_such_field", "id", "created_at", "etag", "metadata.gpu")
+    },
+}
+
+
+@pytest.mark.parametrize("refused", REFUSED_UPDATES.values(), ids=REFUSED_UPDATES.keys())
+async def test_a_refused_update_changes_nothing(stubs: Stubs, writer_key: str, refused: Refused) -> None:
+    registered = await register(stubs, writer_key)
+    before = registered.of(refused.resource)
+    values = {"id": before.id, **refused.values(registered)}
+    attempt = update(stubs, writer_key, refused.resource, values, refused.paths)
+    await expect_error(attempt, INVALID, refused.reason, refused.field)
+    assert await get(stubs, writer_key, refused.resource, before.id) == before
 
 
 # --- update masks ----------------------------------------------------------------------
-
-
-async def test_update_mask_with_an_unknown_or_output_only_path(stubs: Stubs, writer_key: str) -> None:
-    model = await create_model(stubs, writer_key, description="kept")
-    failures = Failures()
-    for path in ("no_such_field", "id", "created_at", "etag", "metadata.gpu"):
-        await failures.check(path, expect_update_mask_rejected(stubs, writer_key, model.id, path))
-    failures.assert_none()
-    assert (await GETS["model"](stubs, writer_key, model.id)).description == "kept"
-
-
-async def expect_update_mask_rejected(stubs: Stubs, key: str, model_id: str, path: str) -> None:
-    request = model_service_pb2.UpdateModelRequest(
-        model=model_pb2.Model(id=model_id, description="changed"), update_mask=mask("description", path)
-    )
-    await expect_error(stubs.models.UpdateModel(request, metadata=auth(key)), INVALID)
 
 
 async def test_update_mask_clears_a_field(stubs: Stubs, writer_key: str) -> None:
@@ -598,7 +538,7 @@ async def test_update_mask_clears_a_field(stubs: Stubs, writer_key: str) -> None
     assert updated.description == ""
     assert list(updated.tags) == []
     assert updated.company == "CompanyA", "fields outside the mask are left alone"
-    got = await GETS["model"](stubs, writer_key, model.id)
+    got = await get(stubs, writer_key, "model", model.id)
     assert (got.description, list(got.tags), got.company) == ("", [], "CompanyA")
 
 
@@ -628,7 +568,7 @@ async def test_update_without_mask_leaves_empty_fields_unchanged(stubs: Stubs, w
         model_service_pb2.UpdateModelRequest(model=model_pb2.Model(id=model.id, company="CompanyB")),
         metadata=auth(writer_key),
     )
-    got = await GETS["model"](stubs, writer_key, model.id)
+    got = await get(stubs, writer_key, "model", model.id)
     for m in (updated, got):
         assert m.company == "CompanyB"
         assert (m.name, m.storage_path, m.description, m.base_model) == (
@@ -640,50 +580,6 @@ async def test_update_without_mask_leaves_empty_fields_unchanged(stubs: Stubs, w
         assert list(m.tags) == ["production"]
         assert m.metadata["k"] == "v"
     assert got.updated_at.ToDatetime() > model.updated_at.ToDatetime(), "an update moves updated_at"
-
-
-async def test_update_validates_values(stubs: Stubs, writer_key: str) -> None:
-    model = await create_model(stubs, writer_key)
-    await expect_error(
-        stubs.models.UpdateModel(
-            model_service_pb2.UpdateModelRequest(model=model_pb2.Model(id=model.id, name="x" * 256)),
-            metadata=auth(writer_key),
-        ),
-        INVALID,
-        "INVALID_FIELD",
-        field="name",
-    )
-    await expect_error(
-        stubs.models.UpdateModel(
-            model_service_pb2.UpdateModelRequest(
-                model=model_pb2.Model(id=model.id), update_mask=mask("name")
-            ),
-            metadata=auth(writer_key),
-        ),
-        INVALID,
-        "INVALID_FIELD",
-        field="name",
-    )
-    release = await create_release(stubs, writer_key, model.id)
-    await expect_error(
-        stubs.releases.UpdateRelease(
-            release_service_pb2.UpdateReleaseRequest(
-                release=release_pb2.Release(id=release.id, status="retired")
-            ),
-            metadata=auth(writer_key),
-        ),
-        INVALID,
-        "INVALID_FIELD",
-        field="status",
-    )
-    await expect_error(
-        stubs.models.UpdateModel(
-            model_service_pb2.UpdateModelRequest(model=model_pb2.Model(id=UNKNOWN_ID, company="c")),
-            metadata=auth(writer_key),
-        ),
-        grpc.StatusCode.NOT_FOUND,
-        "RESOURCE_NOT_FOUND",
-    )
 
 
 # --- termination -----------------------------------------------------------------------
@@ -700,7 +596,7 @@ async def test_delete_deployment_marks_it_terminated(stubs: Stubs, writer_key: s
     assert terminated.id == deployment.id
     assert terminated.status == "terminated"
     assert terminated.HasField("terminated_at")
-    got = await GETS["deployment"](stubs, writer_key, deployment.id)
+    got = await get(stubs, writer_key, "deployment", deployment.id)
     assert got.status == "terminated"
     assert got.terminated_at == terminated.terminated_at
     assert got.endpoint_url == deployment.endpoint_url
@@ -734,45 +630,19 @@ async def test_update_status_terminated_sets_terminated_at(stubs: Stubs, writer_
     assert updated.HasField("terminated_at")
 
 
-async def test_delete_unknown_deployment(stubs: Stubs, writer_key: str) -> None:
-    await expect_error(
-        stubs.deployments.DeleteDeployment(
-            deployment_service_pb2.DeleteDeploymentRequest(id=UNKNOWN_ID), metadata=auth(writer_key)
-        ),
-        grpc.StatusCode.NOT_FOUND,
-        "RESOURCE_NOT_FOUND",
-    )
-
-
 # --- request_id ------------------------------------------------------------------------
 
 
-async def test_create_model_retry_with_request_id(stubs: Stubs, writer_key: str) -> None:
-    first = await create_model(stubs, writer_key, request_id="req-model-1", name="llama-3-7b-companyA")
-    retry = await create_model(stubs, writer_key, request_id="req-model-1", name="llama-3-7b-companyA")
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_a_create_retried_with_its_request_id_returns_the_first(
+    stubs: Stubs, writer_key: str, resource: str
+) -> None:
+    values = await valid_values(stubs, writer_key, resource)
+    first = await create(stubs, writer_key, resource, values, request_id=f"req-{resource}-1")
+    retry = await create(stubs, writer_key, resource, values, request_id=f"req-{resource}-1")
     assert retry.id == first.id
-    models = await list_all(
-        stubs.models.ListModels, model_service_pb2.ListModelsRequest(), "models", writer_key
-    )
-    assert ids(models) == [first.id]
-
-
-async def test_create_deployment_retry_with_request_id(stubs: Stubs, writer_key: str) -> None:
-    _, release = await create_model_and_release(stubs, writer_key)
-    first = await create_deployment(
-        stubs, writer_key, release.id, request_id="req-deploy-1", status="success"
-    )
-    retry = await create_deployment(
-        stubs, writer_key, release.id, request_id="req-deploy-1", status="success"
-    )
-    assert retry.id == first.id
-    listed = await list_all(
-        stubs.deployments.ListDeployments,
-        deployment_service_pb2.ListDeploymentsRequest(release_id=release.id),
-        "deployments",
-        writer_key,
-    )
-    assert ids(listed) == [first.id]
+    parent = {name: value for name, value in values.items() if name in ("image_id", "release_id")}
+    assert ids(await list_every(stubs, writer_key, resource, **parent)) == [first.id], "one, not two"
 
 
 async def test_request_id_reused_for_another_method(stubs: Stubs, writer_key: str) -> None:
@@ -782,81 +652,5 @@ async def test_request_id_reused_for_another_method(stubs: Stubs, writer_key: st
         INVALID,
         "REQUEST_ID_REUSED",
     )
-    releases = await list_all(
-        stubs.releases.ListReleases,
-        release_service_pb2.ListReleasesRequest(image_id=model.id),
-        "releases",
-        writer_key,
-    )
+    releases = await list_every(stubs, writer_key, "release", image_id=model.id)
     assert releases == [], "the rejected create made nothing"
-
-
-async def test_create_release_and_artifact_retry_with_request_id(stubs: Stubs, writer_key: str) -> None:
-    model = await create_model(stubs, writer_key)
-    release = await create_release(stubs, writer_key, model.id, request_id="req-release", version="1.0.0")
-    again = await create_release(stubs, writer_key, model.id, request_id="req-release", version="1.0.0")
-    assert again.id == release.id
-    artifact = await create_artifact(stubs, writer_key, release.id, request_id="req-artifact", name="a.whl")
-    again_artifact = await create_artifact(
-        stubs, writer_key, release.id, request_id="req-artifact", name="a.whl"
-    )
-    assert again_artifact.id == artifact.id
-    artifacts = await list_all(
-        stubs.artifacts.ListArtifacts,
-        artifact_service_pb2.ListArtifactsRequest(release_id=release.id),
-        "artifacts",
-        writer_key,
-    )
-    assert ids(artifacts) == [artifact.id]
-
-
-async def test_parents_cannot_change(stubs: Stubs, writer_key: str) -> None:
-    """A release's image_id and an artifact's or deployment's release_id are fixed."""
-    model, release = await create_model_and_release(stubs, writer_key)
-    other_model, other_release = await create_model_and_release(stubs, writer_key)
-    artifact = await create_artifact(stubs, writer_key, release.id)
-    deployment = await create_deployment(stubs, writer_key, release.id)
-    failures = Failures()
-    await failures.check(
-        "release.image_id",
-        expect_error(
-            stubs.releases.UpdateRelease(
-                release_service_pb2.UpdateReleaseRequest(
-                    release=release_pb2.Release(id=release.id, image_id=other_model.id),
-                    update_mask=mask("image_id"),
-                ),
-                metadata=auth(writer_key),
-            ),
-            INVALID,
-        ),
-    )
-    await failures.check(
-        "artifact.release_id",
-        expect_error(
-            stubs.artifacts.UpdateArtifact(
-                artifact_service_pb2.UpdateArtifactRequest(
-                    artifact=artifact_pb2.Artifact(id=artifact.id, release_id=other_release.id),
-                    update_mask=mask("release_id"),
-                ),
-                metadata=auth(writer_key),
-            ),
-            INVALID,
-        ),
-    )
-    await failures.check(
-        "deployment.release_id",
-        expect_error(
-            stubs.deployments.UpdateDeployment(
-                deployment_service_pb2.UpdateDeploymentRequest(
-                    deployment=deployment_pb2.Deployment(id=deployment.id, release_id=other_release.id),
-                    update_mask=mask("release_id"),
-                ),
-                metadata=auth(writer_key),
-            ),
-            INVALID,
-        ),
-    )
-    failures.assert_none()
-    assert (await GETS["release"](stubs, writer_key, release.id)).image_id == model.id
-    assert (await GETS["artifact"](stubs, writer_key, artifact.id)).release_id == release.id
-    assert (await GETS["deployment"](stubs, writer_key, deployment.id)).release_id == release.id

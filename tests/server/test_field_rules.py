@@ -26,7 +26,8 @@ from catapult_server.openapi import URL_PATTERN
 from catapult_server.rules import Rules, fields, rules_of
 from catapult_server.server import CatapultServer
 from catapult_server.validation import MIN_SECONDS
-from tests.helpers import auth, expect_error
+from tests.support.api import auth
+from tests.support.errors import expect_error
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((ROOT / "envoy" / "openapi.swagger.json").read_text())

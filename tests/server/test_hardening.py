@@ -27,18 +27,11 @@ from catapult_server import idempotency
 from catapult_server.config import Settings
 from catapult_server.database import Database
 from catapult_server.db.engine import create_engine
-from catapult_server.server import CatapultServer
-from tests.conftest import Stubs
-from tests.helpers import (
-    auth,
-    create_deployment,
-    create_model,
-    create_model_and_release,
-    error_details,
-    expect_error,
-    poll_until,
-    unique,
-)
+from tests.support.api import Stubs, auth, create_deployment, create_model, create_model_and_release, unique
+from tests.support.database import asyncpg_dsn
+from tests.support.errors import error_details, expect_error
+from tests.support.polling import poll_until
+from tests.support.servers import running_server, stop_server
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 SERVER_ERRORS = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
@@ -248,7 +241,7 @@ async def test_old_request_ids_are_pruned(settings: Settings, stubs: Stubs, writ
         db = Database(engine)
         async with db.transaction() as tx:
             assert await idempotency.prune(tx, 24) == 0, "a fresh claim is kept"
-        conn = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+        conn = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         try:
             await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
         finally:
@@ -332,13 +325,11 @@ async def test_the_last_admin_key_cannot_be_revoked(stubs: Stubs, admin_key: str
 @pytest.fixture
 async def behind_a_proxy(settings: Settings) -> AsyncIterator[grpc.aio.Channel]:
     """A server that trusts x-forwarded-for from 127.0.0.1 (as `catapult up` trusts its Envoy's address)."""
-    server = CatapultServer(dataclasses.replace(settings, trusted_proxies=("127.0.0.1/32",)))
-    await server.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            yield channel
-    finally:
-        await server.stop()
+    async with (
+        running_server(dataclasses.replace(settings, trusted_proxies=("127.0.0.1/32",))) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        yield channel
 
 
 async def _peer_of_a_create(channel: grpc.aio.Channel, key: str) -> str:
@@ -381,50 +372,50 @@ async def test_a_drain_finishes_the_calls_in_flight_and_refuses_new_ones_retryab
     """50 deploys are in flight (waiting on a lock this test holds) when the server is told to
     stop: none is cancelled and each acknowledged one is stored; a call arriving meanwhile is
     UNAVAILABLE (SERVER_SHUTTING_DOWN), which clients retry, not CANCELLED."""
-    server = CatapultServer(settings)
-    await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
-    stubs = Stubs.for_channel(channel)
-    _, release = await create_model_and_release(stubs, writer_key)
-    blocker = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+    blocker = await asyncpg.connect(asyncpg_dsn(settings.database_url))
     try:
-        blocking = blocker.transaction()
-        await blocking.start()
-        await blocker.execute(
-            "SELECT 1 FROM releases WHERE id = $1 FOR UPDATE", release.id
-        )  # deploys wait on it
-        calls = [
-            asyncio.ensure_future(
-                create_deployment(
-                    stubs, writer_key, release.id, status="failed", endpoint_url=f"https://d/{i}"
+        async with (
+            running_server(settings) as server,
+            grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+        ):
+            stubs = Stubs.for_channel(channel)
+            _, release = await create_model_and_release(stubs, writer_key)
+            blocking = blocker.transaction()
+            await blocking.start()
+            await blocker.execute(
+                "SELECT 1 FROM releases WHERE id = $1 FOR UPDATE", release.id
+            )  # deploys wait on it
+            calls = [
+                asyncio.ensure_future(
+                    create_deployment(
+                        stubs, writer_key, release.id, status="failed", endpoint_url=f"https://d/{i}"
+                    )
                 )
+                for i in range(50)
+            ]
+
+            async def all_in_flight() -> bool | None:
+                return True if server.interceptor.in_flight == 50 else None
+
+            await poll_until(all_in_flight, within=30)
+            stopping = asyncio.ensure_future(stop_server(server, grace=30))
+
+            async def draining() -> bool | None:
+                return True if server.interceptor.draining else None
+
+            await poll_until(draining)
+            late = await expect_error(
+                create_model(stubs, writer_key), grpc.StatusCode.UNAVAILABLE, "SERVER_SHUTTING_DOWN"
             )
-            for i in range(50)
-        ]
-
-        async def all_in_flight() -> bool | None:
-            return True if server.interceptor.in_flight == 50 else None
-
-        await poll_until(all_in_flight, within=30)
-        stopping = asyncio.ensure_future(server.stop(grace=30))
-
-        async def draining() -> bool | None:
-            return True if server.interceptor.draining else None
-
-        await poll_until(draining)
-        late = await expect_error(
-            create_model(stubs, writer_key), grpc.StatusCode.UNAVAILABLE, "SERVER_SHUTTING_DOWN"
-        )
-        assert error_details(late).reason == "SERVER_SHUTTING_DOWN"
-        await blocking.rollback()
-        done = await asyncio.gather(*calls, return_exceptions=True)
-        await stopping
+            assert error_details(late).reason == "SERVER_SHUTTING_DOWN"
+            await blocking.rollback()
+            done = await asyncio.gather(*calls, return_exceptions=True)
+            await stopping
     finally:
         await blocker.close()
-        await channel.close()
     failures = [d for d in done if isinstance(d, BaseException)]
     assert failures == [], failures[:3]
-    conn = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url))
     try:
         stored = await conn.fetchval("SELECT count(*) FROM deployments WHERE release_id = $1", release.id)
     finally:

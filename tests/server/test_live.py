@@ -23,20 +23,20 @@ from catapult.v1 import (
     release_pb2,
     release_service_pb2,
 )
-from tests.conftest import Stubs
-from tests.helpers import (
+from tests.support.api import (
+    Stubs,
     auth,
     create_artifact,
     create_deployment,
     create_model,
     create_release,
-    expect_error,
     ids,
     list_all,
     timestamp,
     to_datetime,
     unique,
 )
+from tests.support.errors import expect_error
 
 ENDPOINT = "https://api.companyA.prod/v1/llama"
 

@@ -23,20 +23,20 @@ from catapult.v1 import (
     release_service_pb2,
 )
 from catapult_server.pagination import Order, PageTokens
-from tests.conftest import Stubs
-from tests.helpers import (
+from tests.support.api import (
+    Stubs,
     auth,
     create_artifact,
     create_deployment,
     create_model,
     create_release,
-    expect_error,
     ids,
     list_all,
     timestamp,
     to_datetime,
     utc,
 )
+from tests.support.errors import expect_error
 
 ListModels = model_service_pb2.ListModelsRequest
 ListReleases = release_service_pb2.ListReleasesRequest

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from catapult.v1 import system_service_pb2
-from tests.conftest import Stubs
-from tests.helpers import auth
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.api import Stubs, auth
+from tests.support.paths import REPO
 
 
 def alembic_head() -> str:
-    head = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_current_head()
+    head = ScriptDirectory.from_config(Config(str(REPO / "alembic.ini"))).get_current_head()
     assert head
     return head
 

@@ -11,8 +11,7 @@ from catapult.v1 import (
     model_service_pb2,
     release_service_pb2,
 )
-from tests.conftest import Stubs
-from tests.helpers import auth, create_artifact, create_deployment, create_model, create_release
+from tests.support.api import Stubs, auth, create_artifact, create_deployment, create_model, create_release
 
 
 async def test_example_workflow(stubs: Stubs, writer_key: str) -> None:

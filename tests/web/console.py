@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from .stack import REPO
+from tests.support.paths import REPO
 
 AXE_SCRIPT = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Every page's screenshot lands here (build/ is git-ignored); `make screenshots` copies the ones

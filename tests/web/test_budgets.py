@@ -4,8 +4,6 @@ page show their first page within 1.5 s of navigation. The numbers go to build/w
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import gzip
 import json
 import statistics
@@ -16,9 +14,12 @@ import pytest
 from playwright.sync_api import Page, Response, expect
 
 from bench.seed import grow_deployments, seed_catalogue
+from tests.support.database import asyncpg_dsn, blocking
+from tests.support.paths import REPO
+from tests.support.stack import Stack
 
 from .console import sign_in
-from .stack import REPO, Stack, asyncpg_dsn, running_stack
+from .stack import running_stack
 
 INITIAL_JS_BUDGET = 300 * 1024
 FIRST_PAGE_BUDGET_MS = 1500
@@ -55,8 +56,7 @@ def big_stack(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> It
     """A stack holding 1,000 models, 10,000 releases and 10,000 deployments, written with SQL as
     `make bench` seeds (the API would take minutes)."""
     with running_stack(tmp_path_factory.mktemp("budget-stack"), postgres_url) as stack:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # off Playwright's event loop
-            pool.submit(asyncio.run, fill(stack.database_url)).result()
+        blocking(fill(stack.settings["database_url"]))  # off Playwright's event loop
         yield stack
 
 

@@ -8,9 +8,10 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
+from tests.support.stack import Stack
+
 from .conftest import Keys
 from .console import sign_in
-from .stack import Stack
 
 CARDS_PER_PAGE = 24
 

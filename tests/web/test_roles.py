@@ -8,10 +8,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.stack import Stack
+
 from .conftest import Keys
 from .console import sign_in
 from .seed import Seeded
-from .stack import Stack
 
 LLAMA = "llama-3-7b-companyA"
 WRITE_CONTROLS = re.compile(

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from .stack import Stack, running_stack
+from tests.support.stack import Stack
+
+from .stack import running_stack
 
 
 def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:

@@ -8,9 +8,10 @@ import time
 
 from playwright.sync_api import Page, expect
 
+from tests.support.stack import Stack
+
 from .conftest import Keys
 from .console import sign_in
-from .stack import Stack
 
 
 def test_sign_in_lands_where_the_person_was_going_and_sign_out_forgets_the_key(

