@@ -215,8 +215,11 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         """Refuse new calls from now on; wait until the calls in flight have finished (True) or
         `grace` seconds have passed (False)."""
         self.draining = True
+        if self.in_flight == 0:
+            return True
         try:
-            await asyncio.wait_for(self._idle.wait(), grace)
+            async with asyncio.timeout(grace):
+                await self._idle.wait()
         except TimeoutError:
             return False
         return True

@@ -93,8 +93,11 @@ class CatapultServer:
             log.warning("database unreachable: health is NOT_SERVING")
 
     async def _probe_database(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that lands
+        # as the ping completes, and stop() would wait for ever for this probe to end.
         try:
-            await asyncio.wait_for(system.ping(self.db), timeout=self.settings.health_probe_seconds * 2)
+            async with asyncio.timeout(self.settings.health_probe_seconds * 2):
+                await system.ping(self.db)
             await self._set_serving(True)
         except (DatabaseUnavailable, TimeoutError):
             await self._set_serving(False)

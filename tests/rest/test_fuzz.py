@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from catapult.v1 import api_key_service_pb2
-from tests.conftest import Stubs
-from tests.helpers import auth
-from tests.rest.conftest import Rest
+from tests.support.api import Stubs, auth
+from tests.support.rest import Rest
 
 HOOKS = "tests.rest.fuzz_hooks"
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from catapult_server.interceptors import SERVICES
 from catapult_server.rules import fields
 from catapult_server.server import CatapultServer
-from tests.helpers import auth
+from tests.support.api import auth
 
 CASES_PER_METHOD = 25
 SEED = 20261129
