@@ -57,6 +57,9 @@ type Client struct {
 	APIKeys catapultv1.ApiKeyServiceClient
 	// AuditLogs reads the audit log (catapult.v1.AuditLogService).
 	AuditLogs catapultv1.AuditLogServiceClient
+	// Changes streams every change to the registry (catapult.v1.ChangeService); WatchChanges
+	// resumes it.
+	Changes catapultv1.ChangeServiceClient
 	// System reports the server's version and health (catapult.v1.SystemService).
 	System catapultv1.SystemServiceClient
 
@@ -73,6 +76,7 @@ func New(cc grpc.ClientConnInterface) *Client {
 		Deployments: catapultv1.NewDeploymentServiceClient(cc),
 		APIKeys:     catapultv1.NewApiKeyServiceClient(cc),
 		AuditLogs:   catapultv1.NewAuditLogServiceClient(cc),
+		Changes:     catapultv1.NewChangeServiceClient(cc),
 		System:      catapultv1.NewSystemServiceClient(cc),
 	}
 }
