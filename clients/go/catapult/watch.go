@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -37,32 +38,21 @@ const (
 
 // DeploymentWatchFilter selects the deployment changes WatchDeployments delivers. Every field
 // set must match the deployment as it is after the change; a zero field does not filter. It is
-// the typed form of a WatchDeploymentsRequest, with DeploymentFilter's field names.
+// the typed form of a WatchDeploymentsRequest; the fields DeploymentFilter has too mean what they
+// mean there.
 type DeploymentWatchFilter struct {
 	// Cursor resumes after the change it names (an Event's Cursor): every later change is
 	// delivered first, none twice. Empty: from now on.
 	Cursor string
-	// Environment, e.g. "production".
-	Environment string
-	// EndpointURL is an exact endpoint URL.
-	EndpointURL string
-	// Model is a model's name; ModelID a model's id.
-	Model, ModelID string
-	// ReleaseID gives the changes of one release's deployments.
-	ReleaseID string
-	// Company gives the deployments of the models built for one customer.
-	Company string
-	// Cluster and Namespace are the exact Kubernetes cluster and namespace.
-	Cluster, Namespace string
+
+	Environment, EndpointURL, Model, ModelID, ReleaseID, Company, Cluster, Namespace string
 	// Status is the deployment's status after the change, one of the Status… constants.
 	Status string
 	// ActiveOnly keeps the changes of deployments that are live after the change or stopped
 	// being live by it: a new deployment arriving, and the one it superseded leaving.
 	ActiveOnly bool
-	// Digest keeps the deployments of releases with this image digest ("sha256:…").
-	Digest string
-	// ReleaseStatus keeps the deployments of releases with this status after the change.
-	ReleaseStatus string
+	// Digest and ReleaseStatus are the release's image digest and status (after the change).
+	Digest, ReleaseStatus string
 }
 
 // Request returns the WatchDeploymentsRequest the filter stands for.
@@ -151,7 +141,8 @@ func OnWatchResume(fn func(err error, cursor string, wait time.Duration)) WatchO
 //
 // A stream that ends in a way a resume mends is resumed from the cursor of the last event (or
 // heartbeat) received, after a backoff (WatchBackoff), as often as it takes: UNAVAILABLE (the
-// server shutting down or restarting, the connection lost, no replica answering), and
+// server shutting down or restarting, the connection lost, no replica answering; through Envoy
+// a server lost mid-stream is an INTERNAL RST_STREAM, resumed alike), and
 // RESOURCE_EXHAUSTED WATCHER_TOO_SLOW (fn kept up too slowly: resumed from the cursor the
 // server names). No change is missed or repeated across a resume, except before the first
 // event or heartbeat of a watch started without a cursor: having no place yet, it resumes from
@@ -299,6 +290,10 @@ func resumable(err error) bool {
 	case Code(err) == codes.Unavailable:
 		return true
 	case HasReason(err, catapultv1.ErrorReason_WATCHER_TOO_SLOW):
+		return true
+	case Code(err) == codes.Internal && ErrorInfo(err) == nil && strings.Contains(err.Error(), "RST_STREAM"):
+		// A proxy resetting the stream: Envoy does when it loses the server mid-stream (a crash,
+		// a cut connection). The server's own INTERNAL errors carry an ErrorInfo.
 		return true
 	}
 	return false

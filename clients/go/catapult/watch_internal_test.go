@@ -43,7 +43,9 @@ func TestResumable(t *testing.T) {
 		{"revoked", catapultError(t, codes.Unauthenticated, catapultv1.ErrorReason_API_KEY_REVOKED, nil), false},
 		{"bad filter", catapultError(t, codes.InvalidArgument, catapultv1.ErrorReason_INVALID_FIELD, nil), false},
 		{"denied", status.Error(codes.PermissionDenied, "no"), false},
-		{"internal", status.Error(codes.Internal, "bug"), false},
+		{"internal", catapultError(t, codes.Internal, catapultv1.ErrorReason_INTERNAL_ERROR, nil), false},
+		{"reset by a proxy", status.Error(codes.Internal, "stream terminated by RST_STREAM with error code: INTERNAL_ERROR"), true},
+		{"undecodable", status.Error(codes.Internal, "grpc: failed to unmarshal the received message"), false},
 	} {
 		if got := resumable(tc.err); got != tc.want {
 			t.Errorf("%s: resumable = %v, want %v", tc.name, got, tc.want)

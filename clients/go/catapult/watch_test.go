@@ -460,18 +460,25 @@ func TestWatchResumesAfterADisconnect(t *testing.T) {
 	}
 }
 
-// A watch survives its server's restart (SIGINT: UNAVAILABLE SERVER_SHUTTING_DOWN, then no
-// server for a while): it resumes from its cursor once the server is back, missing nothing that
-// committed in between.
-func TestWatchResumesAfterTheServerRestarts(t *testing.T) {
+// ownServer starts a server for one test (its own settings, or to restart it), stopped after it.
+func ownServer(t *testing.T, env ...string) *testserver.Server {
+	t.Helper()
 	if srv == nil {
 		t.Skip("integration test: needs a live server (not run with -short)")
 	}
-	own, err := testserver.StartWith(testserver.Options{})
+	own, err := testserver.StartWith(testserver.Options{Env: env})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = own.Stop() })
+	return own
+}
+
+// A watch survives its server's restart (SIGINT: UNAVAILABLE SERVER_SHUTTING_DOWN, then no
+// server for a while): it resumes from its cursor once the server is back, missing nothing that
+// committed in between.
+func TestWatchResumesAfterTheServerRestarts(t *testing.T) {
+	own := ownServer(t)
 	c := dialVia(t, own.Addr, own.APIKey)
 	d := newDeployments(t, c)
 	watched := startWatch(t, watchDeployments(c, catapult.DeploymentWatchFilter{Model: d.model}))
@@ -509,14 +516,7 @@ func TestWatchResumesAfterTheServerRestarts(t *testing.T) {
 // A watch that cannot keep up is cut off by the server (RESOURCE_EXHAUSTED WATCHER_TOO_SLOW,
 // with the cursor to resume from): it resumes, and fn still gets every change once, in order.
 func TestWatchResumesWhenTooSlow(t *testing.T) {
-	if srv == nil {
-		t.Skip("integration test: needs a live server (not run with -short)")
-	}
-	own, err := testserver.StartWith(testserver.Options{Env: []string{"CATAPULT_WATCH_BUFFER=3"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = own.Stop() })
+	own := ownServer(t, "CATAPULT_WATCH_BUFFER=3")
 	c := dialVia(t, own.Addr, own.APIKey)
 	// Fixed HTTP/2 windows (64 KiB) instead of ones that grow: the server blocks on a reader
 	// that does not read after a few bulky events, and its buffer of 3 overflows. Straight to
@@ -592,14 +592,7 @@ func TestWatchResumesWhenTooSlow(t *testing.T) {
 // Heartbeats keep an idle watch's place: one that is cut before any change came resumes from the
 // heartbeat's cursor and misses nothing. fn sees heartbeats only when asked to.
 func TestWatchHeartbeats(t *testing.T) {
-	if srv == nil {
-		t.Skip("integration test: needs a live server (not run with -short)")
-	}
-	own, err := testserver.StartWith(testserver.Options{Env: []string{"CATAPULT_WATCH_HEARTBEAT_SECONDS=0.2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = own.Stop() })
+	own := ownServer(t, "CATAPULT_WATCH_HEARTBEAT_SECONDS=0.2")
 	c := dialVia(t, own.Addr, own.APIKey)
 	proxy := newCutter(t, own.Addr)
 	cut := dialVia(t, proxy.Addr(), own.APIKey)
