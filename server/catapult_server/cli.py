@@ -95,6 +95,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         grpc_port = held.enter_context(processes.claimed_port(args.host, args.grpc_port, "--grpc-port"))
         if args.http_port:
             processes.ensure_free(args.host, args.http_port, "--http-port")
+        held.enter_context(local.only_stack_in(data_dir))
         database_url = held.enter_context(local.database(data_dir))
         return _up(args, data_dir, database_url, grpc_port)
 
@@ -283,12 +284,19 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
     from catapult.v1 import api_key_service_pb2
     from catapult_server.auth import CLI_CALLER
     from catapult_server.database import Database
+    from catapult_server.errors import NotFound
     from catapult_server.resources import API_KEY
     from catapult_server.services import api_keys, crud
 
     async def revoke(settings: Settings) -> tuple[int, str]:
         async with Database.open(settings) as db:
-            key_id = await api_keys.find(db, args.key)
+            try:
+                key_id = await api_keys.find(db, args.key)
+            except NotFound:
+                return 1, (
+                    f"catapult: no API key has the name, prefix or id {args.key!r}: "
+                    "`catapult api-key list --all` lists them"
+                )
             key = await crud.get(db, API_KEY, str(key_id))
             if key.HasField("revoked_at"):
                 when = key.revoked_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -575,13 +583,32 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"catapult: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before a command has its own handler: no traceback
+        return 130
     except Exception as error:
-        from catapult_server.errors import CatapultError
+        from catapult_server.errors import CatapultError, DatabaseUnavailable
 
+        if isinstance(error, DatabaseUnavailable) and getattr(args, "database_url", None):
+            print(
+                f"catapult: cannot reach the database at {_shown_url(args.database_url)}: is it running, "
+                "and is --database-url (CATAPULT_DATABASE_URL) right?",
+                file=sys.stderr,
+            )
+            return 1
         if isinstance(error, CatapultError):
             print(f"catapult: {error.message}", file=sys.stderr)
             return 1
         raise
+
+
+def _shown_url(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: show nothing of it
+        return "--database-url"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ directory, so a new user needs no database, no secrets and no configuration to s
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
@@ -96,6 +97,29 @@ def required_secrets() -> Secrets:
             )
         values[name] = value
     return Secrets(**values)
+
+
+@contextmanager
+def only_stack_in(data_dir: Path) -> Iterator[None]:
+    """data_dir for this `catapult up` alone, for the block: a second one on the same directory
+    would serve the same database on other ports and overwrite the first one's Envoy files. (An
+    flock: the kernel releases it when this process ends, however it ends.)"""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "up.lock"
+    with path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise ConfigError(
+                f"{data_dir} is in use by another `catapult up` (pid {holder}): stop it (Ctrl-C), or give "
+                "this one a --data-dir of its own"
+            ) from None
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
 
 
 def has_stack(data_dir: Path) -> bool:
