@@ -199,6 +199,7 @@ def stop(postmaster):
         else:
             return
 
+os.makedirs(os.path.dirname(lock_path), exist_ok=True)
 with open(lock_path, "a") as lock:
     fcntl.lockf(lock, fcntl.LOCK_EX)
     handles = os.path.join(pgdata, ".handle_pids.json")

@@ -47,17 +47,44 @@ class PortTaken(ConfigError):
     """Another process has the port."""
 
 
-def _addresses(host: str, port: int) -> list[tuple[socket.AddressFamily, tuple[str, int]]]:
-    """Every local address `host:port` means (`localhost` is 127.0.0.1 and ::1)."""
-    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    seen: dict[tuple[str, int], socket.AddressFamily] = {}
-    for family, _, _, _, address in infos:
-        seen.setdefault((str(address[0]), int(address[1])), family)
-    return [(family, address) for address, family in seen.items()]
-
-
 def host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _bound(host: str, port: int, flag: str, option: int) -> list[socket.socket]:
+    """Sockets bound to every local address `host` names (`localhost`: 127.0.0.1 and ::1, where
+    the machine has them) on `port`, with `option` set; PortTaken when another process has it."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise ConfigError(f"cannot listen on {host!r} ({error.strerror}): choose another --host") from None
+    bound: list[socket.socket] = []
+    try:
+        for family, _, _, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            bound.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, option, 1)
+            try:
+                sock.bind((address[0], port))
+            except OSError as error:
+                if error.errno == errno.EADDRNOTAVAIL:  # an address this machine lacks (::1 without IPv6)
+                    bound.pop().close()
+                    continue
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                raise PortTaken(
+                    f"{host_port(host, port)} is already in use (another `catapult up` or `serve`? "
+                    f"`ss -ltnp 'sport = :{port}'` names the process): stop it, or choose another port "
+                    f"with {flag}"
+                ) from None
+            port = int(sock.getsockname()[1])  # the kernel's choice for 0, for the next address
+        if not bound:
+            raise ConfigError(f"{host} is not an address of this machine: choose another --host")
+    except BaseException:
+        for sock in bound:
+            sock.close()
+        raise
+    return bound
 
 
 def ensure_free(host: str, port: int, flag: str) -> int:
@@ -66,46 +93,24 @@ def ensure_free(host: str, port: int, flag: str) -> int:
     A plain bind: without SO_REUSEPORT it fails while anyone listens on the port, SO_REUSEPORT or
     not, or holds it bound; with SO_REUSEADDR a restart is not refused for the closed connections
     of the last run (TIME_WAIT)."""
-    for family, address in _addresses(host, port):
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((address[0], port))
-            except OSError as error:
-                if error.errno != errno.EADDRINUSE:
-                    raise
-                raise PortTaken(
-                    f"{host_port(host, port)} is already in use (another `catapult up` or `serve`? "
-                    f"`ss -ltnp 'sport = :{port}'` names the process): stop it, or choose another port "
-                    f"with {flag}"
-                ) from None
-            port = int(probe.getsockname()[1])
+    probes = _bound(host, port, flag, socket.SO_REUSEADDR)
+    port = int(probes[0].getsockname()[1])
+    for probe in probes:
+        probe.close()
     return port
 
 
 @contextlib.contextmanager
 def claimed_port(host: str, port: int, flag: str) -> Iterator[int]:
     """`host:port` for this process and its workers only, for the block; yields the port (the
-    kernel's choice for 0). Refuses (PortTaken) a port another process has."""
+    kernel's choice for 0). Refuses (PortTaken) a port another process has.
+
+    Checked with ensure_free, then held with SO_REUSEPORT and without SO_REUSEADDR: the workers
+    (SO_REUSEPORT, the same user) bind beside the hold; a plain bind, with or without
+    SO_REUSEADDR, is refused. Never listening, the hold receives no connection."""
     port = ensure_free(host, port, flag)
-    holds: list[socket.socket] = []
+    holds = _bound(host, port, flag, socket.SO_REUSEPORT)
     try:
-        for family, address in _addresses(host, port):
-            hold = socket.socket(family, socket.SOCK_STREAM)
-            holds.append(hold)
-            # SO_REUSEPORT without SO_REUSEADDR: our workers (SO_REUSEPORT, same user) bind beside
-            # it; a plain bind, with or without SO_REUSEADDR, is refused. Never listening, it
-            # receives no connection.
-            hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            try:
-                hold.bind((address[0], port))
-            except OSError as error:
-                if error.errno != errno.EADDRINUSE:
-                    raise
-                # Taken between the check and the hold, by a process as quick as this one.
-                raise PortTaken(
-                    f"{host_port(host, port)} was taken as this command started: {flag}"
-                ) from None
         yield port
     finally:
         for hold in holds:
