@@ -8,9 +8,10 @@ SO_REUSEPORT (refused while anyone else has it), then holds it for its whole lif
 never listening, SO_REUSEPORT socket: a stranger's plain bind fails on it, our workers bind
 beside it, and a worker restarted while none of the others runs still finds the port ours.
 
-Death. A worker reads end-of-file on a pipe only its parent holds open, and stops; Envoy gets SIGTERM from the
-kernel when the thread that started it dies (envoy/process.py); the embedded PostgreSQL has a
-guardian of its own (local.py). None of them outlives a `catapult up` killed with SIGKILL.
+Death. A worker reads end-of-file on a pipe only its parent holds open, and stops; Envoy gets
+SIGTERM from the kernel when the thread that started it dies (envoy/process.py); the embedded
+PostgreSQL has a guardian of its own (local.py). None of them outlives a `catapult up` killed
+with SIGKILL.
 
 Supervision. A child that dies while the command runs is restarted after a delay that doubles
 with each death (1 s, 2 s, 4 s … at most 30 s); the fifth death within a minute stops the command
