@@ -175,6 +175,12 @@ def _tolerant(deserialize: Callable[[bytes], Any], message_name: str) -> Callabl
     return parse
 
 
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Collect an abandoned call's outcome, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
 class CatapultInterceptor(grpc.aio.ServerInterceptor):
     """Admits each catapult.v1 call (the server is not draining, the request parses, the key is
     valid and its role allows the call, the request follows the rules), runs it within the
@@ -247,24 +253,35 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         _caller.set(caller)
         return caller
 
-    async def _run(self, behavior: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        """The call, bounded by the request timeout or the caller's deadline, whichever is
-        sooner, and run again (a few times) when a concurrent transaction won a conflict."""
+    async def _within_budget(self, context: grpc.aio.ServicerContext, call: Awaitable[Any]) -> Any:
+        """The call, its key lookup included, bounded by the request timeout or the caller's
+        deadline, whichever is sooner: a database that does not answer (frozen, partitioned)
+        makes it UNAVAILABLE or DEADLINE_EXCEEDED, never a hung call. The answer goes out on
+        time; the abandoned call is cancelled and cleans up (its connection's rollback may wait
+        on the same silent database) after."""
         deadline = context.time_remaining()
         budget = self._timeout if deadline is None else min(self._timeout, deadline)
-        try:
-            async with asyncio.timeout(budget):
-                for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-                    try:
-                        return await behavior(request, context)
-                    except Conflict:
-                        if attempt == CONFLICT_ATTEMPTS:
-                            raise
-                        await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
-        except TimeoutError:
-            if deadline is not None and deadline <= self._timeout:
-                raise DeadlinePassed() from None
-            raise DatabaseUnavailable() from None
+        running = asyncio.ensure_future(call)
+        done, _ = await asyncio.wait({running}, timeout=budget)
+        if running in done:
+            return running.result()
+        running.cancel()
+        running.add_done_callback(_retrieve)
+        if deadline is not None and deadline <= self._timeout:
+            raise DeadlinePassed()
+        raise DatabaseUnavailable()
+
+    @staticmethod
+    async def _retrying(behavior: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        """The call, run again (a few times) when a concurrent transaction won a conflict."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return await behavior(request, context)
+            except Conflict:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _guard(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         behavior = handler.unary_unary
@@ -273,10 +290,14 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             self.in_flight += 1
             self._idle.clear()
-            try:
+
+            async def call() -> Any:
                 await self._admit(method, request, context)
                 validator.check(request)
-                return await self._run(behavior, request, context)
+                return await self._retrying(behavior, request, context)
+
+            try:
+                return await self._within_budget(context, call())
             except Exception as error:
                 failure = to_error(error, method)
             finally:
