@@ -436,7 +436,7 @@ async def test_sigterm_drains_every_worker_then_stops_envoy(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock'"
             )
-            return True if waiting == 50 else None
+            return True if waiting >= 50 else None
 
         await poll_until(all_waiting, within=60, interval=0.1)
         for pid in stack.worker_pids():
