@@ -1,10 +1,14 @@
-"""The audit log: one row per change, written in the transaction of the change itself."""
+"""The audit log: one row per change, written in the transaction of the change itself. A change's
+row also holds the resource as it is after the change (`snapshot`), and is numbered in commit
+order when its transaction commits: the audit log is the change feed the watch streams read
+(changes.py)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from google.protobuf.message import Message
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,6 +25,7 @@ async def record(
     resource_id: uuid.UUID,
     changes: dict[str, Any],
     request_id: str = "",
+    snapshot: Message | None = None,
 ) -> None:
     await conn.execute(
         insert(schema.audit_logs).values(
@@ -32,5 +37,6 @@ async def record(
             request_id=request_id,
             changes=changes,
             peer=caller.peer[:255],
+            snapshot=snapshot.SerializeToString() if snapshot is not None else None,
         )
     )

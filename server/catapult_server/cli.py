@@ -37,6 +37,10 @@ def _settings(
         shutdown_grace=env_number("SHUTDOWN_GRACE", 10.0),
         request_timeout=env_number("REQUEST_TIMEOUT", 10.0),
         idempotency_retention_hours=env_number("IDEMPOTENCY_RETENTION_HOURS", 24.0),
+        watch_heartbeat_seconds=env_number("WATCH_HEARTBEAT_SECONDS", 15.0),
+        watch_limit_per_key=int(env_number("WATCH_LIMIT_PER_KEY", 20, int)),
+        watch_limit=int(env_number("WATCH_LIMIT", 1000, int)),
+        watch_buffer=int(env_number("WATCH_BUFFER", 1000, int)),
         trusted_proxies=trusted_proxies or _networks(env("TRUSTED_PROXIES") or ""),
     )
 

@@ -43,6 +43,13 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # Hours a create's request_id is remembered (a retry within them gets the first result).
     idempotency_retention_hours: float = 24.0
+    # Watch streams: a heartbeat after this many idle seconds (proxies keep the stream open); at
+    # most this many streams per API key and per server process; this many events buffered for a
+    # stream whose client reads slowly before it is ended (WATCHER_TOO_SLOW) to bound memory.
+    watch_heartbeat_seconds: float = 15.0
+    watch_limit_per_key: int = 20
+    watch_limit: int = 1000
+    watch_buffer: int = 1000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalise_database_url(self.database_url))

@@ -10,7 +10,7 @@ import ipaddress
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from catapult.v1 import (
     api_key_service_pb2,
     artifact_service_pb2,
     audit_log_service_pb2,
+    change_service_pb2,
     deployment_service_pb2,
     model_service_pb2,
     release_service_pb2,
@@ -55,6 +56,7 @@ SERVICE_MODULES = (
     deployment_service_pb2,
     api_key_service_pb2,
     audit_log_service_pb2,
+    change_service_pb2,
     system_service_pb2,
 )
 # The catapult.v1 services, from the generated descriptors.
@@ -72,11 +74,19 @@ WRITE_METHODS = {
 }
 
 _caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("catapult_caller")
+# Checks again that the caller's key is valid (a long stream asks every second: a revoked or
+# expired key ends it as it would end any other call).
+_recheck: contextvars.ContextVar[Callable[[], Awaitable[None]]] = contextvars.ContextVar("catapult_recheck")
 
 
 def current_caller() -> Caller:
     """The authenticated caller of the RPC being served."""
     return _caller.get()
+
+
+def key_recheck() -> Callable[[], Awaitable[None]]:
+    """For the RPC being served: a check that raises if its key has been revoked or has expired."""
+    return _recheck.get()
 
 
 def api_key_of(metadata: dict[str, str]) -> str:
@@ -211,9 +221,20 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         if guarded is not None:
             return guarded
         handler = await continuation(details)
-        if handler is None or handler.unary_unary is None or not method.startswith("/catapult.v1."):
+        if handler is None or not method.startswith("/catapult.v1."):
             return handler
-        guarded = self._guard(method, handler)
+        parse = _tolerant(handler.request_deserializer, METHODS[method].input_type.full_name)
+        serialize = handler.response_serializer
+        if handler.unary_unary is not None:
+            guarded = grpc.unary_unary_rpc_method_handler(
+                self._guard(method, handler.unary_unary), parse, serialize
+            )
+        elif handler.unary_stream is not None:
+            guarded = grpc.unary_stream_rpc_method_handler(
+                self._guard_stream(method, handler.unary_stream), parse, serialize
+            )
+        else:
+            return handler
         self._guarded[method] = guarded
         return guarded
 
@@ -239,9 +260,13 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         if method in PUBLIC_METHODS:
             return None
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-        caller = await self._keys.authenticate(
-            api_key_of(metadata), peer_of(context, metadata, self._trusted)
-        )
+        key, peer = api_key_of(metadata), peer_of(context, metadata, self._trusted)
+        caller = await self._keys.authenticate(key, peer)
+
+        async def recheck() -> None:
+            await self._keys.authenticate(key, peer)
+
+        _recheck.set(recheck)
         try:
             if method.split("/")[1] in ADMIN_SERVICES:
                 caller.require_admin()
@@ -283,8 +308,7 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
                 await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _guard(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        behavior = handler.unary_unary
+    def _guard(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         validator = validator_for(METHODS[method].input_type)
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -306,9 +330,26 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
                     self._idle.set()
             await abort(context, failure)
 
-        input_name = METHODS[method].input_type.full_name
-        return grpc.unary_unary_rpc_method_handler(
-            guarded,
-            request_deserializer=_tolerant(handler.request_deserializer, input_name),
-            response_serializer=handler.response_serializer,
-        )
+        return guarded
+
+    def _guard_stream(
+        self, method: str, behavior: Callable[..., AsyncIterator[Any]]
+    ) -> Callable[..., AsyncIterator[Any]]:
+        """A server-streaming call (a watch): admitted as a unary one (within the request timeout),
+        then streamed for as long as the client reads. A stream is not a call in flight for the
+        drain: stopping the server ends it (UNAVAILABLE) rather than waiting for it."""
+        validator = validator_for(METHODS[method].input_type)
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await self._admit(method, request, context)
+                validator.check(request)
+                async for response in behavior(request, context):
+                    yield response
+                return
+            except Exception as error:
+                failure = to_error(error, method)
+            await abort(context, failure)
+
+        return guarded

@@ -112,9 +112,22 @@ def _flatten_path_parameters(document: dict[str, Any]) -> None:
     document["paths"] = paths
 
 
+def _as_server_sent_events(operation: dict[str, Any], event: Descriptor) -> None:
+    """A watch, as Envoy serves it to REST clients: not one JSON body wrapped in {result, error}
+    (protoc-gen-openapiv2's guess) but a stream of server-sent events, one `data:` line each."""
+    operation["produces"] = ["text/event-stream"]
+    operation["responses"]["200"] = {
+        "description": (
+            f"Server-sent events that do not end: each `data:` line is one {event.name} as JSON. "
+            "Ask with `Accept: text/event-stream`."
+        ),
+        "schema": {"$ref": f"#/definitions/{event.name}"},
+    }
+
+
 def add_rules(document: dict[str, Any]) -> dict[str, Any]:
     """The document with every field rule added (in place, and returned), its path parameters
-    named plainly."""
+    named plainly, its watches described as the event streams they are."""
     messages = {
         message.name: message
         for service in SERVICES
@@ -136,6 +149,8 @@ def add_rules(document: dict[str, Any]) -> dict[str, Any]:
             method = methods.get(re.sub(r"\d+$", "", operation.get("operationId", "")))
             if method is None:
                 continue
+            if method.server_streaming:
+                _as_server_sent_events(operation, method.output_type)
             for parameter in operation.get("parameters", []):
                 named = _field_at(method.input_type, parameter["name"])
                 if named is None:

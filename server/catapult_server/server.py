@@ -13,6 +13,7 @@ from grpc_reflection.v1alpha import reflection
 
 from catapult_server import idempotency, servicers
 from catapult_server.auth import KeyStore
+from catapult_server.changes import ChangeFeed
 from catapult_server.config import Settings
 from catapult_server.database import Database
 from catapult_server.db.engine import create_engine
@@ -49,10 +50,11 @@ class CatapultServer:
         self.health = HealthServicer()
         self.port = 0
         self.interceptor = CatapultInterceptor(self.keys, self.db, settings)
+        self.feed = ChangeFeed(self.db, settings)
         self._server = grpc.aio.server(interceptors=[self.interceptor], options=_SERVER_OPTIONS)
         self._background: list[asyncio.Task[None]] = []
         self._serving: bool | None = None
-        servicers.register(self._server, self.db, settings, started_at=now())
+        servicers.register(self._server, self.db, self.feed, settings, started_at=now())
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
             [
@@ -72,6 +74,7 @@ class CatapultServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {self.settings.grpc_host}:{self.settings.grpc_port}")
         await self._probe_database()
+        await self.feed.start()
         await self._server.start()
         self.keys.start()
         self._background = [
@@ -132,6 +135,7 @@ class CatapultServer:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.health.enter_graceful_shutdown()
+        await self.feed.stop()  # watch streams end now (UNAVAILABLE): their clients resume elsewhere
         grace = self.settings.shutdown_grace if grace is None else grace
         if not await self.interceptor.drained(grace):
             log.warning(

@@ -5,6 +5,7 @@ services/crud.py and listing.py; the rest are the resource's own."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +14,18 @@ from catapult.v1 import (
     api_key_service_pb2_grpc,
     artifact_service_pb2_grpc,
     audit_log_service_pb2_grpc,
+    change_service_pb2_grpc,
     deployment_service_pb2_grpc,
     model_service_pb2_grpc,
     release_service_pb2_grpc,
     system_service_pb2_grpc,
 )
+from catapult_server.auth import Caller
+from catapult_server.changes import ChangeFeed
 from catapult_server.config import Settings
 from catapult_server.database import Database
 from catapult_server.errors import InvalidArgument
-from catapult_server.interceptors import current_caller
+from catapult_server.interceptors import current_caller, key_recheck
 from catapult_server.pagination import PageTokens
 from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE
 from catapult_server.services import (
@@ -33,6 +37,7 @@ from catapult_server.services import (
     models,
     releases,
     system,
+    watch,
 )
 
 # The request and context parameters are typed Any: the generated *_pb2_grpc bases are untyped.
@@ -129,9 +134,10 @@ class ArtifactServicer(artifact_service_pb2_grpc.ArtifactServiceServicer):
 
 
 class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
-    def __init__(self, db: Database, pages: PageTokens) -> None:
+    def __init__(self, db: Database, pages: PageTokens, feed: ChangeFeed) -> None:
         self.db = db
         self.pages = pages
+        self.feed = feed
 
     async def CreateDeployment(self, request: Any, context: Any) -> Any:
         return await deployments.create(self.db, current_caller(), request)
@@ -141,6 +147,10 @@ class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
 
     async def ListDeployments(self, request: Any, context: Any) -> Any:
         return await deployments.LISTING.page(self.db, self.pages, request)
+
+    async def WatchDeployments(self, request: Any, context: Any) -> AsyncIterator[Any]:
+        async for event in watch.DEPLOYMENTS.stream(self.feed, request, *watcher_hooks(context)):
+            yield event
 
     async def UpdateDeployment(self, request: Any, context: Any) -> Any:
         etag = etag_of(context, request.etag, request.deployment.etag)
@@ -176,6 +186,23 @@ class AuditLogServicer(audit_log_service_pb2_grpc.AuditLogServiceServicer):
         return await audit_logs.LISTING.page(self.db, self.pages, request)
 
 
+def watcher_hooks(
+    context: Any,
+) -> tuple[Caller, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+    """A watch's caller, its key's recheck, and its start: the response headers go out at once,
+    so a client knows the stream is in place (what commits from then on reaches it)."""
+    return current_caller(), key_recheck(), lambda: context.send_initial_metadata(())
+
+
+class ChangeServicer(change_service_pb2_grpc.ChangeServiceServicer):
+    def __init__(self, feed: ChangeFeed) -> None:
+        self.feed = feed
+
+    async def WatchChanges(self, request: Any, context: Any) -> AsyncIterator[Any]:
+        async for event in watch.CHANGES.stream(self.feed, request, *watcher_hooks(context)):
+            yield event
+
+
 class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):
     def __init__(self, db: Database, started_at: datetime) -> None:
         self.db = db
@@ -191,13 +218,16 @@ class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):
         return await system.health(self.db)
 
 
-def register(server: Any, db: Database, settings: Settings, started_at: datetime) -> None:
+def register(server: Any, db: Database, feed: ChangeFeed, settings: Settings, started_at: datetime) -> None:
     """Add every catapult.v1 servicer to a grpc.aio server."""
     pages = PageTokens(settings.page_token_secret)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(db, pages), server)
     release_service_pb2_grpc.add_ReleaseServiceServicer_to_server(ReleaseServicer(db, pages), server)
     artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(db, pages), server)
-    deployment_service_pb2_grpc.add_DeploymentServiceServicer_to_server(DeploymentServicer(db, pages), server)
+    deployment_service_pb2_grpc.add_DeploymentServiceServicer_to_server(
+        DeploymentServicer(db, pages, feed), server
+    )
+    change_service_pb2_grpc.add_ChangeServiceServicer_to_server(ChangeServicer(feed), server)
     api_keys = ApiKeyServicer(db, pages, settings.key_pepper)
     api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(api_keys, server)
     audit_log_service_pb2_grpc.add_AuditLogServiceServicer_to_server(AuditLogServicer(db, pages), server)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from catapult_server.server import CatapultServer
-from tests.support.fake_upstream import FakeStack, FakeUpstream, descriptor_with_watch
+from tests.support.fake_upstream import FakeStack, FakeUpstream
 from tests.support.rest import Rest, envoy_in_front
 
 
@@ -26,8 +26,7 @@ async def fake(tmp_path: Path) -> AsyncIterator[FakeStack]:
     upstream = FakeUpstream()
     server = await upstream.start()
     try:
-        envoy_dir = descriptor_with_watch(tmp_path / "envoy-files")
-        async with envoy_in_front(upstream.port, tmp_path / "envoy", envoy_dir=envoy_dir) as through_envoy:
+        async with envoy_in_front(upstream.port, tmp_path / "envoy") as through_envoy:
             yield FakeStack(upstream, through_envoy)
     finally:
         await server.stop(grace=0)

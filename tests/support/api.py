@@ -21,6 +21,7 @@ from catapult.v1 import (
     artifact_service_pb2,
     artifact_service_pb2_grpc,
     audit_log_service_pb2_grpc,
+    change_service_pb2_grpc,
     deployment_pb2,
     deployment_service_pb2,
     deployment_service_pb2_grpc,
@@ -48,6 +49,7 @@ class Stubs:
     deployments: deployment_service_pb2_grpc.DeploymentServiceStub
     api_keys: api_key_service_pb2_grpc.ApiKeyServiceStub
     audit_logs: audit_log_service_pb2_grpc.AuditLogServiceStub
+    changes: change_service_pb2_grpc.ChangeServiceStub
     system: system_service_pb2_grpc.SystemServiceStub
 
     @classmethod
@@ -59,6 +61,7 @@ class Stubs:
             deployments=deployment_service_pb2_grpc.DeploymentServiceStub(channel),
             api_keys=api_key_service_pb2_grpc.ApiKeyServiceStub(channel),
             audit_logs=audit_log_service_pb2_grpc.AuditLogServiceStub(channel),
+            changes=change_service_pb2_grpc.ChangeServiceStub(channel),
             system=system_service_pb2_grpc.SystemServiceStub(channel),
         )
 

@@ -24,6 +24,7 @@ class ErrorDetails(NamedTuple):
     code: grpc.StatusCode
     reason: str  # ErrorInfo.reason, "" when there is none
     fields: list[str]  # BadRequest field violations' field paths
+    metadata: dict[str, str]  # ErrorInfo.metadata
 
 
 def rpc_status(err: grpc.aio.AioRpcError) -> Any:
@@ -40,6 +41,7 @@ def error_details(err: grpc.aio.AioRpcError) -> ErrorDetails:
     """(code, ErrorInfo reason, BadRequest field names) of a failed call."""
     reason = ""
     fields: list[str] = []
+    metadata: dict[str, str] = {}
     status = rpc_status(err)
     if status is not None:
         for item in status.details:
@@ -47,11 +49,12 @@ def error_details(err: grpc.aio.AioRpcError) -> ErrorDetails:
                 info = error_details_pb2.ErrorInfo()
                 item.Unpack(info)
                 reason = info.reason
+                metadata = dict(info.metadata)
             elif item.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad = error_details_pb2.BadRequest()
                 item.Unpack(bad)
                 fields.extend(v.field for v in bad.field_violations)
-    return ErrorDetails(err.code(), reason, fields)
+    return ErrorDetails(err.code(), reason, fields, metadata)
 
 
 def field_matches(path: str, name: str) -> bool:

@@ -30,3 +30,12 @@ def wait_until(check: Callable[[], object], within: float, what: str, interval: 
     while not check():
         assert time.monotonic() < deadline, what
         time.sleep(interval)
+
+
+async def eventually(check: Callable[[], bool], within: float, what: str, interval: float = 0.02) -> None:
+    """Until `check()` is true (a condition another thread or task makes so), or fail with
+    `what` after `within` s."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not within {within} s"
+        await asyncio.sleep(interval)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from catapult_server.config import Settings
 from catapult_server.server import CatapultServer
-from tests.support.ports import refusing_port
+from tests.support.paths import CATAPULT
+from tests.support.polling import poll_until
+from tests.support.ports import free_port, refusing_port
+from tests.support.stack import START_WITHIN, cli_env
 
 TEST_PEPPER = "test-pepper-not-a-secret-0123456789"
 
@@ -51,3 +59,55 @@ async def server_without_database() -> AsyncIterator[CatapultServer]:
         )
         async with running_server(settings) as server:
             yield server
+
+
+@asynccontextmanager
+async def serve_process(database_url: str, log: Path, **settings: str) -> AsyncIterator[int]:
+    """`catapult serve` as production runs it, in a process of its own on `database_url` (a
+    replica: run two on one database); yields its gRPC port, and is stopped (SIGTERM) after the
+    block. `settings` become CATAPULT_<NAME> variables."""
+    port = free_port()
+    env = cli_env(
+        CATAPULT_DATABASE_URL=database_url,
+        CATAPULT_KEY_PEPPER=TEST_PEPPER,
+        CATAPULT_PAGE_TOKEN_SECRET=TEST_PEPPER,
+        **{f"CATAPULT_{name.upper()}": value for name, value in settings.items()},
+    )
+    with log.open("w") as output:
+        process = await asyncio.create_subprocess_exec(
+            CATAPULT,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--grpc-port",
+            str(port),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+    async def serving() -> bool | None:
+        if process.returncode is not None:
+            raise AssertionError(f"`catapult serve` exited:\n{log.read_text()}")  # noqa: ASYNC240
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            try:
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=1
+                )
+            except grpc.aio.AioRpcError:
+                return None
+        return True if reply.status == health_pb2.HealthCheckResponse.SERVING else None
+
+    try:
+        await poll_until(serving, within=START_WITHIN, interval=0.2)
+        yield port
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(STOP_WITHIN):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()

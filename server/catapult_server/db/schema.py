@@ -314,11 +314,28 @@ audit_logs = Table(
     _json("changes", "{}"),
     Column("peer", String(255), nullable=False, server_default=text("''")),
     _timestamp("created_at"),
+    # The resource after the change (its serialized catapult.v1 message), for the watch streams.
+    Column("snapshot", LargeBinary, nullable=True),
+    # The row's place in commit order, given when its transaction commits (a deferred trigger,
+    # migrations/…_watch.py, numbers rows one committer at a time): the change feed's cursor.
+    # NULL only while the transaction that wrote the row is still open.
+    Column("commit_seq", BigInteger, nullable=True),
+    Index("uq_audit_logs_commit_seq", "commit_seq", unique=True),
     _index("audit_logs", "created_at", "id"),
     _index("audit_logs", "resource_id", "created_at", "id"),
     _index("audit_logs", "resource_type", "created_at", "id"),
     _index("audit_logs", "api_key_name", "created_at", "id"),
     _index("audit_logs", "action", "created_at", "id"),
+)
+
+# How far `catapult audit prune` has pruned the change feed: a watch resuming from a cursor
+# below this has missed changes, and is told so (CURSOR_EXPIRED).
+change_feed = Table(
+    "change_feed",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pruned_through", BigInteger, nullable=False, server_default=text("0")),
+    CheckConstraint("id = 1", name="one_row"),
 )
 
 # AIP-155: a create's request_id, claimed in the same transaction as the create, so a

@@ -77,9 +77,10 @@ async def revoke(
             .values(revoked_at=now())
             .returning(k.c.id)
         )
+        key = await repository.read(tx, API_KEY, key_id)
         if revoked is not None:
-            await audit.record(tx, caller, "revoke", API_KEY, key_id, {})
-        return await repository.read(tx, API_KEY, key_id)
+            await audit.record(tx, caller, "revoke", API_KEY, key_id, {}, snapshot=key)
+        return key
 
 
 def _usable() -> list[Any]:

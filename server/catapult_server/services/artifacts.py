@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from catapult.v1 import artifact_pb2, artifact_service_pb2
-from catapult_server import audit, repository
+from catapult_server import repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.listing import Listing, equals
@@ -41,7 +41,6 @@ async def delete(
     artifact_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
         current = await repository.lock_for_change(tx, ARTIFACT, artifact_id, etag)
-        await repository.delete(tx, ARTIFACT, a.c.id == artifact_id)
         summary = {"name": current["name"], "release_id": str(current["release_id"])}
-        await audit.record(tx, caller, "delete", ARTIFACT, artifact_id, summary)
+        await crud.delete_audited(tx, caller, ARTIFACT, a.c.id == artifact_id, summary)
     return artifact_service_pb2.DeleteArtifactResponse(id=str(artifact_id))

@@ -10,6 +10,7 @@ from typing import Any, Generic
 
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from catapult_server import audit, idempotency, repository
 from catapult_server.auth import Caller
@@ -33,18 +34,20 @@ async def create(
         earlier = await idempotency.claim(tx, caller, f"Create{resource.title}", request)
         if earlier is not None:
             return Created(await repository.read(tx, resource, earlier), is_new=False)
-        new_id = await insert_audited(tx, resource, values, caller, request_id)
-        await idempotency.bind(tx, caller, request_id, new_id)
-        return Created(await repository.read(tx, resource, new_id), is_new=True)
+        created = await insert_audited(tx, resource, values, caller, request_id)
+        await idempotency.bind(tx, caller, request_id, uuid.UUID(getattr(created, "id")))  # noqa: B009
+        return Created(created, is_new=True)
 
 
 async def insert_audited(
-    tx: AsyncConnection, resource: Resource[Any], values: Mapping[str, Any], caller: Caller, request_id: str
-) -> uuid.UUID:
-    """Insert the row and its audit row ("create", with a summary of the values)."""
+    tx: AsyncConnection, resource: Resource[M], values: Mapping[str, Any], caller: Caller, request_id: str
+) -> M:
+    """Insert the row and its audit row ("create", with a summary of the values); the resource."""
     new_id = await repository.insert(tx, resource, values)
-    await audit.record(tx, caller, "create", resource, new_id, resource.summary(values), request_id)
-    return new_id
+    created = await repository.read(tx, resource, new_id)
+    summary = resource.summary(values)
+    await audit.record(tx, caller, "create", resource, new_id, summary, request_id, snapshot=created)
+    return created
 
 
 async def get(db: Database, resource: Resource[M], resource_id: str) -> M:
@@ -61,24 +64,42 @@ async def update(
     values = resource.values_for_update(message, mask)
     async with db.transaction() as tx:
         current = await repository.lock_for_change(tx, resource, resource_id, etag)
-        await apply_update(tx, resource, current, values, caller)
-        return await repository.read(tx, resource, resource_id)
+        return await apply_update(tx, resource, current, values, caller)
 
 
 async def apply_update(
     tx: AsyncConnection,
-    resource: Resource[Any],
+    resource: Resource[M],
     current: Row,
     values: Mapping[str, Any],
     caller: Caller,
     derived: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> M:
     """Write the values that differ from `current` (plus `derived`, columns the server sets
-    along with them) and audit the change; nothing when nothing differs. The changes."""
+    along with them) and audit the change; nothing when nothing differs. The resource after."""
     changes = repository.diff(resource, current, values)
     if changes:
         written = {column: values[column] for column in changes}
         written |= resource.derived_values(written) | dict(derived or {})
         await repository.update(tx, resource, current, written)
-        await audit.record(tx, caller, "update", resource, current["id"], changes)
-    return changes
+    after = await repository.read(tx, resource, current["id"])
+    if changes:
+        await audit.record(tx, caller, "update", resource, current["id"], changes, snapshot=after)
+    return after
+
+
+async def delete_audited(
+    tx: AsyncConnection,
+    caller: Caller,
+    resource: Resource[Any],
+    where: ColumnElement[bool],
+    changes: Mapping[str, Any] | None = None,
+) -> int:
+    """Delete the resources matching `where`, each with a "delete" audit row holding what it was
+    (a watcher's "deleted" event); how many went."""
+    gone = [resource.to_proto(row) for row in (await tx.execute(resource.query.where(where))).mappings()]
+    count = await repository.delete(tx, resource, where)
+    for item in gone:
+        item_id = uuid.UUID(getattr(item, "id"))  # noqa: B009 - every resource has an id
+        await audit.record(tx, caller, "delete", resource, item_id, dict(changes or {}), snapshot=item)
+    return count

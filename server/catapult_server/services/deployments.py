@@ -128,9 +128,14 @@ async def _supersede(
             .returning(d.c.id, d.c.live_since)
         )
     ).all()
-    for row in superseded:
-        changes = {"status": {"old": LIVE_STATUS, "new": TERMINATED}, "superseded_by_id": str(successor)}
-        await audit.record(tx, caller, "supersede", DEPLOYMENT, row.id, changes)
+    changes = {"status": {"old": LIVE_STATUS, "new": TERMINATED}, "superseded_by_id": str(successor)}
+    if superseded:
+        ended = DEPLOYMENT.query.where(d.c.id.in_([row.id for row in superseded]))
+        for ended_row in (await tx.execute(ended)).mappings():
+            snapshot = DEPLOYMENT.to_proto(ended_row)
+            await audit.record(
+                tx, caller, "supersede", DEPLOYMENT, ended_row["id"], changes, snapshot=snapshot
+            )
     if not superseded:
         return None
     last: uuid.UUID = max(superseded, key=lambda row: (row.live_since or moment, row.id)).id
@@ -177,9 +182,9 @@ async def create(
             values["replaces_id"] = await _supersede(tx, caller, slot, new_id, moment)
         elif values["status"] == TERMINATED:
             values["terminated_at"] = await _clock(tx)
-        await crud.insert_audited(tx, DEPLOYMENT, values, caller, request.request_id)
+        created = await crud.insert_audited(tx, DEPLOYMENT, values, caller, request.request_id)
         await idempotency.bind(tx, caller, request.request_id, new_id)
-        return await repository.read(tx, DEPLOYMENT, new_id)
+        return created
 
 
 def _check_transition(current: Row, status: str) -> None:
@@ -214,8 +219,7 @@ async def update(
                 derived["replaces_id"] = replaced
         elif after["status"] == TERMINATED and current["status"] != TERMINATED:
             derived["terminated_at"] = await _clock(tx)
-        await crud.apply_update(tx, DEPLOYMENT, current, values, caller, derived)
-        return await repository.read(tx, DEPLOYMENT, deployment_id)
+        return await crud.apply_update(tx, DEPLOYMENT, current, values, caller, derived)
 
 
 async def terminate(
@@ -224,12 +228,14 @@ async def terminate(
     deployment_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
         current = await repository.lock_for_change(tx, DEPLOYMENT, deployment_id, etag)
-        if current["status"] != TERMINATED:
-            moment = await _clock(tx)
-            await repository.update(tx, DEPLOYMENT, current, {"status": TERMINATED, "terminated_at": moment})
-            changes = {"status": {"old": current["status"], "new": TERMINATED}}
-            await audit.record(tx, caller, "terminate", DEPLOYMENT, deployment_id, changes)
-        return await repository.read(tx, DEPLOYMENT, deployment_id)
+        if current["status"] == TERMINATED:
+            return await repository.read(tx, DEPLOYMENT, deployment_id)
+        moment = await _clock(tx)
+        await repository.update(tx, DEPLOYMENT, current, {"status": TERMINATED, "terminated_at": moment})
+        terminated = await repository.read(tx, DEPLOYMENT, deployment_id)
+        changes = {"status": {"old": current["status"], "new": TERMINATED}}
+        await audit.record(tx, caller, "terminate", DEPLOYMENT, deployment_id, changes, snapshot=terminated)
+        return terminated
 
 
 async def live_in(tx: AsyncConnection, where: ColumnElement[bool]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from catapult.v1 import error_reason_pb2, model_pb2, model_service_pb2
-from catapult_server import audit, repository
+from catapult_server import repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -93,16 +93,22 @@ async def delete(
             )
         release_ids = select(r.c.id).where(r.c.image_id == model_id).scalar_subquery()
         gone = await deployments.history(tx, d.c.model_id == model_id)
-        deleted_deployments = await repository.delete(tx, DEPLOYMENT, d.c.model_id == model_id)
-        deleted_artifacts = await repository.delete(tx, ARTIFACT, a.c.release_id.in_(release_ids))
-        deleted_releases = await repository.delete(tx, RELEASE, r.c.image_id == model_id)
-        await repository.delete(tx, MODEL, m.c.id == model_id)
+        with_model = {"with_model": str(model_id)}
+        deleted_deployments = await crud.delete_audited(
+            tx, caller, DEPLOYMENT, d.c.model_id == model_id, with_model
+        )
+        deleted_artifacts = await crud.delete_audited(
+            tx, caller, ARTIFACT, a.c.release_id.in_(release_ids), with_model
+        )
+        deleted_releases = await crud.delete_audited(
+            tx, caller, RELEASE, r.c.image_id == model_id, with_model
+        )
         changes: dict[str, Any] = {
             "deleted_releases": deleted_releases,
             "deleted_artifacts": deleted_artifacts,
             "deleted_deployments": gone,
         }
-        await audit.record(tx, caller, "delete", MODEL, model_id, changes)
+        await crud.delete_audited(tx, caller, MODEL, m.c.id == model_id, changes)
     return model_service_pb2.DeleteModelResponse(
         id=str(model_id),
         deleted_releases=deleted_releases,

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
-from catapult_server import audit, repository, versions
+from catapult_server import repository, versions
 from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -102,11 +102,15 @@ async def delete(
                 "none live: pass force to delete them with it",
             )
         gone = await deployments.history(tx, d.c.release_id == release_id)
-        deleted_deployments = await repository.delete(tx, DEPLOYMENT, d.c.release_id == release_id)
-        deleted_artifacts = await repository.delete(tx, ARTIFACT, a.c.release_id == release_id)
-        await repository.delete(tx, RELEASE, r.c.id == release_id)
+        with_release = {"with_release": str(release_id)}
+        deleted_deployments = await crud.delete_audited(
+            tx, caller, DEPLOYMENT, d.c.release_id == release_id, with_release
+        )
+        deleted_artifacts = await crud.delete_audited(
+            tx, caller, ARTIFACT, a.c.release_id == release_id, with_release
+        )
         changes = {"deleted_artifacts": deleted_artifacts, "deleted_deployments": gone}
-        await audit.record(tx, caller, "delete", RELEASE, release_id, changes)
+        await crud.delete_audited(tx, caller, RELEASE, r.c.id == release_id, changes)
     return release_service_pb2.DeleteReleaseResponse(
         id=str(release_id), deleted_artifacts=deleted_artifacts, deleted_deployments=deleted_deployments
     )

@@ -87,6 +87,159 @@ func (x *CreateDeploymentRequest) GetForce() bool {
 	return false
 }
 
+type WatchDeploymentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resume after this cursor (a ChangeEvent's): every later change, none twice.
+	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Only deployments in this environment.
+	Environment string `protobuf:"bytes,2,opt,name=environment,proto3" json:"environment,omitempty"`
+	// Only deployments with this status after the change.
+	Status string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	// Exact cluster name.
+	Cluster string `protobuf:"bytes,4,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	// Exact Kubernetes namespace.
+	K8SNamespace string `protobuf:"bytes,5,opt,name=k8s_namespace,json=k8sNamespace,proto3" json:"k8s_namespace,omitempty"`
+	// Deployments of models built for this company.
+	Company string `protobuf:"bytes,6,opt,name=company,proto3" json:"company,omitempty"`
+	// Deployments of any release of this model (UUID).
+	ModelId string `protobuf:"bytes,7,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	// Deployments of the model with this name.
+	ModelName string `protobuf:"bytes,8,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Deployments of this release (UUID).
+	ReleaseId string `protobuf:"bytes,9,opt,name=release_id,json=releaseId,proto3" json:"release_id,omitempty"`
+	// Exact endpoint URL.
+	EndpointUrl string `protobuf:"bytes,10,opt,name=endpoint_url,json=endpointUrl,proto3" json:"endpoint_url,omitempty"`
+	// Only deployments that are live after the change, or stopped being live by it.
+	ActiveOnly bool `protobuf:"varint,11,opt,name=active_only,json=activeOnly,proto3" json:"active_only,omitempty"`
+	// Only deployments of releases with this image digest.
+	Digest string `protobuf:"bytes,12,opt,name=digest,proto3" json:"digest,omitempty"`
+	// Only deployments of releases with this status after the change.
+	ReleaseStatus string `protobuf:"bytes,13,opt,name=release_status,json=releaseStatus,proto3" json:"release_status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchDeploymentsRequest) Reset() {
+	*x = WatchDeploymentsRequest{}
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchDeploymentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchDeploymentsRequest) ProtoMessage() {}
+
+func (x *WatchDeploymentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchDeploymentsRequest.ProtoReflect.Descriptor instead.
+func (*WatchDeploymentsRequest) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WatchDeploymentsRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetCluster() string {
+	if x != nil {
+		return x.Cluster
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetK8SNamespace() string {
+	if x != nil {
+		return x.K8SNamespace
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetCompany() string {
+	if x != nil {
+		return x.Company
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetModelId() string {
+	if x != nil {
+		return x.ModelId
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetReleaseId() string {
+	if x != nil {
+		return x.ReleaseId
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetEndpointUrl() string {
+	if x != nil {
+		return x.EndpointUrl
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetActiveOnly() bool {
+	if x != nil {
+		return x.ActiveOnly
+	}
+	return false
+}
+
+func (x *WatchDeploymentsRequest) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *WatchDeploymentsRequest) GetReleaseStatus() string {
+	if x != nil {
+		return x.ReleaseStatus
+	}
+	return ""
+}
+
 type GetDeploymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The deployment's UUID.
@@ -97,7 +250,7 @@ type GetDeploymentRequest struct {
 
 func (x *GetDeploymentRequest) Reset() {
 	*x = GetDeploymentRequest{}
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[1]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -109,7 +262,7 @@ func (x *GetDeploymentRequest) String() string {
 func (*GetDeploymentRequest) ProtoMessage() {}
 
 func (x *GetDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[1]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -122,7 +275,7 @@ func (x *GetDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*GetDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{1}
+	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *GetDeploymentRequest) GetId() string {
@@ -178,7 +331,7 @@ type ListDeploymentsRequest struct {
 
 func (x *ListDeploymentsRequest) Reset() {
 	*x = ListDeploymentsRequest{}
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[2]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -190,7 +343,7 @@ func (x *ListDeploymentsRequest) String() string {
 func (*ListDeploymentsRequest) ProtoMessage() {}
 
 func (x *ListDeploymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[2]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -203,7 +356,7 @@ func (x *ListDeploymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeploymentsRequest.ProtoReflect.Descriptor instead.
 func (*ListDeploymentsRequest) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{2}
+	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListDeploymentsRequest) GetPageSize() int32 {
@@ -350,7 +503,7 @@ type ListDeploymentsResponse struct {
 
 func (x *ListDeploymentsResponse) Reset() {
 	*x = ListDeploymentsResponse{}
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[3]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -362,7 +515,7 @@ func (x *ListDeploymentsResponse) String() string {
 func (*ListDeploymentsResponse) ProtoMessage() {}
 
 func (x *ListDeploymentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[3]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -375,7 +528,7 @@ func (x *ListDeploymentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeploymentsResponse.ProtoReflect.Descriptor instead.
 func (*ListDeploymentsResponse) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{3}
+	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListDeploymentsResponse) GetDeployments() []*Deployment {
@@ -406,7 +559,7 @@ type UpdateDeploymentRequest struct {
 
 func (x *UpdateDeploymentRequest) Reset() {
 	*x = UpdateDeploymentRequest{}
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[4]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -418,7 +571,7 @@ func (x *UpdateDeploymentRequest) String() string {
 func (*UpdateDeploymentRequest) ProtoMessage() {}
 
 func (x *UpdateDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[4]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -431,7 +584,7 @@ func (x *UpdateDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{4}
+	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UpdateDeploymentRequest) GetDeployment() *Deployment {
@@ -467,7 +620,7 @@ type DeleteDeploymentRequest struct {
 
 func (x *DeleteDeploymentRequest) Reset() {
 	*x = DeleteDeploymentRequest{}
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[5]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +632,7 @@ func (x *DeleteDeploymentRequest) String() string {
 func (*DeleteDeploymentRequest) ProtoMessage() {}
 
 func (x *DeleteDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_deployment_service_proto_msgTypes[5]
+	mi := &file_catapult_v1_deployment_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +645,7 @@ func (x *DeleteDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*DeleteDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{5}
+	return file_catapult_v1_deployment_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeleteDeploymentRequest) GetId() string {
@@ -513,14 +666,32 @@ var File_catapult_v1_deployment_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\n" +
-	"$catapult/v1/deployment_service.proto\x12\vcatapult.v1\x1a\x1ccatapult/v1/deployment.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x01\n" +
+	"$catapult/v1/deployment_service.proto\x12\vcatapult.v1\x1a\x18catapult/v1/change.proto\x1a\x1ccatapult/v1/deployment.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x01\n" +
 	"\x17CreateDeploymentRequest\x12=\n" +
 	"\n" +
 	"deployment\x18\x01 \x01(\v2\x17.catapult.v1.DeploymentB\x04\xe2A\x01\x02R\n" +
 	"deployment\x12&\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\a\x8a\xb5\x18\x03\b\xff\x01R\trequestId\x12\x14\n" +
-	"\x05force\x18\x03 \x01(\bR\x05force\"2\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"\x87\x06\n" +
+	"\x17WatchDeploymentsRequest\x12\x1e\n" +
+	"\x06cursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\b@R\x06cursor\x12J\n" +
+	"\venvironment\x18\x02 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environmentR\venvironment\x12;\n" +
+	"\x06status\x18\x03 \x01(\tB#\x8a\xb5\x18\x1fb\x1dcatapult.v1.Deployment.statusR\x06status\x12>\n" +
+	"\acluster\x18\x04 \x01(\tB$\x8a\xb5\x18 b\x1ecatapult.v1.Deployment.clusterR\acluster\x12O\n" +
+	"\rk8s_namespace\x18\x05 \x01(\tB*\x8a\xb5\x18&b$catapult.v1.Deployment.k8s_namespaceR\fk8sNamespace\x129\n" +
+	"\acompany\x18\x06 \x01(\tB\x1f\x8a\xb5\x18\x1bb\x19catapult.v1.Model.companyR\acompany\x12!\n" +
+	"\bmodel_id\x18\a \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\amodelId\x12;\n" +
+	"\n" +
+	"model_name\x18\b \x01(\tB\x1c\x8a\xb5\x18\x18b\x16catapult.v1.Model.nameR\tmodelName\x12%\n" +
+	"\n" +
+	"release_id\x18\t \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\treleaseId\x12L\n" +
+	"\fendpoint_url\x18\n" +
+	" \x01(\tB)\x8a\xb5\x18%b#catapult.v1.Deployment.endpoint_urlR\vendpointUrl\x12\x1f\n" +
+	"\vactive_only\x18\v \x01(\bR\n" +
+	"activeOnly\x128\n" +
+	"\x06digest\x18\f \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.digestR\x06digest\x12G\n" +
+	"\x0erelease_status\x18\r \x01(\tB \x8a\xb5\x18\x1cb\x1acatapult.v1.Release.statusR\rreleaseStatus\"2\n" +
 	"\x14GetDeploymentRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
 	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\"\x93\t\n" +
@@ -565,7 +736,7 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\x17DeleteDeploymentRequest\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\tB\n" +
 	"\xe2A\x01\x02\x8a\xb5\x18\x02@\x01R\x02id\x12\x1a\n" +
-	"\x04etag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag2\x9c\x05\n" +
+	"\x04etag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\b\x14R\x04etag2\x94\x06\n" +
 	"\x11DeploymentService\x12v\n" +
 	"\x10CreateDeployment\x12$.catapult.v1.CreateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"#\x82\xd3\xe4\x93\x02\x1d:\n" +
 	"deployment\"\x0f/v1/deployments\x12l\n" +
@@ -573,7 +744,8 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\x0fListDeployments\x12#.catapult.v1.ListDeploymentsRequest\x1a$.catapult.v1.ListDeploymentsResponse\"\x1a\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/deployments\x90\x02\x01\x12\xb5\x01\n" +
 	"\x10UpdateDeployment\x12$.catapult.v1.UpdateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"b\x82\xd3\xe4\x93\x02\\:\n" +
 	"deploymentZ-:\n" +
-	"deployment2\x1f/v1/deployments/{deployment.id}\x1a\x1f/v1/deployments/{deployment.id}\x12o\n" +
+	"deployment2\x1f/v1/deployments/{deployment.id}\x1a\x1f/v1/deployments/{deployment.id}\x12v\n" +
+	"\x10WatchDeployments\x12$.catapult.v1.WatchDeploymentsRequest\x1a\x18.catapult.v1.ChangeEvent\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/deployments:watch\x90\x02\x010\x01\x12o\n" +
 	"\x10DeleteDeployment\x12$.catapult.v1.DeleteDeploymentRequest\x1a\x17.catapult.v1.Deployment\"\x1c\x82\xd3\xe4\x93\x02\x16*\x14/v1/deployments/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
@@ -588,38 +760,42 @@ func file_catapult_v1_deployment_service_proto_rawDescGZIP() []byte {
 	return file_catapult_v1_deployment_service_proto_rawDescData
 }
 
-var file_catapult_v1_deployment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_catapult_v1_deployment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_catapult_v1_deployment_service_proto_goTypes = []any{
 	(*CreateDeploymentRequest)(nil), // 0: catapult.v1.CreateDeploymentRequest
-	(*GetDeploymentRequest)(nil),    // 1: catapult.v1.GetDeploymentRequest
-	(*ListDeploymentsRequest)(nil),  // 2: catapult.v1.ListDeploymentsRequest
-	(*ListDeploymentsResponse)(nil), // 3: catapult.v1.ListDeploymentsResponse
-	(*UpdateDeploymentRequest)(nil), // 4: catapult.v1.UpdateDeploymentRequest
-	(*DeleteDeploymentRequest)(nil), // 5: catapult.v1.DeleteDeploymentRequest
-	(*Deployment)(nil),              // 6: catapult.v1.Deployment
-	(*timestamppb.Timestamp)(nil),   // 7: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),   // 8: google.protobuf.FieldMask
+	(*WatchDeploymentsRequest)(nil), // 1: catapult.v1.WatchDeploymentsRequest
+	(*GetDeploymentRequest)(nil),    // 2: catapult.v1.GetDeploymentRequest
+	(*ListDeploymentsRequest)(nil),  // 3: catapult.v1.ListDeploymentsRequest
+	(*ListDeploymentsResponse)(nil), // 4: catapult.v1.ListDeploymentsResponse
+	(*UpdateDeploymentRequest)(nil), // 5: catapult.v1.UpdateDeploymentRequest
+	(*DeleteDeploymentRequest)(nil), // 6: catapult.v1.DeleteDeploymentRequest
+	(*Deployment)(nil),              // 7: catapult.v1.Deployment
+	(*timestamppb.Timestamp)(nil),   // 8: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),   // 9: google.protobuf.FieldMask
+	(*ChangeEvent)(nil),             // 10: catapult.v1.ChangeEvent
 }
 var file_catapult_v1_deployment_service_proto_depIdxs = []int32{
-	6,  // 0: catapult.v1.CreateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
-	7,  // 1: catapult.v1.ListDeploymentsRequest.deployed_after:type_name -> google.protobuf.Timestamp
-	7,  // 2: catapult.v1.ListDeploymentsRequest.deployed_before:type_name -> google.protobuf.Timestamp
-	7,  // 3: catapult.v1.ListDeploymentsRequest.live_at:type_name -> google.protobuf.Timestamp
-	6,  // 4: catapult.v1.ListDeploymentsResponse.deployments:type_name -> catapult.v1.Deployment
-	6,  // 5: catapult.v1.UpdateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
-	8,  // 6: catapult.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 0: catapult.v1.CreateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
+	8,  // 1: catapult.v1.ListDeploymentsRequest.deployed_after:type_name -> google.protobuf.Timestamp
+	8,  // 2: catapult.v1.ListDeploymentsRequest.deployed_before:type_name -> google.protobuf.Timestamp
+	8,  // 3: catapult.v1.ListDeploymentsRequest.live_at:type_name -> google.protobuf.Timestamp
+	7,  // 4: catapult.v1.ListDeploymentsResponse.deployments:type_name -> catapult.v1.Deployment
+	7,  // 5: catapult.v1.UpdateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
+	9,  // 6: catapult.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
 	0,  // 7: catapult.v1.DeploymentService.CreateDeployment:input_type -> catapult.v1.CreateDeploymentRequest
-	1,  // 8: catapult.v1.DeploymentService.GetDeployment:input_type -> catapult.v1.GetDeploymentRequest
-	2,  // 9: catapult.v1.DeploymentService.ListDeployments:input_type -> catapult.v1.ListDeploymentsRequest
-	4,  // 10: catapult.v1.DeploymentService.UpdateDeployment:input_type -> catapult.v1.UpdateDeploymentRequest
-	5,  // 11: catapult.v1.DeploymentService.DeleteDeployment:input_type -> catapult.v1.DeleteDeploymentRequest
-	6,  // 12: catapult.v1.DeploymentService.CreateDeployment:output_type -> catapult.v1.Deployment
-	6,  // 13: catapult.v1.DeploymentService.GetDeployment:output_type -> catapult.v1.Deployment
-	3,  // 14: catapult.v1.DeploymentService.ListDeployments:output_type -> catapult.v1.ListDeploymentsResponse
-	6,  // 15: catapult.v1.DeploymentService.UpdateDeployment:output_type -> catapult.v1.Deployment
-	6,  // 16: catapult.v1.DeploymentService.DeleteDeployment:output_type -> catapult.v1.Deployment
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
+	2,  // 8: catapult.v1.DeploymentService.GetDeployment:input_type -> catapult.v1.GetDeploymentRequest
+	3,  // 9: catapult.v1.DeploymentService.ListDeployments:input_type -> catapult.v1.ListDeploymentsRequest
+	5,  // 10: catapult.v1.DeploymentService.UpdateDeployment:input_type -> catapult.v1.UpdateDeploymentRequest
+	1,  // 11: catapult.v1.DeploymentService.WatchDeployments:input_type -> catapult.v1.WatchDeploymentsRequest
+	6,  // 12: catapult.v1.DeploymentService.DeleteDeployment:input_type -> catapult.v1.DeleteDeploymentRequest
+	7,  // 13: catapult.v1.DeploymentService.CreateDeployment:output_type -> catapult.v1.Deployment
+	7,  // 14: catapult.v1.DeploymentService.GetDeployment:output_type -> catapult.v1.Deployment
+	4,  // 15: catapult.v1.DeploymentService.ListDeployments:output_type -> catapult.v1.ListDeploymentsResponse
+	7,  // 16: catapult.v1.DeploymentService.UpdateDeployment:output_type -> catapult.v1.Deployment
+	10, // 17: catapult.v1.DeploymentService.WatchDeployments:output_type -> catapult.v1.ChangeEvent
+	7,  // 18: catapult.v1.DeploymentService.DeleteDeployment:output_type -> catapult.v1.Deployment
+	13, // [13:19] is the sub-list for method output_type
+	7,  // [7:13] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -630,6 +806,7 @@ func file_catapult_v1_deployment_service_proto_init() {
 	if File_catapult_v1_deployment_service_proto != nil {
 		return
 	}
+	file_catapult_v1_change_proto_init()
 	file_catapult_v1_deployment_proto_init()
 	file_catapult_v1_field_rules_proto_init()
 	type x struct{}
@@ -638,7 +815,7 @@ func file_catapult_v1_deployment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_catapult_v1_deployment_service_proto_rawDesc), len(file_catapult_v1_deployment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

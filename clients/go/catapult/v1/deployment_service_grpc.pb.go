@@ -23,6 +23,7 @@ const (
 	DeploymentService_GetDeployment_FullMethodName    = "/catapult.v1.DeploymentService/GetDeployment"
 	DeploymentService_ListDeployments_FullMethodName  = "/catapult.v1.DeploymentService/ListDeployments"
 	DeploymentService_UpdateDeployment_FullMethodName = "/catapult.v1.DeploymentService/UpdateDeployment"
+	DeploymentService_WatchDeployments_FullMethodName = "/catapult.v1.DeploymentService/WatchDeployments"
 	DeploymentService_DeleteDeployment_FullMethodName = "/catapult.v1.DeploymentService/DeleteDeployment"
 )
 
@@ -60,6 +61,15 @@ type DeploymentServiceClient interface {
 	// (STATUS_TRANSITION_NOT_ALLOWED) for a status change the lifecycle does not allow (see
 	// Deployment.status).
 	UpdateDeployment(ctx context.Context, in *UpdateDeploymentRequest, opts ...grpc.CallOption) (*Deployment, error)
+	// The changes to deployments matching every filter given, as they commit: created, updated,
+	// superseded, terminated, deleted (a forced delete of history). With active_only, the changes
+	// of deployments that are live after the change or stopped being live by it, so a watcher sees
+	// a new deployment arrive and the one it superseded leave. Cursor and heartbeats as
+	// ChangeService.WatchChanges. REST: GET /v1/deployments:watch?environment=production with
+	// `Accept: text/event-stream`.
+	// Errors: as ChangeService.WatchChanges (INVALID_ARGUMENT, FAILED_PRECONDITION CURSOR_EXPIRED,
+	// RESOURCE_EXHAUSTED TOO_MANY_WATCHES or WATCHER_TOO_SLOW, UNAVAILABLE, UNAUTHENTICATED).
+	WatchDeployments(ctx context.Context, in *WatchDeploymentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeEvent], error)
 	// Marks a deployment terminated (status "terminated", terminated_at now) and returns it.
 	// The record is kept: deployment history is never deleted by this call. Terminating an
 	// already terminated deployment returns it unchanged.
@@ -115,6 +125,25 @@ func (c *deploymentServiceClient) UpdateDeployment(ctx context.Context, in *Upda
 	return out, nil
 }
 
+func (c *deploymentServiceClient) WatchDeployments(ctx context.Context, in *WatchDeploymentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DeploymentService_ServiceDesc.Streams[0], DeploymentService_WatchDeployments_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchDeploymentsRequest, ChangeEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DeploymentService_WatchDeploymentsClient = grpc.ServerStreamingClient[ChangeEvent]
+
 func (c *deploymentServiceClient) DeleteDeployment(ctx context.Context, in *DeleteDeploymentRequest, opts ...grpc.CallOption) (*Deployment, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Deployment)
@@ -159,6 +188,15 @@ type DeploymentServiceServer interface {
 	// (STATUS_TRANSITION_NOT_ALLOWED) for a status change the lifecycle does not allow (see
 	// Deployment.status).
 	UpdateDeployment(context.Context, *UpdateDeploymentRequest) (*Deployment, error)
+	// The changes to deployments matching every filter given, as they commit: created, updated,
+	// superseded, terminated, deleted (a forced delete of history). With active_only, the changes
+	// of deployments that are live after the change or stopped being live by it, so a watcher sees
+	// a new deployment arrive and the one it superseded leave. Cursor and heartbeats as
+	// ChangeService.WatchChanges. REST: GET /v1/deployments:watch?environment=production with
+	// `Accept: text/event-stream`.
+	// Errors: as ChangeService.WatchChanges (INVALID_ARGUMENT, FAILED_PRECONDITION CURSOR_EXPIRED,
+	// RESOURCE_EXHAUSTED TOO_MANY_WATCHES or WATCHER_TOO_SLOW, UNAVAILABLE, UNAUTHENTICATED).
+	WatchDeployments(*WatchDeploymentsRequest, grpc.ServerStreamingServer[ChangeEvent]) error
 	// Marks a deployment terminated (status "terminated", terminated_at now) and returns it.
 	// The record is kept: deployment history is never deleted by this call. Terminating an
 	// already terminated deployment returns it unchanged.
@@ -185,6 +223,9 @@ func (UnimplementedDeploymentServiceServer) ListDeployments(context.Context, *Li
 }
 func (UnimplementedDeploymentServiceServer) UpdateDeployment(context.Context, *UpdateDeploymentRequest) (*Deployment, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateDeployment not implemented")
+}
+func (UnimplementedDeploymentServiceServer) WatchDeployments(*WatchDeploymentsRequest, grpc.ServerStreamingServer[ChangeEvent]) error {
+	return status.Error(codes.Unimplemented, "method WatchDeployments not implemented")
 }
 func (UnimplementedDeploymentServiceServer) DeleteDeployment(context.Context, *DeleteDeploymentRequest) (*Deployment, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteDeployment not implemented")
@@ -282,6 +323,17 @@ func _DeploymentService_UpdateDeployment_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeploymentService_WatchDeployments_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchDeploymentsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(DeploymentServiceServer).WatchDeployments(m, &grpc.GenericServerStream[WatchDeploymentsRequest, ChangeEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DeploymentService_WatchDeploymentsServer = grpc.ServerStreamingServer[ChangeEvent]
+
 func _DeploymentService_DeleteDeployment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeleteDeploymentRequest)
 	if err := dec(in); err != nil {
@@ -328,6 +380,12 @@ var DeploymentService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DeploymentService_DeleteDeployment_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchDeployments",
+			Handler:       _DeploymentService_WatchDeployments_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "catapult/v1/deployment_service.proto",
 }

@@ -82,6 +82,15 @@ const (
 	ErrorReason_DEADLINE_PASSED ErrorReason = 24
 	// The server is shutting down; retry, another replica (or this one, restarted) answers. (UNAVAILABLE)
 	ErrorReason_SERVER_SHUTTING_DOWN ErrorReason = 25
+	// Watching (WatchChanges, WatchDeployments):
+	// The changes after the cursor were pruned: list what you need again, then watch without a
+	// cursor. (FAILED_PRECONDITION)
+	ErrorReason_CURSOR_EXPIRED ErrorReason = 26
+	// Too many watch streams for this key (or this server): close some. (RESOURCE_EXHAUSTED)
+	ErrorReason_TOO_MANY_WATCHES ErrorReason = 27
+	// The client read the stream too slowly and the server stopped buffering for it: resume from
+	// metadata.cursor, reading faster. (RESOURCE_EXHAUSTED)
+	ErrorReason_WATCHER_TOO_SLOW ErrorReason = 28
 )
 
 // Enum value maps for ErrorReason.
@@ -113,6 +122,9 @@ var (
 		23: "LAST_ADMIN_KEY",
 		24: "DEADLINE_PASSED",
 		25: "SERVER_SHUTTING_DOWN",
+		26: "CURSOR_EXPIRED",
+		27: "TOO_MANY_WATCHES",
+		28: "WATCHER_TOO_SLOW",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":      0,
@@ -141,6 +153,9 @@ var (
 		"LAST_ADMIN_KEY":                23,
 		"DEADLINE_PASSED":               24,
 		"SERVER_SHUTTING_DOWN":          25,
+		"CURSOR_EXPIRED":                26,
+		"TOO_MANY_WATCHES":              27,
+		"WATCHER_TOO_SLOW":              28,
 	}
 )
 
@@ -175,7 +190,7 @@ var File_catapult_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xe9\x04\n" +
+	"\x1ecatapult/v1/error_reason.proto\x12\vcatapult.v1*\xa9\x05\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rINVALID_FIELD\x10\x01\x12\x16\n" +
@@ -203,7 +218,10 @@ const file_catapult_v1_error_reason_proto_rawDesc = "" +
 	"\x12SERVER_UNAVAILABLE\x10\x16\x12\x12\n" +
 	"\x0eLAST_ADMIN_KEY\x10\x17\x12\x13\n" +
 	"\x0fDEADLINE_PASSED\x10\x18\x12\x18\n" +
-	"\x14SERVER_SHUTTING_DOWN\x10\x19BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\x14SERVER_SHUTTING_DOWN\x10\x19\x12\x12\n" +
+	"\x0eCURSOR_EXPIRED\x10\x1a\x12\x14\n" +
+	"\x10TOO_MANY_WATCHES\x10\x1b\x12\x14\n" +
+	"\x10WATCHER_TOO_SLOW\x10\x1cBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_error_reason_proto_rawDescOnce sync.Once

@@ -22,6 +22,7 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from catapult.v1 import change_pb2 as catapult_dot_v1_dot_change__pb2
 from catapult.v1 import deployment_pb2 as catapult_dot_v1_dot_deployment__pb2
 from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
@@ -30,7 +31,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$catapult/v1/deployment_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x1c\x63\x61tapult/v1/deployment.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"x\n\x17\x43reateDeploymentRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x17.catapult.v1.DeploymentB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\".\n\x14GetDeploymentRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"\xb8\x07\n\x16ListDeploymentsRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\x80\x10\x12\x43\n\x08order_by\x18\x03 \x01(\tB1\x8a\xb5\x18-Z+\n\x0b\x64\x65ployed_at\n\ncreated_at\x12\x10\x64\x65ployed_at desc\x12=\n\x0b\x65nvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environment\x12\x33\n\x06status\x18\x05 \x01(\tB#\x8a\xb5\x18\x1f\x62\x1d\x63\x61tapult.v1.Deployment.status\x12\x35\n\x07\x63luster\x18\x06 \x01(\tB$\x8a\xb5\x18 b\x1e\x63\x61tapult.v1.Deployment.cluster\x12\x41\n\rk8s_namespace\x18\x07 \x01(\tB*\x8a\xb5\x18&b$catapult.v1.Deployment.k8s_namespace\x12\x30\n\x07\x63ompany\x18\x08 \x01(\tB\x1f\x8a\xb5\x18\x1b\x62\x19\x63\x61tapult.v1.Model.company\x12\x18\n\x08model_id\x18\t \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x1a\n\nrelease_id\x18\n \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12?\n\x0c\x65ndpoint_url\x18\x0b \x01(\tB)\x8a\xb5\x18%b#catapult.v1.Deployment.endpoint_url\x12\x13\n\x0b\x61\x63tive_only\x18\x0c \x01(\x08\x12\x32\n\x0e\x64\x65ployed_after\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0f\x64\x65ployed_before\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nmodel_name\x18\x0f \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12+\n\x07live_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x06\x64igest\x18\x11 \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.digest\x12>\n\x11\x61rtifact_checksum\x18\x12 \x01(\tB#\x8a\xb5\x18\x1f\x62\x1d\x63\x61tapult.v1.Artifact.checksum\x12\x38\n\x0erelease_status\x18\x13 \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.status\"`\n\x17ListDeploymentsResponse\x12,\n\x0b\x64\x65ployments\x18\x01 \x03(\x0b\x32\x17.catapult.v1.Deployment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x93\x01\n\x17UpdateDeploymentRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x17.catapult.v1.DeploymentB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x14\n\x04\x65tag\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x14\"G\n\x17\x44\x65leteDeploymentRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x14\n\x04\x65tag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x14\x32\x9c\x05\n\x11\x44\x65ploymentService\x12v\n\x10\x43reateDeployment\x12$.catapult.v1.CreateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"#\x82\xd3\xe4\x93\x02\x1d\"\x0f/v1/deployments:\ndeployment\x12l\n\rGetDeployment\x12!.catapult.v1.GetDeploymentRequest\x1a\x17.catapult.v1.Deployment\"\x1f\x90\x02\x01\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/deployments/{id}\x12x\n\x0fListDeployments\x12#.catapult.v1.ListDeploymentsRequest\x1a$.catapult.v1.ListDeploymentsResponse\"\x1a\x90\x02\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/deployments\x12\xb5\x01\n\x10UpdateDeployment\x12$.catapult.v1.UpdateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"b\x82\xd3\xe4\x93\x02\\\x1a\x1f/v1/deployments/{deployment.id}:\ndeploymentZ-2\x1f/v1/deployments/{deployment.id}:\ndeployment\x12o\n\x10\x44\x65leteDeployment\x12$.catapult.v1.DeleteDeploymentRequest\x1a\x17.catapult.v1.Deployment\"\x1c\x82\xd3\xe4\x93\x02\x16*\x14/v1/deployments/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$catapult/v1/deployment_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x18\x63\x61tapult/v1/change.proto\x1a\x1c\x63\x61tapult/v1/deployment.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"x\n\x17\x43reateDeploymentRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x17.catapult.v1.DeploymentB\x04\xe2\x41\x01\x02\x12\x1b\n\nrequest_id\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\xff\x01\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"\xfb\x04\n\x17WatchDeploymentsRequest\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\x08@\x12=\n\x0b\x65nvironment\x18\x02 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environment\x12\x33\n\x06status\x18\x03 \x01(\tB#\x8a\xb5\x18\x1f\x62\x1d\x63\x61tapult.v1.Deployment.status\x12\x35\n\x07\x63luster\x18\x04 \x01(\tB$\x8a\xb5\x18 b\x1e\x63\x61tapult.v1.Deployment.cluster\x12\x41\n\rk8s_namespace\x18\x05 \x01(\tB*\x8a\xb5\x18&b$catapult.v1.Deployment.k8s_namespace\x12\x30\n\x07\x63ompany\x18\x06 \x01(\tB\x1f\x8a\xb5\x18\x1b\x62\x19\x63\x61tapult.v1.Model.company\x12\x18\n\x08model_id\x18\x07 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x30\n\nmodel_name\x18\x08 \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12\x1a\n\nrelease_id\x18\t \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12?\n\x0c\x65ndpoint_url\x18\n \x01(\tB)\x8a\xb5\x18%b#catapult.v1.Deployment.endpoint_url\x12\x13\n\x0b\x61\x63tive_only\x18\x0b \x01(\x08\x12\x30\n\x06\x64igest\x18\x0c \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.digest\x12\x38\n\x0erelease_status\x18\r \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.status\".\n\x14GetDeploymentRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\"\xb8\x07\n\x16ListDeploymentsRequest\x12\x1c\n\tpage_size\x18\x01 \x01(\x05\x42\t\x8a\xb5\x18\x05(\x00\x30\xe8\x07\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\x8a\xb5\x18\x03\x08\x80\x10\x12\x43\n\x08order_by\x18\x03 \x01(\tB1\x8a\xb5\x18-Z+\n\x0b\x64\x65ployed_at\n\ncreated_at\x12\x10\x64\x65ployed_at desc\x12=\n\x0b\x65nvironment\x18\x04 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.Deployment.environment\x12\x33\n\x06status\x18\x05 \x01(\tB#\x8a\xb5\x18\x1f\x62\x1d\x63\x61tapult.v1.Deployment.status\x12\x35\n\x07\x63luster\x18\x06 \x01(\tB$\x8a\xb5\x18 b\x1e\x63\x61tapult.v1.Deployment.cluster\x12\x41\n\rk8s_namespace\x18\x07 \x01(\tB*\x8a\xb5\x18&b$catapult.v1.Deployment.k8s_namespace\x12\x30\n\x07\x63ompany\x18\x08 \x01(\tB\x1f\x8a\xb5\x18\x1b\x62\x19\x63\x61tapult.v1.Model.company\x12\x18\n\x08model_id\x18\t \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12\x1a\n\nrelease_id\x18\n \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x12?\n\x0c\x65ndpoint_url\x18\x0b \x01(\tB)\x8a\xb5\x18%b#catapult.v1.Deployment.endpoint_url\x12\x13\n\x0b\x61\x63tive_only\x18\x0c \x01(\x08\x12\x32\n\x0e\x64\x65ployed_after\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0f\x64\x65ployed_before\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nmodel_name\x18\x0f \x01(\tB\x1c\x8a\xb5\x18\x18\x62\x16\x63\x61tapult.v1.Model.name\x12+\n\x07live_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x06\x64igest\x18\x11 \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.digest\x12>\n\x11\x61rtifact_checksum\x18\x12 \x01(\tB#\x8a\xb5\x18\x1f\x62\x1d\x63\x61tapult.v1.Artifact.checksum\x12\x38\n\x0erelease_status\x18\x13 \x01(\tB \x8a\xb5\x18\x1c\x62\x1a\x63\x61tapult.v1.Release.status\"`\n\x17ListDeploymentsResponse\x12,\n\x0b\x64\x65ployments\x18\x01 \x03(\x0b\x32\x17.catapult.v1.Deployment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x93\x01\n\x17UpdateDeploymentRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x17.catapult.v1.DeploymentB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x14\n\x04\x65tag\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x14\"G\n\x17\x44\x65leteDeploymentRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xe2\x41\x01\x02\x8a\xb5\x18\x02@\x01\x12\x14\n\x04\x65tag\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\x08\x14\x32\x94\x06\n\x11\x44\x65ploymentService\x12v\n\x10\x43reateDeployment\x12$.catapult.v1.CreateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"#\x82\xd3\xe4\x93\x02\x1d\"\x0f/v1/deployments:\ndeployment\x12l\n\rGetDeployment\x12!.catapult.v1.GetDeploymentRequest\x1a\x17.catapult.v1.Deployment\"\x1f\x90\x02\x01\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/deployments/{id}\x12x\n\x0fListDeployments\x12#.catapult.v1.ListDeploymentsRequest\x1a$.catapult.v1.ListDeploymentsResponse\"\x1a\x90\x02\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/deployments\x12\xb5\x01\n\x10UpdateDeployment\x12$.catapult.v1.UpdateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"b\x82\xd3\xe4\x93\x02\\\x1a\x1f/v1/deployments/{deployment.id}:\ndeploymentZ-2\x1f/v1/deployments/{deployment.id}:\ndeployment\x12v\n\x10WatchDeployments\x12$.catapult.v1.WatchDeploymentsRequest\x1a\x18.catapult.v1.ChangeEvent\" \x90\x02\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/deployments:watch0\x01\x12o\n\x10\x44\x65leteDeployment\x12$.catapult.v1.DeleteDeploymentRequest\x1a\x17.catapult.v1.Deployment\"\x1c\x82\xd3\xe4\x93\x02\x16*\x14/v1/deployments/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,6 +43,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEDEPLOYMENTREQUEST'].fields_by_name['deployment']._serialized_options = b'\342A\001\002'
   _globals['_CREATEDEPLOYMENTREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATEDEPLOYMENTREQUEST'].fields_by_name['request_id']._serialized_options = b'\212\265\030\003\010\377\001'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['cursor']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['cursor']._serialized_options = b'\212\265\030\002\010@'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['environment']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['environment']._serialized_options = b'\212\265\030$b\"catapult.v1.Deployment.environment'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['status']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['status']._serialized_options = b'\212\265\030\037b\035catapult.v1.Deployment.status'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['cluster']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['cluster']._serialized_options = b'\212\265\030 b\036catapult.v1.Deployment.cluster'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['k8s_namespace']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['k8s_namespace']._serialized_options = b'\212\265\030&b$catapult.v1.Deployment.k8s_namespace'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['company']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['company']._serialized_options = b'\212\265\030\033b\031catapult.v1.Model.company'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['model_id']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['model_id']._serialized_options = b'\212\265\030\002@\001'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['model_name']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['model_name']._serialized_options = b'\212\265\030\030b\026catapult.v1.Model.name'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['release_id']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['release_id']._serialized_options = b'\212\265\030\002@\001'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['endpoint_url']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['endpoint_url']._serialized_options = b'\212\265\030%b#catapult.v1.Deployment.endpoint_url'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['digest']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['digest']._serialized_options = b'\212\265\030\034b\032catapult.v1.Release.digest'
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['release_status']._loaded_options = None
+  _globals['_WATCHDEPLOYMENTSREQUEST'].fields_by_name['release_status']._serialized_options = b'\212\265\030\034b\032catapult.v1.Release.status'
   _globals['_GETDEPLOYMENTREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_GETDEPLOYMENTREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002\212\265\030\002@\001'
   _globals['_LISTDEPLOYMENTSREQUEST'].fields_by_name['page_size']._loaded_options = None
@@ -90,20 +115,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPLOYMENTSERVICE'].methods_by_name['ListDeployments']._serialized_options = b'\220\002\001\202\323\344\223\002\021\022\017/v1/deployments'
   _globals['_DEPLOYMENTSERVICE'].methods_by_name['UpdateDeployment']._loaded_options = None
   _globals['_DEPLOYMENTSERVICE'].methods_by_name['UpdateDeployment']._serialized_options = b'\202\323\344\223\002\\\032\037/v1/deployments/{deployment.id}:\ndeploymentZ-2\037/v1/deployments/{deployment.id}:\ndeployment'
+  _globals['_DEPLOYMENTSERVICE'].methods_by_name['WatchDeployments']._loaded_options = None
+  _globals['_DEPLOYMENTSERVICE'].methods_by_name['WatchDeployments']._serialized_options = b'\220\002\001\202\323\344\223\002\027\022\025/v1/deployments:watch'
   _globals['_DEPLOYMENTSERVICE'].methods_by_name['DeleteDeployment']._loaded_options = None
   _globals['_DEPLOYMENTSERVICE'].methods_by_name['DeleteDeployment']._serialized_options = b'\202\323\344\223\002\026*\024/v1/deployments/{id}'
-  _globals['_CREATEDEPLOYMENTREQUEST']._serialized_start=244
-  _globals['_CREATEDEPLOYMENTREQUEST']._serialized_end=364
-  _globals['_GETDEPLOYMENTREQUEST']._serialized_start=366
-  _globals['_GETDEPLOYMENTREQUEST']._serialized_end=412
-  _globals['_LISTDEPLOYMENTSREQUEST']._serialized_start=415
-  _globals['_LISTDEPLOYMENTSREQUEST']._serialized_end=1367
-  _globals['_LISTDEPLOYMENTSRESPONSE']._serialized_start=1369
-  _globals['_LISTDEPLOYMENTSRESPONSE']._serialized_end=1465
-  _globals['_UPDATEDEPLOYMENTREQUEST']._serialized_start=1468
-  _globals['_UPDATEDEPLOYMENTREQUEST']._serialized_end=1615
-  _globals['_DELETEDEPLOYMENTREQUEST']._serialized_start=1617
-  _globals['_DELETEDEPLOYMENTREQUEST']._serialized_end=1688
-  _globals['_DEPLOYMENTSERVICE']._serialized_start=1691
-  _globals['_DEPLOYMENTSERVICE']._serialized_end=2359
+  _globals['_CREATEDEPLOYMENTREQUEST']._serialized_start=270
+  _globals['_CREATEDEPLOYMENTREQUEST']._serialized_end=390
+  _globals['_WATCHDEPLOYMENTSREQUEST']._serialized_start=393
+  _globals['_WATCHDEPLOYMENTSREQUEST']._serialized_end=1028
+  _globals['_GETDEPLOYMENTREQUEST']._serialized_start=1030
+  _globals['_GETDEPLOYMENTREQUEST']._serialized_end=1076
+  _globals['_LISTDEPLOYMENTSREQUEST']._serialized_start=1079
+  _globals['_LISTDEPLOYMENTSREQUEST']._serialized_end=2031
+  _globals['_LISTDEPLOYMENTSRESPONSE']._serialized_start=2033
+  _globals['_LISTDEPLOYMENTSRESPONSE']._serialized_end=2129
+  _globals['_UPDATEDEPLOYMENTREQUEST']._serialized_start=2132
+  _globals['_UPDATEDEPLOYMENTREQUEST']._serialized_end=2279
+  _globals['_DELETEDEPLOYMENTREQUEST']._serialized_start=2281
+  _globals['_DELETEDEPLOYMENTREQUEST']._serialized_end=2352
+  _globals['_DEPLOYMENTSERVICE']._serialized_start=2355
+  _globals['_DEPLOYMENTSERVICE']._serialized_end=3143
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from catapult.v1 import change_pb2 as _change_pb2
 from catapult.v1 import deployment_pb2 as _deployment_pb2
 from catapult.v1 import field_rules_pb2 as _field_rules_pb2
 from google.api import annotations_pb2 as _annotations_pb2
@@ -23,6 +24,36 @@ class CreateDeploymentRequest(_message.Message):
     request_id: str
     force: bool
     def __init__(self, deployment: _Optional[_Union[_deployment_pb2.Deployment, _Mapping]] = ..., request_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class WatchDeploymentsRequest(_message.Message):
+    __slots__ = ("cursor", "environment", "status", "cluster", "k8s_namespace", "company", "model_id", "model_name", "release_id", "endpoint_url", "active_only", "digest", "release_status")
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    K8S_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_URL_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_STATUS_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    environment: str
+    status: str
+    cluster: str
+    k8s_namespace: str
+    company: str
+    model_id: str
+    model_name: str
+    release_id: str
+    endpoint_url: str
+    active_only: bool
+    digest: str
+    release_status: str
+    def __init__(self, cursor: _Optional[str] = ..., environment: _Optional[str] = ..., status: _Optional[str] = ..., cluster: _Optional[str] = ..., k8s_namespace: _Optional[str] = ..., company: _Optional[str] = ..., model_id: _Optional[str] = ..., model_name: _Optional[str] = ..., release_id: _Optional[str] = ..., endpoint_url: _Optional[str] = ..., active_only: _Optional[bool] = ..., digest: _Optional[str] = ..., release_status: _Optional[str] = ...) -> None: ...
 
 class GetDeploymentRequest(_message.Message):
     __slots__ = ("id",)

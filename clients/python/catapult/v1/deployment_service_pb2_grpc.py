@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from catapult.v1 import change_pb2 as catapult_dot_v1_dot_change__pb2
 from catapult.v1 import deployment_pb2 as catapult_dot_v1_dot_deployment__pb2
 from catapult.v1 import deployment_service_pb2 as catapult_dot_v1_dot_deployment__service__pb2
 
@@ -56,6 +57,11 @@ class DeploymentServiceStub:
                 '/catapult.v1.DeploymentService/UpdateDeployment',
                 request_serializer=catapult_dot_v1_dot_deployment__service__pb2.UpdateDeploymentRequest.SerializeToString,
                 response_deserializer=catapult_dot_v1_dot_deployment__pb2.Deployment.FromString,
+                _registered_method=True)
+        self.WatchDeployments = channel.unary_stream(
+                '/catapult.v1.DeploymentService/WatchDeployments',
+                request_serializer=catapult_dot_v1_dot_deployment__service__pb2.WatchDeploymentsRequest.SerializeToString,
+                response_deserializer=catapult_dot_v1_dot_change__pb2.ChangeEvent.FromString,
                 _registered_method=True)
         self.DeleteDeployment = channel.unary_unary(
                 '/catapult.v1.DeploymentService/DeleteDeployment',
@@ -116,6 +122,20 @@ class DeploymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchDeployments(self, request, context):
+        """The changes to deployments matching every filter given, as they commit: created, updated,
+        superseded, terminated, deleted (a forced delete of history). With active_only, the changes
+        of deployments that are live after the change or stopped being live by it, so a watcher sees
+        a new deployment arrive and the one it superseded leave. Cursor and heartbeats as
+        ChangeService.WatchChanges. REST: GET /v1/deployments:watch?environment=production with
+        `Accept: text/event-stream`.
+        Errors: as ChangeService.WatchChanges (INVALID_ARGUMENT, FAILED_PRECONDITION CURSOR_EXPIRED,
+        RESOURCE_EXHAUSTED TOO_MANY_WATCHES or WATCHER_TOO_SLOW, UNAVAILABLE, UNAUTHENTICATED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteDeployment(self, request, context):
         """Marks a deployment terminated (status "terminated", terminated_at now) and returns it.
         The record is kept: deployment history is never deleted by this call. Terminating an
@@ -148,6 +168,11 @@ def add_DeploymentServiceServicer_to_server(servicer, server):
                     servicer.UpdateDeployment,
                     request_deserializer=catapult_dot_v1_dot_deployment__service__pb2.UpdateDeploymentRequest.FromString,
                     response_serializer=catapult_dot_v1_dot_deployment__pb2.Deployment.SerializeToString,
+            ),
+            'WatchDeployments': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchDeployments,
+                    request_deserializer=catapult_dot_v1_dot_deployment__service__pb2.WatchDeploymentsRequest.FromString,
+                    response_serializer=catapult_dot_v1_dot_change__pb2.ChangeEvent.SerializeToString,
             ),
             'DeleteDeployment': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteDeployment,
@@ -265,6 +290,33 @@ class DeploymentService:
             '/catapult.v1.DeploymentService/UpdateDeployment',
             catapult_dot_v1_dot_deployment__service__pb2.UpdateDeploymentRequest.SerializeToString,
             catapult_dot_v1_dot_deployment__pb2.Deployment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/catapult.v1.DeploymentService/WatchDeployments',
+            catapult_dot_v1_dot_deployment__service__pb2.WatchDeploymentsRequest.SerializeToString,
+            catapult_dot_v1_dot_change__pb2.ChangeEvent.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,6 +32,9 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LAST_ADMIN_KEY: _ClassVar[ErrorReason]
     DEADLINE_PASSED: _ClassVar[ErrorReason]
     SERVER_SHUTTING_DOWN: _ClassVar[ErrorReason]
+    CURSOR_EXPIRED: _ClassVar[ErrorReason]
+    TOO_MANY_WATCHES: _ClassVar[ErrorReason]
+    WATCHER_TOO_SLOW: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_FIELD: ErrorReason
 INVALID_PAGE_TOKEN: ErrorReason
@@ -58,3 +61,6 @@ SERVER_UNAVAILABLE: ErrorReason
 LAST_ADMIN_KEY: ErrorReason
 DEADLINE_PASSED: ErrorReason
 SERVER_SHUTTING_DOWN: ErrorReason
+CURSOR_EXPIRED: ErrorReason
+TOO_MANY_WATCHES: ErrorReason
+WATCHER_TOO_SLOW: ErrorReason

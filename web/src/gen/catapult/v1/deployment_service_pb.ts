@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { ChangeEventSchema } from "./change_pb";
+import { file_catapult_v1_change } from "./change_pb";
 import type { Deployment, DeploymentSchema } from "./deployment_pb";
 import { file_catapult_v1_deployment } from "./deployment_pb";
 import { file_catapult_v1_field_rules } from "./field_rules_pb";
@@ -17,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/deployment_service.proto.
  */
 export const file_catapult_v1_deployment_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjYXRhcHVsdC92MS9kZXBsb3ltZW50X3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxIngKF0NyZWF0ZURlcGxveW1lbnRSZXF1ZXN0EjEKCmRlcGxveW1lbnQYASABKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50QgTiQQECEhsKCnJlcXVlc3RfaWQYAiABKAlCB4q1GAMI/wESDQoFZm9yY2UYAyABKAgiLgoUR2V0RGVwbG95bWVudFJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAEiuAcKFkxpc3REZXBsb3ltZW50c1JlcXVlc3QSHAoJcGFnZV9zaXplGAEgASgFQgmKtRgFKAAw6AcSGwoKcGFnZV90b2tlbhgCIAEoCUIHirUYAwiAEBJDCghvcmRlcl9ieRgDIAEoCUIxirUYLVorCgtkZXBsb3llZF9hdAoKY3JlYXRlZF9hdBIQZGVwbG95ZWRfYXQgZGVzYxI9CgtlbnZpcm9ubWVudBgEIAEoCUIoirUYJGIiY2F0YXB1bHQudjEuRGVwbG95bWVudC5lbnZpcm9ubWVudBIzCgZzdGF0dXMYBSABKAlCI4q1GB9iHWNhdGFwdWx0LnYxLkRlcGxveW1lbnQuc3RhdHVzEjUKB2NsdXN0ZXIYBiABKAlCJIq1GCBiHmNhdGFwdWx0LnYxLkRlcGxveW1lbnQuY2x1c3RlchJBCg1rOHNfbmFtZXNwYWNlGAcgASgJQiqKtRgmYiRjYXRhcHVsdC52MS5EZXBsb3ltZW50Lms4c19uYW1lc3BhY2USMAoHY29tcGFueRgIIAEoCUIfirUYG2IZY2F0YXB1bHQudjEuTW9kZWwuY29tcGFueRIYCghtb2RlbF9pZBgJIAEoCUIGirUYAkABEhoKCnJlbGVhc2VfaWQYCiABKAlCBoq1GAJAARI/CgxlbmRwb2ludF91cmwYCyABKAlCKYq1GCViI2NhdGFwdWx0LnYxLkRlcGxveW1lbnQuZW5kcG9pbnRfdXJsEhMKC2FjdGl2ZV9vbmx5GAwgASgIEjIKDmRlcGxveWVkX2FmdGVyGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9kZXBsb3llZF9iZWZvcmUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCm1vZGVsX25hbWUYDyABKAlCHIq1GBhiFmNhdGFwdWx0LnYxLk1vZGVsLm5hbWUSKwoHbGl2ZV9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoGZGlnZXN0GBEgASgJQiCKtRgcYhpjYXRhcHVsdC52MS5SZWxlYXNlLmRpZ2VzdBI+ChFhcnRpZmFjdF9jaGVja3N1bRgSIAEoCUIjirUYH2IdY2F0YXB1bHQudjEuQXJ0aWZhY3QuY2hlY2tzdW0SOAoOcmVsZWFzZV9zdGF0dXMYEyABKAlCIIq1GBxiGmNhdGFwdWx0LnYxLlJlbGVhc2Uuc3RhdHVzImAKF0xpc3REZXBsb3ltZW50c1Jlc3BvbnNlEiwKC2RlcGxveW1lbnRzGAEgAygLMhcuY2F0YXB1bHQudjEuRGVwbG95bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikwEKF1VwZGF0ZURlcGxveW1lbnRSZXF1ZXN0EjEKCmRlcGxveW1lbnQYASABKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50QgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIUCgRldGFnGAMgASgJQgaKtRgCCBQiRwoXRGVsZXRlRGVwbG95bWVudFJlcXVlc3QSFgoCaWQYASABKAlCCuJBAQKKtRgCQAESFAoEZXRhZxgCIAEoCUIGirUYAggUMpwFChFEZXBsb3ltZW50U2VydmljZRJ2ChBDcmVhdGVEZXBsb3ltZW50EiQuY2F0YXB1bHQudjEuQ3JlYXRlRGVwbG95bWVudFJlcXVlc3QaFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50IiOC0+STAh06CmRlcGxveW1lbnQiDy92MS9kZXBsb3ltZW50cxJsCg1HZXREZXBsb3ltZW50EiEuY2F0YXB1bHQudjEuR2V0RGVwbG95bWVudFJlcXVlc3QaFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50Ih+QAgGC0+STAhYSFC92MS9kZXBsb3ltZW50cy97aWR9EngKD0xpc3REZXBsb3ltZW50cxIjLmNhdGFwdWx0LnYxLkxpc3REZXBsb3ltZW50c1JlcXVlc3QaJC5jYXRhcHVsdC52MS5MaXN0RGVwbG95bWVudHNSZXNwb25zZSIakAIBgtPkkwIREg8vdjEvZGVwbG95bWVudHMStQEKEFVwZGF0ZURlcGxveW1lbnQSJC5jYXRhcHVsdC52MS5VcGRhdGVEZXBsb3ltZW50UmVxdWVzdBoXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnQiYoLT5JMCXDoKZGVwbG95bWVudFotOgpkZXBsb3ltZW50Mh8vdjEvZGVwbG95bWVudHMve2RlcGxveW1lbnQuaWR9Gh8vdjEvZGVwbG95bWVudHMve2RlcGxveW1lbnQuaWR9Em8KEERlbGV0ZURlcGxveW1lbnQSJC5jYXRhcHVsdC52MS5EZWxldGVEZXBsb3ltZW50UmVxdWVzdBoXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnQiHILT5JMCFioUL3YxL2RlcGxveW1lbnRzL3tpZH1CQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_catapult_v1_deployment, file_catapult_v1_field_rules, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiRjYXRhcHVsdC92MS9kZXBsb3ltZW50X3NlcnZpY2UucHJvdG8SC2NhdGFwdWx0LnYxIngKF0NyZWF0ZURlcGxveW1lbnRSZXF1ZXN0EjEKCmRlcGxveW1lbnQYASABKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50QgTiQQECEhsKCnJlcXVlc3RfaWQYAiABKAlCB4q1GAMI/wESDQoFZm9yY2UYAyABKAgi+wQKF1dhdGNoRGVwbG95bWVudHNSZXF1ZXN0EhYKBmN1cnNvchgBIAEoCUIGirUYAghAEj0KC2Vudmlyb25tZW50GAIgASgJQiiKtRgkYiJjYXRhcHVsdC52MS5EZXBsb3ltZW50LmVudmlyb25tZW50EjMKBnN0YXR1cxgDIAEoCUIjirUYH2IdY2F0YXB1bHQudjEuRGVwbG95bWVudC5zdGF0dXMSNQoHY2x1c3RlchgEIAEoCUIkirUYIGIeY2F0YXB1bHQudjEuRGVwbG95bWVudC5jbHVzdGVyEkEKDWs4c19uYW1lc3BhY2UYBSABKAlCKoq1GCZiJGNhdGFwdWx0LnYxLkRlcGxveW1lbnQuazhzX25hbWVzcGFjZRIwCgdjb21wYW55GAYgASgJQh+KtRgbYhljYXRhcHVsdC52MS5Nb2RlbC5jb21wYW55EhgKCG1vZGVsX2lkGAcgASgJQgaKtRgCQAESMAoKbW9kZWxfbmFtZRgIIAEoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwubmFtZRIaCgpyZWxlYXNlX2lkGAkgASgJQgaKtRgCQAESPwoMZW5kcG9pbnRfdXJsGAogASgJQimKtRglYiNjYXRhcHVsdC52MS5EZXBsb3ltZW50LmVuZHBvaW50X3VybBITCgthY3RpdmVfb25seRgLIAEoCBIwCgZkaWdlc3QYDCABKAlCIIq1GBxiGmNhdGFwdWx0LnYxLlJlbGVhc2UuZGlnZXN0EjgKDnJlbGVhc2Vfc3RhdHVzGA0gASgJQiCKtRgcYhpjYXRhcHVsdC52MS5SZWxlYXNlLnN0YXR1cyIuChRHZXREZXBsb3ltZW50UmVxdWVzdBIWCgJpZBgBIAEoCUIK4kEBAoq1GAJAASK4BwoWTGlzdERlcGxveW1lbnRzUmVxdWVzdBIcCglwYWdlX3NpemUYASABKAVCCYq1GAUoADDoBxIbCgpwYWdlX3Rva2VuGAIgASgJQgeKtRgDCIAQEkMKCG9yZGVyX2J5GAMgASgJQjGKtRgtWisKC2RlcGxveWVkX2F0CgpjcmVhdGVkX2F0EhBkZXBsb3llZF9hdCBkZXNjEj0KC2Vudmlyb25tZW50GAQgASgJQiiKtRgkYiJjYXRhcHVsdC52MS5EZXBsb3ltZW50LmVudmlyb25tZW50EjMKBnN0YXR1cxgFIAEoCUIjirUYH2IdY2F0YXB1bHQudjEuRGVwbG95bWVudC5zdGF0dXMSNQoHY2x1c3RlchgGIAEoCUIkirUYIGIeY2F0YXB1bHQudjEuRGVwbG95bWVudC5jbHVzdGVyEkEKDWs4c19uYW1lc3BhY2UYByABKAlCKoq1GCZiJGNhdGFwdWx0LnYxLkRlcGxveW1lbnQuazhzX25hbWVzcGFjZRIwCgdjb21wYW55GAggASgJQh+KtRgbYhljYXRhcHVsdC52MS5Nb2RlbC5jb21wYW55EhgKCG1vZGVsX2lkGAkgASgJQgaKtRgCQAESGgoKcmVsZWFzZV9pZBgKIAEoCUIGirUYAkABEj8KDGVuZHBvaW50X3VybBgLIAEoCUIpirUYJWIjY2F0YXB1bHQudjEuRGVwbG95bWVudC5lbmRwb2ludF91cmwSEwoLYWN0aXZlX29ubHkYDCABKAgSMgoOZGVwbG95ZWRfYWZ0ZXIYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD2RlcGxveWVkX2JlZm9yZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoKbW9kZWxfbmFtZRgPIAEoCUIcirUYGGIWY2F0YXB1bHQudjEuTW9kZWwubmFtZRIrCgdsaXZlX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgZkaWdlc3QYESABKAlCIIq1GBxiGmNhdGFwdWx0LnYxLlJlbGVhc2UuZGlnZXN0Ej4KEWFydGlmYWN0X2NoZWNrc3VtGBIgASgJQiOKtRgfYh1jYXRhcHVsdC52MS5BcnRpZmFjdC5jaGVja3N1bRI4Cg5yZWxlYXNlX3N0YXR1cxgTIAEoCUIgirUYHGIaY2F0YXB1bHQudjEuUmVsZWFzZS5zdGF0dXMiYAoXTGlzdERlcGxveW1lbnRzUmVzcG9uc2USLAoLZGVwbG95bWVudHMYASADKAsyFy5jYXRhcHVsdC52MS5EZXBsb3ltZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKTAQoXVXBkYXRlRGVwbG95bWVudFJlcXVlc3QSMQoKZGVwbG95bWVudBgBIAEoCzIXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnRCBOJBAQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhQKBGV0YWcYAyABKAlCBoq1GAIIFCJHChdEZWxldGVEZXBsb3ltZW50UmVxdWVzdBIWCgJpZBgBIAEoCUIK4kEBAoq1GAJAARIUCgRldGFnGAIgASgJQgaKtRgCCBQylAYKEURlcGxveW1lbnRTZXJ2aWNlEnYKEENyZWF0ZURlcGxveW1lbnQSJC5jYXRhcHVsdC52MS5DcmVhdGVEZXBsb3ltZW50UmVxdWVzdBoXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnQiI4LT5JMCHToKZGVwbG95bWVudCIPL3YxL2RlcGxveW1lbnRzEmwKDUdldERlcGxveW1lbnQSIS5jYXRhcHVsdC52MS5HZXREZXBsb3ltZW50UmVxdWVzdBoXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnQiH5ACAYLT5JMCFhIUL3YxL2RlcGxveW1lbnRzL3tpZH0SeAoPTGlzdERlcGxveW1lbnRzEiMuY2F0YXB1bHQudjEuTGlzdERlcGxveW1lbnRzUmVxdWVzdBokLmNhdGFwdWx0LnYxLkxpc3REZXBsb3ltZW50c1Jlc3BvbnNlIhqQAgGC0+STAhESDy92MS9kZXBsb3ltZW50cxK1AQoQVXBkYXRlRGVwbG95bWVudBIkLmNhdGFwdWx0LnYxLlVwZGF0ZURlcGxveW1lbnRSZXF1ZXN0GhcuY2F0YXB1bHQudjEuRGVwbG95bWVudCJigtPkkwJcOgpkZXBsb3ltZW50Wi06CmRlcGxveW1lbnQyHy92MS9kZXBsb3ltZW50cy97ZGVwbG95bWVudC5pZH0aHy92MS9kZXBsb3ltZW50cy97ZGVwbG95bWVudC5pZH0SdgoQV2F0Y2hEZXBsb3ltZW50cxIkLmNhdGFwdWx0LnYxLldhdGNoRGVwbG95bWVudHNSZXF1ZXN0GhguY2F0YXB1bHQudjEuQ2hhbmdlRXZlbnQiIJACAYLT5JMCFxIVL3YxL2RlcGxveW1lbnRzOndhdGNoMAESbwoQRGVsZXRlRGVwbG95bWVudBIkLmNhdGFwdWx0LnYxLkRlbGV0ZURlcGxveW1lbnRSZXF1ZXN0GhcuY2F0YXB1bHQudjEuRGVwbG95bWVudCIcgtPkkwIWKhQvdjEvZGVwbG95bWVudHMve2lkfUJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_change, file_catapult_v1_deployment, file_catapult_v1_field_rules, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message catapult.v1.CreateDeploymentRequest
@@ -53,6 +55,109 @@ export const CreateDeploymentRequestSchema: GenMessage<CreateDeploymentRequest> 
   messageDesc(file_catapult_v1_deployment_service, 0);
 
 /**
+ * @generated from message catapult.v1.WatchDeploymentsRequest
+ */
+export type WatchDeploymentsRequest = Message<"catapult.v1.WatchDeploymentsRequest"> & {
+  /**
+   * Resume after this cursor (a ChangeEvent's): every later change, none twice.
+   *
+   * @generated from field: string cursor = 1;
+   */
+  cursor: string;
+
+  /**
+   * Only deployments in this environment.
+   *
+   * @generated from field: string environment = 2;
+   */
+  environment: string;
+
+  /**
+   * Only deployments with this status after the change.
+   *
+   * @generated from field: string status = 3;
+   */
+  status: string;
+
+  /**
+   * Exact cluster name.
+   *
+   * @generated from field: string cluster = 4;
+   */
+  cluster: string;
+
+  /**
+   * Exact Kubernetes namespace.
+   *
+   * @generated from field: string k8s_namespace = 5;
+   */
+  k8sNamespace: string;
+
+  /**
+   * Deployments of models built for this company.
+   *
+   * @generated from field: string company = 6;
+   */
+  company: string;
+
+  /**
+   * Deployments of any release of this model (UUID).
+   *
+   * @generated from field: string model_id = 7;
+   */
+  modelId: string;
+
+  /**
+   * Deployments of the model with this name.
+   *
+   * @generated from field: string model_name = 8;
+   */
+  modelName: string;
+
+  /**
+   * Deployments of this release (UUID).
+   *
+   * @generated from field: string release_id = 9;
+   */
+  releaseId: string;
+
+  /**
+   * Exact endpoint URL.
+   *
+   * @generated from field: string endpoint_url = 10;
+   */
+  endpointUrl: string;
+
+  /**
+   * Only deployments that are live after the change, or stopped being live by it.
+   *
+   * @generated from field: bool active_only = 11;
+   */
+  activeOnly: boolean;
+
+  /**
+   * Only deployments of releases with this image digest.
+   *
+   * @generated from field: string digest = 12;
+   */
+  digest: string;
+
+  /**
+   * Only deployments of releases with this status after the change.
+   *
+   * @generated from field: string release_status = 13;
+   */
+  releaseStatus: string;
+};
+
+/**
+ * Describes the message catapult.v1.WatchDeploymentsRequest.
+ * Use `create(WatchDeploymentsRequestSchema)` to create a new message.
+ */
+export const WatchDeploymentsRequestSchema: GenMessage<WatchDeploymentsRequest> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_deployment_service, 1);
+
+/**
  * @generated from message catapult.v1.GetDeploymentRequest
  */
 export type GetDeploymentRequest = Message<"catapult.v1.GetDeploymentRequest"> & {
@@ -69,7 +174,7 @@ export type GetDeploymentRequest = Message<"catapult.v1.GetDeploymentRequest"> &
  * Use `create(GetDeploymentRequestSchema)` to create a new message.
  */
 export const GetDeploymentRequestSchema: GenMessage<GetDeploymentRequest> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_deployment_service, 1);
+  messageDesc(file_catapult_v1_deployment_service, 2);
 
 /**
  * @generated from message catapult.v1.ListDeploymentsRequest
@@ -214,7 +319,7 @@ export type ListDeploymentsRequest = Message<"catapult.v1.ListDeploymentsRequest
  * Use `create(ListDeploymentsRequestSchema)` to create a new message.
  */
 export const ListDeploymentsRequestSchema: GenMessage<ListDeploymentsRequest> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_deployment_service, 2);
+  messageDesc(file_catapult_v1_deployment_service, 3);
 
 /**
  * @generated from message catapult.v1.ListDeploymentsResponse
@@ -238,7 +343,7 @@ export type ListDeploymentsResponse = Message<"catapult.v1.ListDeploymentsRespon
  * Use `create(ListDeploymentsResponseSchema)` to create a new message.
  */
 export const ListDeploymentsResponseSchema: GenMessage<ListDeploymentsResponse> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_deployment_service, 3);
+  messageDesc(file_catapult_v1_deployment_service, 4);
 
 /**
  * @generated from message catapult.v1.UpdateDeploymentRequest
@@ -271,7 +376,7 @@ export type UpdateDeploymentRequest = Message<"catapult.v1.UpdateDeploymentReque
  * Use `create(UpdateDeploymentRequestSchema)` to create a new message.
  */
 export const UpdateDeploymentRequestSchema: GenMessage<UpdateDeploymentRequest> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_deployment_service, 4);
+  messageDesc(file_catapult_v1_deployment_service, 5);
 
 /**
  * @generated from message catapult.v1.DeleteDeploymentRequest
@@ -297,7 +402,7 @@ export type DeleteDeploymentRequest = Message<"catapult.v1.DeleteDeploymentReque
  * Use `create(DeleteDeploymentRequestSchema)` to create a new message.
  */
 export const DeleteDeploymentRequestSchema: GenMessage<DeleteDeploymentRequest> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_deployment_service, 5);
+  messageDesc(file_catapult_v1_deployment_service, 6);
 
 /**
  * Records which release is live where, at which endpoint, and keeps the history.
@@ -364,6 +469,23 @@ export const DeploymentService: GenService<{
     methodKind: "unary";
     input: typeof UpdateDeploymentRequestSchema;
     output: typeof DeploymentSchema;
+  },
+  /**
+   * The changes to deployments matching every filter given, as they commit: created, updated,
+   * superseded, terminated, deleted (a forced delete of history). With active_only, the changes
+   * of deployments that are live after the change or stopped being live by it, so a watcher sees
+   * a new deployment arrive and the one it superseded leave. Cursor and heartbeats as
+   * ChangeService.WatchChanges. REST: GET /v1/deployments:watch?environment=production with
+   * `Accept: text/event-stream`.
+   * Errors: as ChangeService.WatchChanges (INVALID_ARGUMENT, FAILED_PRECONDITION CURSOR_EXPIRED,
+   * RESOURCE_EXHAUSTED TOO_MANY_WATCHES or WATCHER_TOO_SLOW, UNAVAILABLE, UNAUTHENTICATED).
+   *
+   * @generated from rpc catapult.v1.DeploymentService.WatchDeployments
+   */
+  watchDeployments: {
+    methodKind: "server_streaming";
+    input: typeof WatchDeploymentsRequestSchema;
+    output: typeof ChangeEventSchema;
   },
   /**
    * Marks a deployment terminated (status "terminated", terminated_at now) and returns it.
