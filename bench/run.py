@@ -318,13 +318,15 @@ class Stack:
 async def sample_ids(dsn: str) -> dict[str, str]:
     conn = await asyncpg.connect(dsn)
     try:
-        model = await conn.fetchrow("SELECT id, name FROM models ORDER BY name OFFSET 7 LIMIT 1")
-        release = await conn.fetchval(
-            "SELECT id FROM releases WHERE image_id = $1 AND status = 'active' "
-            "ORDER BY created_at DESC LIMIT 1",
-            model["id"],
-        )
-        return {"model_id": str(model["id"]), "model_name": model["name"], "release_id": str(release)}
+        model, other = await conn.fetch("SELECT id, name FROM models ORDER BY name OFFSET 7 LIMIT 2")
+        latest = "SELECT id FROM releases WHERE image_id = $1 AND status = 'active' ORDER BY created_at DESC LIMIT 1"
+        return {
+            "model_id": str(model["id"]),
+            "model_name": model["name"],
+            "release_id": str(await conn.fetchval(latest, model["id"])),
+            # Another model's: writes of it wait for no lock the load's writes hold.
+            "other_release_id": str(await conn.fetchval(latest, other["id"])),
+        }
     finally:
         await conn.close()
 
