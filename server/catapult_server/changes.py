@@ -391,22 +391,23 @@ class ChangeFeed:
         group: Hashable,
         cursor: str,
         still_allowed: Callable[[], Awaitable[None]],
-        started: Callable[[], Awaitable[None]],
     ) -> AsyncIterator[bytes]:
-        """The stream, as encoded ChangeBatches: the changes after `cursor` (or from now), then
-        each batch as it commits, with a heartbeat when idle. `wants` is the stream's filter and
-        `group` names it (streams with equal filters share one test per change). `started` is
-        awaited once the stream is admitted and in place (what commits after it is delivered);
-        `still_allowed` raises (e.g. the key was revoked) to end it."""
+        """The stream, as encoded ChangeBatches: first a batch with no change and the stream's
+        place (its cursor: the stream is in place, and what commits from now on is delivered),
+        then the changes after `cursor` if one was given, then each batch as it commits, with a
+        heartbeat when idle. `wants` is the stream's filter and `group` names it (streams with
+        equal filters share one test per change); `still_allowed` raises (e.g. the key was
+        revoked) to end it."""
         self._admit(key)
         watcher = Watcher(wants=wants, key=key, buffer=self._buffer)
         # Registered before reading the backlog: what commits meanwhile waits for it.
         with self._registered(watcher, group):
             head = await self._place()
-            watcher.delivered = parse_cursor(cursor) if cursor else await self._now()
             if cursor:
-                await self._check_not_pruned(watcher.delivered)
-            await started()
+                watcher.delivered = await self._valid(parse_cursor(cursor))
+            else:
+                watcher.delivered = await self._now()
+            yield encode_batch([], watcher.delivered)
             while watcher.delivered < head:  # the backlog, from the table
                 rows = await self._rows(after=watcher.delivered, through=head)
                 if not rows:
@@ -440,12 +441,19 @@ class ChangeFeed:
             numbered: int = (await conn.execute(select(FEED.c.numbered_through))).scalar_one()
         return numbered
 
-    async def _check_not_pruned(self, after: int) -> None:
+    async def _valid(self, after: int) -> int:
+        """A cursor to resume after: one the feed has reached, whose later changes are all kept."""
         async with self._db.read() as conn:
-            pruned = await conn.scalar(select(FEED.c.pruned_through))
-        if pruned and after < pruned:
+            feed = (await conn.execute(select(FEED.c.numbered_through, FEED.c.pruned_through))).one()
+        if after > feed.numbered_through:
+            raise InvalidArgument.field(
+                "cursor",
+                f"is ahead of the change feed (at {feed.numbered_through}): not one this registry issued",
+            )
+        if after < feed.pruned_through:
             raise FailedPrecondition(
                 error_reason_pb2.CURSOR_EXPIRED,
                 "the changes after this cursor were pruned from the audit log: list what you need again, "
                 "then watch without a cursor",
             )
+        return after

@@ -187,8 +187,8 @@ async def test_an_expired_cursor_is_raised_not_resumed(
     connect: ConnectFn, reader_key: str, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:  # as a prune of the audit log through change 10 would leave it
-        await connection.execute("UPDATE change_feed SET pruned_through = 10")
+    try:  # as a prune of the audit log through change 10 of 20 would leave it
+        await connection.execute("UPDATE change_feed SET numbered_through = 20, pruned_through = 10")
     finally:
         await connection.close()
     with pytest.raises(catapult.FailedPreconditionError) as expired:
@@ -207,8 +207,8 @@ async def test_heartbeats_move_the_cursor_and_are_not_yielded(
     ):
         watcher = connect(writer_key, target=writer.target)
         async with following(watcher.watch_deployments(environment="production")) as production:
-            assert production.watch.cursor == ""
-            await eventually(lambda: production.watch.cursor != "", within=5, what="a heartbeat")
+            # The stream's first message is its place: the watch has a cursor before any change.
+            await eventually(lambda: production.watch.cursor != "", within=5, what="a cursor")
             since = production.watch.cursor
             assert production.events == [], "the heartbeat moved the cursor and was not yielded"
             await writer.create_model("m", storage_path="s3://m/")
@@ -233,12 +233,12 @@ async def test_leaving_a_watch_cancels_its_stream_on_the_server(
         watcher = connect(writer_key, target=target)
 
         async def let_go() -> None:
-            await eventually(lambda: server.feed.buffered() == [], within=5, what="the stream let go")
+            await eventually(lambda: server.feed.waiting() == [], within=5, what="the stream let go")
 
         async with catapult.AsyncClient(target, api_key=writer_key) as writer:
             # Leaving the `with` block.
             async with watcher.watch_changes() as watch:
-                assert len(server.feed.buffered()) == 1
+                assert len(server.feed.waiting()) == 1
                 with pytest.raises(catapult.ResourceExhaustedError) as too_many:
                     async for _ in watcher.watch_changes():
                         pass
@@ -256,7 +256,7 @@ async def test_leaving_a_watch_cancels_its_stream_on_the_server(
 
             # Closing it while another task waits in it for an event.
             async with following(watcher.watch_changes(cursor=event.cursor)) as waiting:
-                await eventually(lambda: server.feed.buffered() == [0], within=5, what="the stream")
+                await eventually(lambda: server.feed.waiting() == [0], within=5, what="the stream")
                 await waiting.close()
                 assert waiting.events == [] and waiting.error is None
                 await let_go()

@@ -1058,8 +1058,8 @@ class AsyncClient:
         reach admin keys only. The watch resumes by itself, as :meth:`watch_deployments` says.
 
         Args:
-            resource_type: ``"model"``, ``"release"``, ``"artifact"``, ``"deployment"``, ``"api_key"``
-                (admin keys only) or ``"audit_log"`` (accepted, though no change is of that type).
+            resource_type: ``"model"``, ``"release"``, ``"artifact"``, ``"deployment"`` or
+                ``"api_key"`` (admin keys only).
             resource_id: changes to this resource (its id).
             cursor: start after this cursor (an event's, or a watch's ``cursor``): every later change.
             timeout: seconds the whole watch may take, as for :meth:`watch_deployments` (default: no

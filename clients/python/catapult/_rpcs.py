@@ -129,10 +129,10 @@ DELETE_DEPLOYMENT = _rpc(
     _ds, "DeploymentService", "DeleteDeployment", _ds.DeleteDeploymentRequest, deployment_pb2.Deployment
 )
 WATCH_DEPLOYMENTS = _rpc(
-    _ds, "DeploymentService", "WatchDeployments", _ds.WatchDeploymentsRequest, change_pb2.ChangeEvent
+    _ds, "DeploymentService", "WatchDeployments", _ds.WatchDeploymentsRequest, change_pb2.ChangeBatch
 )
 
-WATCH_CHANGES = _rpc(_cs, "ChangeService", "WatchChanges", _cs.WatchChangesRequest, change_pb2.ChangeEvent)
+WATCH_CHANGES = _rpc(_cs, "ChangeService", "WatchChanges", _cs.WatchChangesRequest, change_pb2.ChangeBatch)
 
 CREATE_API_KEY = _rpc(_ks, "ApiKeyService", "CreateApiKey", _ks.CreateApiKeyRequest, _ks.CreateApiKeyResponse)
 LIST_API_KEYS = _rpc(_ks, "ApiKeyService", "ListApiKeys", _ks.ListApiKeysRequest, _ks.ListApiKeysResponse)

@@ -18,7 +18,7 @@ import grpc
 from catapult._channel import auth_metadata, channel_options, check_target, credentials
 from catapult._retry import RetryPolicy, log_retry
 from catapult._rpcs import Req, Resp, Rpc
-from catapult._watch import AsyncWatch, ChangeEvent, Watch, WatchState
+from catapult._watch import AsyncWatch, ChangeBatch, Watch, WatchState
 from catapult.errors import CatapultError, UnavailableError, from_rpc_error
 
 _DEFAULT_POLICY = RetryPolicy()
@@ -75,7 +75,7 @@ class _Base:
             self._callables[rpc.path] = method
         return method
 
-    def _watch_state(self, rpc: Rpc[Req, ChangeEvent], request: Req, timeout: float | None) -> WatchState:
+    def _watch_state(self, rpc: Rpc[Req, ChangeBatch], request: Req, timeout: float | None) -> WatchState:
         """A watch's state; unlike a call's, its deadline is its own ``timeout`` alone (default none)."""
         if not rpc.server_streaming:
             raise TypeError(f"{rpc.name} is a unary RPC: call() it")
@@ -130,7 +130,7 @@ class SyncTransport(_Base):
                     raise error from err
             time.sleep(delay)
 
-    def watch(self, rpc: Rpc[Req, ChangeEvent], request: Req, *, timeout: float | None) -> Watch:
+    def watch(self, rpc: Rpc[Req, ChangeBatch], request: Req, *, timeout: float | None) -> Watch:
         """The events of the watch ``rpc``, resumed from the last cursor after UNAVAILABLE."""
         return Watch(self._callable(rpc), self.metadata, self._watch_state(rpc, request, timeout))
 
@@ -181,7 +181,7 @@ class AsyncTransport(_Base):
                     raise error from err
             await asyncio.sleep(delay)
 
-    def watch(self, rpc: Rpc[Req, ChangeEvent], request: Req, *, timeout: float | None) -> AsyncWatch:
+    def watch(self, rpc: Rpc[Req, ChangeBatch], request: Req, *, timeout: float | None) -> AsyncWatch:
         """The events of the watch ``rpc``, resumed from the last cursor after UNAVAILABLE."""
         return AsyncWatch(self._callable(rpc), self.metadata, self._watch_state(rpc, request, timeout))
 

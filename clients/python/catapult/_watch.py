@@ -9,8 +9,11 @@ backoff of its client's :class:`~catapult.RetryPolicy`: no change is missed and 
 An event or a heartbeat received resets the count; after ``max_attempts`` streams in a row that
 end so before receiving anything, the error is raised. Any other error is raised at once.
 
-Heartbeats (an idle stream's keep-alive) move the cursor and are not yielded. No deadline applies
-unless the watch was given a ``timeout``, which then bounds the whole watch, reconnections included.
+The server sends the changes in batches (:class:`catapult.v1.change_pb2.ChangeBatch`); the watch
+yields them one by one, and its cursor moves with each event yielded. A batch with no change (a
+stream's first message, and an idle stream's heartbeat) moves the cursor and yields nothing. No
+deadline applies unless the watch was given a ``timeout``, which then bounds the whole watch,
+reconnections included.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from types import TracebackType
 from typing import Any, Self
 
@@ -32,8 +36,7 @@ from catapult.v1 import change_pb2
 __all__ = ["AsyncWatch", "Watch"]
 
 ChangeEvent = change_pb2.ChangeEvent
-
-HEARTBEAT = "heartbeat"
+ChangeBatch = change_pb2.ChangeBatch
 
 
 class WatchState:
@@ -41,7 +44,7 @@ class WatchState:
     progress and the deadline; and the decision to resume after an error."""
 
     def __init__(
-        self, rpc: Rpc[Any, ChangeEvent], request: Message, policy: RetryPolicy, timeout: float | None
+        self, rpc: Rpc[Any, ChangeBatch], request: Message, policy: RetryPolicy, timeout: float | None
     ) -> None:
         self.rpc = rpc
         self._request = request
@@ -60,12 +63,17 @@ class WatchState:
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
 
-    def received(self, event: ChangeEvent) -> bool:
-        """Note where the stream stands; whether the caller sees the event (not a heartbeat)."""
+    def received(self, batch: ChangeBatch) -> list[ChangeEvent]:
+        """The events of a batch, to yield one by one; a batch without any (the stream's first, a
+        heartbeat) moves the cursor at once."""
         self.failures = 0
-        if event.cursor:
-            self.cursor = event.cursor
-        return event.type != HEARTBEAT
+        if not batch.events and batch.cursor:
+            self.cursor = batch.cursor
+        return list(batch.events)
+
+    def yielded(self, event: ChangeEvent) -> ChangeEvent:
+        self.cursor = event.cursor
+        return event
 
     def delay(self, error: CatapultError) -> float | None:
         """Seconds to wait before resuming after ``error``, or None when it is to be raised."""
@@ -91,9 +99,9 @@ class WatchState:
             )
         else:
             log.warning(
-                "catapult: %s stream ended (%s) before its first event or heartbeat, so without a "
-                "cursor: attempt %d of %d, resuming from now in %.2f s (what commits meanwhile is "
-                "not delivered)",
+                "catapult: %s stream ended (%s) before its first message, so without a cursor: "
+                "attempt %d of %d, resuming from now in %.2f s (what commits meanwhile is not "
+                "delivered)",
                 self.rpc.name,
                 error,
                 self.failures,
@@ -117,6 +125,7 @@ class _Stream:
         self._metadata = metadata
         self._state = state
         self._call: Any = None
+        self._pending: deque[ChangeEvent] = deque()  # events of the last batch not yet yielded
 
     @property
     def cursor(self) -> str:
@@ -178,20 +187,20 @@ class Watch(_Stream):
         return self
 
     def __next__(self) -> ChangeEvent:
-        while True:
+        while not self._pending:
             call = self._open()
             if call is None:
                 raise StopIteration
             try:
-                event: ChangeEvent = next(call)
+                batch: ChangeBatch = next(call)
             except StopIteration:
                 self._recover(call, _ended(self._state.rpc), None)
                 continue
             except grpc.RpcError as err:
                 self._recover(call, from_rpc_error(err), err)
                 continue
-            if self._state.received(event):
-                return event
+            self._pending.extend(self._state.received(batch))
+        return self._state.yielded(self._pending.popleft())
 
     def _open(self) -> Any:
         """The current stream, opened from the cursor if there is none; None once closed."""
@@ -257,12 +266,12 @@ class AsyncWatch(_Stream):
         return self
 
     async def __anext__(self) -> ChangeEvent:
-        while True:
+        while not self._pending:
             call = self._open()
             if call is None:
                 raise StopAsyncIteration
             try:
-                event = await call.read()
+                batch = await call.read()
             except asyncio.CancelledError:
                 self._forget(call)
                 task = asyncio.current_task()
@@ -272,11 +281,11 @@ class AsyncWatch(_Stream):
             except grpc.RpcError as err:
                 await self._recover(call, from_rpc_error(err), err)
                 continue
-            if event is grpc.aio.EOF:
+            if batch is grpc.aio.EOF:
                 await self._recover(call, _ended(self._state.rpc), None)
                 continue
-            if self._state.received(event):
-                return event  # type: ignore[no-any-return]
+            self._pending.extend(self._state.received(batch))
+        return self._state.yielded(self._pending.popleft())
 
     def _open(self) -> Any:
         """The current stream, opened from the cursor if there is none; None once closed."""

@@ -91,11 +91,10 @@ class Watch:
         request: Any,
         caller: Caller,
         still_allowed: Callable[[], Awaitable[None]],
-        started: Callable[[], Awaitable[None]],
     ) -> AsyncIterator[bytes]:
         """The encoded ChangeBatches of one watch call."""
         wants, group = self.filter_of(request, caller)
-        return feed.watch(str(caller.key_id), wants, group, request.cursor, still_allowed, started)
+        return feed.watch(str(caller.key_id), wants, group, request.cursor, still_allowed)
 
 
 API_KEY = "api_key"

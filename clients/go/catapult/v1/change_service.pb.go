@@ -89,10 +89,11 @@ var File_catapult_v1_change_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_change_service_proto_rawDesc = "" +
 	"\n" +
-	" catapult/v1/change_service.proto\x12\vcatapult.v1\x1a\x18catapult/v1/change.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\"\xad\x01\n" +
+	" catapult/v1/change_service.proto\x12\vcatapult.v1\x1a\x18catapult/v1/change.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\"\xb8\x01\n" +
 	"\x13WatchChangesRequest\x12\x1e\n" +
-	"\x06cursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\b@R\x06cursor\x12M\n" +
-	"\rresource_type\x18\x02 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.AuditLog.resource_typeR\fresourceType\x12'\n" +
+	"\x06cursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\b@R\x06cursor\x12X\n" +
+	"\rresource_type\x18\x02 \x01(\tB3\x8a\xb5\x18/\x1a\x05model\x1a\arelease\x1a\bartifact\x1a\n" +
+	"deployment\x1a\aapi_keyR\fresourceType\x12'\n" +
 	"\vresource_id\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\n" +
 	"resourceId2{\n" +
 	"\rChangeService\x12j\n" +
