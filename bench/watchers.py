@@ -97,7 +97,7 @@ def measure(
         time.sleep(2)  # the last writes' events reach the watchers
     finally:
         watchers.send_signal(signal.SIGINT)
-        out, err = watchers.communicate(timeout=60)
+        out, _ = watchers.communicate(timeout=60)
     result = json.loads(out)
     writes = watched.requests - watched.errors
     return WatchLoad(
@@ -112,6 +112,8 @@ def measure(
         messages=result["messages"],
         probes=result["probes"],
         writes=writes,
-        complete=result["min_events_per_watcher"] == writes + result["probes"] == result["max_events_per_watcher"],
+        complete=result["min_events_per_watcher"]
+        == writes + result["probes"]
+        == result["max_events_per_watcher"],
         errors=result["errors"] or [],
     )
