@@ -28,7 +28,9 @@ WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist 
   screenshots clean
 
 help: ## Show this list of targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@# Colour only on a terminal: piped or redirected, the escape codes would show as they are.
+	@if [ -t 1 ]; then on=$$'\033[36m'; off=$$'\033[0m'; else on=; off=; fi; \
+	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %s%-16s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
 install: $(VENV_STAMP) $(TOOLS_STAMP) $(WEB_BUILD_STAMP) ## Install the Python venv (.venv), the pinned Go tools (.tools/bin) and build the web console (web/dist)
 

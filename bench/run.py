@@ -40,7 +40,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: `python bench/run.py`
-from bench import plans, seed  # noqa: E402
+from bench import plans, seed, watchers  # noqa: E402
 from catapult.v1 import deployment_service_pb2, deployment_service_pb2_grpc  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -58,6 +58,8 @@ TARGETS = {
     "ListDeployments p99 ms at the largest table": 25,
     "page 1000 / page 1 p99": 1.5,
     "slowest live-truth question ms (EXPLAIN ANALYZE)": plans.TARGET_MS,
+    f"write throughput lost to {watchers.WATCHERS} watchers": watchers.MAX_WRITE_LOSS,
+    f"delivery p99 ms to {watchers.WATCHERS} watchers": watchers.MAX_DELIVERY_P99_MS,
 }
 
 
@@ -84,6 +86,8 @@ class Report:
     targets: dict[str, Any] = field(default_factory=dict)
     # EXPLAIN ANALYZE of the "What is live?" questions at the largest table.
     plans: list[dict[str, Any]] = field(default_factory=list)
+    # CreateDeployment with and without watchers (bench/watchers.py).
+    watch: dict[str, Any] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -277,7 +281,12 @@ class ResourceSampler(threading.Thread):
 class Stack:
     def __init__(self, database_url: str, data_dir: Path, workers: int) -> None:
         self.grpc_port, self.http_port = free_port(), free_port()
-        env = {**os.environ, "CATAPULT_DATABASE_URL": database_url}
+        # One key holds every watch stream of bench/watchers.py: its per-key limit is raised to fit.
+        env = {
+            **os.environ,
+            "CATAPULT_DATABASE_URL": database_url,
+            "CATAPULT_WATCH_LIMIT_PER_KEY": str(watchers.WATCHERS),
+        }
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = (data_dir / "up.log").open("w")  # truncated: the readiness check reads it
         self.proc = subprocess.Popen(
@@ -318,13 +327,18 @@ class Stack:
 async def sample_ids(dsn: str) -> dict[str, str]:
     conn = await asyncpg.connect(dsn)
     try:
-        model = await conn.fetchrow("SELECT id, name FROM models ORDER BY name OFFSET 7 LIMIT 1")
-        release = await conn.fetchval(
+        model, other = await conn.fetch("SELECT id, name FROM models ORDER BY name OFFSET 7 LIMIT 2")
+        latest = (
             "SELECT id FROM releases WHERE image_id = $1 AND status = 'active' "
-            "ORDER BY created_at DESC LIMIT 1",
-            model["id"],
+            "ORDER BY created_at DESC LIMIT 1"
         )
-        return {"model_id": str(model["id"]), "model_name": model["name"], "release_id": str(release)}
+        return {
+            "model_id": str(model["id"]),
+            "model_name": model["name"],
+            "release_id": str(await conn.fetchval(latest, model["id"])),
+            # Another model's: writes of it wait for no lock the load's writes hold.
+            "other_release_id": str(await conn.fetchval(latest, other["id"])),
+        }
     finally:
         await conn.close()
 
@@ -470,6 +484,11 @@ def measure(args: argparse.Namespace) -> Report:
                 report.results.append(wrk(f"rest {name}", stack.rest, stack.key, method, path, body, seconds))
                 print(report.results[-1], flush=True)
             report.resources = sampler.summary()
+            load = watchers.measure(
+                ghz, g, stack.key, ids["release_id"], ids["other_release_id"], n // 2, work
+            )
+            report.watch = asdict(load)
+            print(report.watch, flush=True)
         finally:
             if stack is not None:
                 stack.stop()
@@ -490,12 +509,16 @@ def judge(report: Report) -> None:
         "ListDeployments p99 ms at the largest table": page1.p99_ms,
         "page 1000 / page 1 p99": round(deep.p99_ms / page1.p99_ms, 2) if page1.p99_ms else 0,
         "slowest live-truth question ms (EXPLAIN ANALYZE)": max(p["execution_ms"] for p in report.plans),
+        f"write throughput lost to {watchers.WATCHERS} watchers": report.watch["write_loss"],
+        f"delivery p99 ms to {watchers.WATCHERS} watchers": report.watch["delivery_p99_ms"],
     }
     lower_is_better = {
         "grpc GetModel p99 ms",
         "ListDeployments p99 ms at the largest table",
         "page 1000 / page 1 p99",
         "slowest live-truth question ms (EXPLAIN ANALYZE)",
+        f"write throughput lost to {watchers.WATCHERS} watchers",
+        f"delivery p99 ms to {watchers.WATCHERS} watchers",
     }
     report.targets = {
         name: {
@@ -561,6 +584,18 @@ def markdown(report: Report) -> str:
         scans = ", ".join(p["seq_scan_of"]) or "none"
         met = "yes" if p["met"] else "**no**"
         lines.append(f"| {p['question']} | {p['execution_ms']:.2f} | {p['rows']:.0f} | {scans} | {met} |")
+    w = report.watch
+    lines += [
+        "",
+        f"## Watch: {w['watchers']} streams on WatchDeployments(environment=production)",
+        "",
+        f"CreateDeployment (production) at concurrency {CONCURRENCY}: {w['writes_rps_alone']} req/s alone, "
+        f"{w['writes_rps_watched']} req/s watched ({w['write_loss']:.1%} lost). Delivery, from a probe "
+        f"write's return to its arrival at each stream: p50 {w['delivery_p50_ms']} ms, p99 "
+        f"{w['delivery_p99_ms']} ms, max {w['delivery_max_ms']} ms ({w['probes']} probes). "
+        f"{w['events_delivered']:,} changes in {w['messages']:,} messages; every stream got every "
+        f"write: {'yes' if w['complete'] else '**no**'}.",
+    ]
     lines += ["", "## Server resources during the load", ""]
     lines += [f"- {k}: {v}" for k, v in report.resources.items()]
     return "\n".join(lines) + "\n"

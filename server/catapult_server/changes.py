@@ -1,14 +1,20 @@
 """The change feed behind the watch streams (WatchChanges, WatchDeployments).
 
 Every change is an audit row, written in the transaction of the change, holding the resource as
-it is after it; when the transaction commits, a deferred trigger numbers the row in commit order
-(`commit_seq`) and NOTIFYs `catapult_changes`. That number is a stream's cursor.
+it is after it. Once that transaction has committed, a numbering gives the row its place in the
+feed (`commit_seq`, the streams' cursor): one numbering at a time across every replica (it holds
+change_feed's row lock), each numbering every change committed and not yet numbered, in the order
+they were written. So numbers follow the order changes became visible, and no number becomes
+visible before a smaller one: a reader that has seen number n has seen everything before it. A
+change that depends on another (it waited for that one's lock, or read what it wrote) is written
+after that one committed, and is numbered after it.
 
-Each server process runs one ChangeFeed: a connection of its own LISTENs, and on each
-notification (or every POLL_SECONDS, in case one was missed) the feed reads the rows committed
+The writing transactions take no lock for this: the server that made a write asks its feed to
+number right after the write (`nudge`), and a numbering NOTIFYs `catapult_changes`, which wakes
+the feed of every replica. Each server process runs one ChangeFeed, which reads the rows numbered
 since the last it saw — once, for every watcher of the process — and hands each watcher the
-events its filter keeps. A write on any replica reaches watchers on every replica, because the
-rows and the notifications go through PostgreSQL.
+events its filter keeps. Every POLL_SECONDS it numbers and reads regardless, for changes no
+server nudged about (the `catapult` CLI's, say) and notifications lost with a connection.
 
 A watcher's queue is bounded: a client that reads too slowly is cut off (WATCHER_TOO_SLOW) with
 the cursor to resume from, rather than growing the server's memory. A watcher with a cursor is
@@ -20,14 +26,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 from google.protobuf.message import Message
 from google.rpc import code_pb2
-from sqlalchemy import select
+from sqlalchemy import exists, func, select, text, update
 
 from catapult.v1 import (
     api_key_pb2,
@@ -47,7 +53,7 @@ from catapult_server.resources import timestamp
 log = logging.getLogger(__name__)
 
 CHANNEL = "catapult_changes"
-# Read the feed this often even without a notification (a lost LISTEN connection, a missed one).
+# Number and read the feed this often even without a nudge or a notification.
 POLL_SECONDS = 1.0
 BATCH = 500
 
@@ -71,10 +77,32 @@ RESOURCES: dict[str, tuple[type[Message], str]] = {
 
 t = schema.audit_logs
 _COLUMNS = (t.c.commit_seq, t.c.action, t.c.resource_type, t.c.resource_id, t.c.api_key_name)
-# Every numbered row (a denial or a prune too: the feed's place moves past them; event_of skips them).
+# The feed: the numbered rows, each a change.
 FEED_QUERY = select(*_COLUMNS, t.c.created_at, t.c.snapshot)
+FEED = schema.change_feed
+
+# One numbering's batch: the oldest changes not yet numbered, numbered after `top` in the order
+# they were written (the partial index ix_audit_logs_unnumbered finds them).
+NUMBER = text(
+    """
+    WITH batch AS (
+        SELECT id, row_number() OVER (ORDER BY write_seq) AS n
+        FROM audit_logs WHERE commit_seq IS NULL AND snapshot IS NOT NULL
+        ORDER BY write_seq LIMIT :batch
+    )
+    UPDATE audit_logs SET commit_seq = :top + batch.n FROM batch WHERE audit_logs.id = batch.id
+    """
+)
+UNNUMBERED = select(exists().where(t.c.commit_seq.is_(None), t.c.snapshot.is_not(None)))
 
 Filter = Callable[[change_pb2.ChangeEvent], bool]
+
+# A batch holds at most this many changes, and stops growing past this many bytes (a client's
+# default limit on one message is 4 MiB).
+BATCH_CHANGES = 500
+BATCH_BYTES = 1 << 20
+# How often a stream checks that its key is still valid (revoked or expired: the stream ends).
+KEY_RECHECK_SECONDS = 1.0
 
 
 class WatcherTooSlow(CatapultError):
@@ -107,12 +135,31 @@ def parse_cursor(cursor: str) -> int:
     return int(cursor)
 
 
-def event_of(row: Any) -> change_pb2.ChangeEvent | None:
-    """The event an audit row is, or None for one that is no change (or a resource type this
-    server does not stream)."""
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field: its tag, the payload's length (a varint), the payload."""
+    header, length = bytearray([number << 3 | 2]), len(payload)
+    while length > 0x7F:
+        header.append(length & 0x7F | 0x80)
+        length >>= 7
+    header.append(length)
+    return bytes(header) + payload
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change as the feed hands it out: its number, the event (for the watchers' filters),
+    and the event encoded once as ChangeBatch.events, for every watcher that sends it."""
+
+    seq: int
+    event: change_pb2.ChangeEvent
+    encoded: bytes
+
+
+def change_of(row: Any) -> Change | None:
+    """The change an audit row is, or None for a resource type this server does not stream."""
     kind = RESOURCES.get(row.resource_type)
     event_type = EVENT_TYPES.get(row.action)
-    if kind is None or event_type is None or row.snapshot is None:
+    if kind is None or event_type is None:
         return None
     message, field_name = kind
     event = change_pb2.ChangeEvent(
@@ -124,56 +171,78 @@ def event_of(row: Any) -> change_pb2.ChangeEvent | None:
         api_key_name=row.api_key_name,
     )
     getattr(event, field_name).CopyFrom(message.FromString(row.snapshot))
-    return event
+    return Change(row.commit_seq, event, _field(EVENTS_FIELD, event.SerializeToString()))
+
+
+EVENTS_FIELD = change_pb2.ChangeBatch.DESCRIPTOR.fields_by_name["events"].number
+CURSOR_FIELD = change_pb2.ChangeBatch.DESCRIPTOR.fields_by_name["cursor"].number
+
+
+def encode_batch(changes: Sequence[Change], cursor: int) -> bytes:
+    """A ChangeBatch, serialized, from changes encoded once each (no event is serialized again)."""
+    return b"".join(change.encoded for change in changes) + _field(CURSOR_FIELD, cursor_of(cursor).encode())
+
+
+def first_batch(changes: list[Change]) -> list[Change]:
+    """The first of `changes` that fit in one message (BATCH_CHANGES, BATCH_BYTES; at least one)."""
+    size = 0
+    for count, change in enumerate(changes[:BATCH_CHANGES]):
+        size += len(change.encoded)
+        if count and size > BATCH_BYTES:
+            return changes[:count]
+    return changes[:BATCH_CHANGES]
 
 
 @dataclass(eq=False)
 class Watcher:
-    """One stream's place at the feed: what it wants, its bounded queue, where it stands."""
+    """One stream's place at the feed: what it wants, the changes waiting for it, where it stands."""
 
     wants: Filter
     key: str
-    buffer: int
-    queue: asyncio.Queue[change_pb2.ChangeEvent] = field(init=False)
-    # The cursor of the last event handed to the client (or the one it resumed from).
+    buffer: int  # changes it may have waiting before it counts as too slow
+    pending: list[Change] = field(default_factory=list)
+    # The number of the last change handed to the client (or the one it resumed from).
     delivered: int = 0
     ended: CatapultError | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.buffer)
-
-    def offer(self, event: change_pb2.ChangeEvent) -> None:
-        if self.ended is not None or not self.wants(event):
+    def offer(self, changes: list[Change]) -> None:
+        """Changes this watcher's filter kept."""
+        if self.ended is not None:
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        self.pending.extend(changes)
+        if len(self.pending) > self.buffer:
             self.end(WatcherTooSlow(cursor_of(self.delivered)))
         self._wake.set()
 
     def end(self, reason: CatapultError) -> None:
-        """End the stream at its next read; what it had buffered is let go (a resume from the
-        cursor of the last event it delivered reads it again)."""
+        """End the stream at its next read; what was waiting is let go (a resume from the
+        cursor of the last change it delivered reads it again)."""
         if self.ended is None:
             self.ended = reason
-        while not self.queue.empty():
-            self.queue.get_nowait()
+        self.pending.clear()
         self._wake.set()
 
-    async def next(self, within: float) -> change_pb2.ChangeEvent | None:
-        """The next event, or None after `within` seconds without one (a heartbeat is due)."""
-        while True:
-            if self.ended is not None:
-                raise self.ended
-            if not self.queue.empty():
-                return self.queue.get_nowait()
+    async def take(self, within: float) -> list[Change]:
+        """The next batch of changes waiting, or [] after `within` seconds without any."""
+        if not self.pending and self.ended is None:
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(within):
                     await self._wake.wait()
-            except TimeoutError:
-                return None
+        if self.ended is not None:
+            raise self.ended
+        batch = first_batch(self.pending)
+        del self.pending[: len(batch)]
+        return batch
+
+
+@dataclass
+class _Group:
+    """The watchers with one filter: it is tested once per change for all of them."""
+
+    wants: Filter
+    watchers: set[Watcher] = field(default_factory=set)
 
 
 class ChangeFeed:
@@ -186,11 +255,12 @@ class ChangeFeed:
         self._total = settings.watch_limit
         self._buffer = settings.watch_buffer
         self._heartbeat = settings.watch_heartbeat_seconds
+        self._groups: dict[Hashable, _Group] = {}
         self._watchers: set[Watcher] = set()
         # The commit_seq of the last row read from the feed; None until the database first answers
         # (a server starts without one, and its watchers wait for it like any other call).
         self._head: int | None = None
-        self._new = asyncio.Event()
+        self._wake = asyncio.Event()  # a nudge or a notification: number and read now
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -206,27 +276,37 @@ class ChangeFeed:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    def nudge(self) -> None:
+        """A change was just committed: number it and hand it out now, not at the next poll."""
+        self._wake.set()
+
+    def waiting(self) -> list[int]:
+        """How many changes wait for each open stream (each at most `watch_buffer`)."""
+        return [len(watcher.pending) for watcher in self._watchers]
+
     async def _place(self) -> int:
         """Where the feed stands: from the first time the database answers, the last change read."""
         if self._head is None:
             async with self._db.read() as conn:
-                latest = await conn.scalar(select(t.c.commit_seq).order_by(t.c.commit_seq.desc()).limit(1))
+                latest = await conn.scalar(select(FEED.c.numbered_through))
             if self._head is None:  # another caller may have placed it meanwhile: keep theirs
                 self._head = latest or 0
         return self._head
 
     async def _follow(self) -> None:
-        """Listen, read, hand out; again. A lost connection is reconnected; reads go on meanwhile."""
+        """Number, read, hand out; wait for a nudge, a notification or the poll; again. A lost
+        connection is reconnected; numbering and reading go on meanwhile."""
         listener: asyncpg.Connection | None = None
         while True:
             try:
                 if listener is None or listener.is_closed():
                     listener = await self._listen()
+                await self._number()
+                await self._read()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(POLL_SECONDS):
-                        await self._new.wait()
-                self._new.clear()
-                await self._read()
+                        await self._wake.wait()
+                self._wake.clear()
             except asyncio.CancelledError:
                 if listener is not None:
                     await listener.close(timeout=1)
@@ -238,28 +318,46 @@ class ChangeFeed:
 
     async def _listen(self) -> asyncpg.Connection:
         connection: asyncpg.Connection = await asyncpg.connect(self._dsn, timeout=5)
-        await connection.add_listener(CHANNEL, lambda *_: self._new.set())
+        await connection.add_listener(CHANNEL, lambda *_: self._wake.set())
         return connection
 
-    async def _read(self) -> None:
-        await self._place()
+    async def _number(self) -> None:
+        """Number every change committed and not yet numbered (see the module docstring)."""
         while True:
-            async with self._db.read() as conn:
-                query = FEED_QUERY.where(t.c.commit_seq > self._head).order_by(t.c.commit_seq).limit(BATCH)
-                rows = (await conn.execute(query)).all()
-            for row in rows:
-                event = event_of(row)
-                if event is not None:
-                    for watcher in list(self._watchers):
-                        watcher.offer(event)
+            async with self._db.transaction() as tx:
+                if not await tx.scalar(UNNUMBERED):
+                    return
+                # One numbering at a time: the next waits here, then sees what this one numbered.
+                top = (await tx.execute(select(FEED.c.numbered_through).with_for_update())).scalar_one()
+                numbered = (await tx.execute(NUMBER, {"top": top, "batch": BATCH})).rowcount
+                await tx.execute(update(FEED).values(numbered_through=top + numbered))
+                await tx.execute(select(func.pg_notify(CHANNEL, "")))
+            if numbered < BATCH:
+                return
+
+    async def _read(self) -> None:
+        """Hand every change numbered since the last read to the watchers that want it."""
+        head = await self._place()
+        while True:
+            rows = await self._rows(after=head)
+            changes = [change for change in map(change_of, rows) if change is not None]
+            for group in list(self._groups.values()):
+                kept = [change for change in changes if group.wants(change.event)]
+                if kept:
+                    for watcher in list(group.watchers):
+                        watcher.offer(kept)
             if rows:
-                self._head = rows[-1].commit_seq
+                head = self._head = rows[-1].commit_seq
             if len(rows) < BATCH:
                 return
 
-    def buffered(self) -> list[int]:
-        """How many events wait in each open stream's queue (each at most `watch_buffer`)."""
-        return [watcher.queue.qsize() for watcher in self._watchers]
+    async def _rows(self, after: int, through: int | None = None) -> list[Any]:
+        """The feed's rows numbered after `after` (and up to `through`), at most BATCH of them."""
+        query = FEED_QUERY.where(t.c.commit_seq > after)
+        if through is not None:
+            query = query.where(t.c.commit_seq <= through)
+        async with self._db.read() as conn:
+            return list((await conn.execute(query.order_by(t.c.commit_seq).limit(BATCH))).all())
 
     def _admit(self, key: str) -> None:
         if self._closing:
@@ -273,78 +371,89 @@ class ChangeFeed:
                 f"this key has {self._per_key} watch streams open, the most it may; close one"
             )
 
+    @contextlib.contextmanager
+    def _registered(self, watcher: Watcher, group: Hashable) -> Iterator[None]:
+        self._watchers.add(watcher)
+        self._groups.setdefault(group, _Group(watcher.wants)).watchers.add(watcher)
+        try:
+            yield
+        finally:
+            self._watchers.discard(watcher)
+            members = self._groups[group].watchers
+            members.discard(watcher)
+            if not members:
+                del self._groups[group]
+
     async def watch(
         self,
         key: str,
         wants: Filter,
+        group: Hashable,
         cursor: str,
         still_allowed: Callable[[], Awaitable[None]],
-        started: Callable[[], Awaitable[None]],
-    ) -> AsyncIterator[change_pb2.ChangeEvent]:
-        """The stream: the changes after `cursor` (or from now), then each as it commits, with a
-        heartbeat when idle. `started` is awaited once the stream is admitted and in place (what
-        commits after it is delivered); `still_allowed` raises (e.g. the key was revoked) to end it."""
+    ) -> AsyncIterator[bytes]:
+        """The stream, as encoded ChangeBatches: first a batch with no change and the stream's
+        place (its cursor: the stream is in place, and what commits from now on is delivered),
+        then the changes after `cursor` if one was given, then each batch as it commits, with a
+        heartbeat when idle. `wants` is the stream's filter and `group` names it (streams with
+        equal filters share one test per change); `still_allowed` raises (e.g. the key was
+        revoked) to end it."""
         self._admit(key)
         watcher = Watcher(wants=wants, key=key, buffer=self._buffer)
-        # Registered before reading the backlog: what commits meanwhile waits in the queue.
-        self._watchers.add(watcher)
-        try:
+        # Registered before reading the backlog: what commits meanwhile waits for it.
+        with self._registered(watcher, group):
             head = await self._place()
-            watcher.delivered = parse_cursor(cursor) if cursor else head
             if cursor:
-                await self._check_not_pruned(watcher.delivered)
-            await started()
-            if cursor:
-                async for past in self._backlog(watcher.delivered, head, wants):
-                    watcher.delivered = int(past.cursor)
-                    yield past
+                watcher.delivered = await self._valid(parse_cursor(cursor))
+            else:
+                watcher.delivered = await self._now()
+            yield encode_batch([], watcher.delivered)
+            while watcher.delivered < head:  # the backlog, from the table
+                rows = await self._rows(after=watcher.delivered, through=head)
+                if not rows:
+                    break
+                kept = [c for c in map(change_of, rows) if c is not None and wants(c.event)]
+                while kept:
+                    batch = first_batch(kept)
+                    del kept[: len(batch)]
+                    yield encode_batch(batch, batch[-1].seq)
+                watcher.delivered = rows[-1].commit_seq
             clock = asyncio.get_running_loop().time
             checked = sent = clock()
             while True:
                 wait = min(KEY_RECHECK_SECONDS, max(0.0, self._heartbeat - (clock() - sent)))
-                event = await watcher.next(within=wait)  # None: nothing arrived within `wait`
+                batch = [c for c in await watcher.take(within=wait) if c.seq > watcher.delivered]
                 if clock() - checked >= KEY_RECHECK_SECONDS:
                     await still_allowed()
                     checked = clock()
-                if event is None:
-                    if clock() - sent >= self._heartbeat:
-                        yield change_pb2.ChangeEvent(type="heartbeat", cursor=cursor_of(watcher.delivered))
-                        sent = clock()
+                if batch:
+                    watcher.delivered = batch[-1].seq
+                elif clock() - sent < self._heartbeat:
                     continue
-                sequence = int(event.cursor)
-                if sequence <= watcher.delivered:
-                    continue  # already served from the backlog
-                watcher.delivered = sequence
-                yield event
+                yield encode_batch(batch, watcher.delivered)  # changes, or a heartbeat
                 sent = clock()
-        finally:
-            self._watchers.discard(watcher)
 
-    async def _check_not_pruned(self, after: int) -> None:
+    async def _now(self) -> int:
+        """The place of a watch that starts now: after every change committed before it (numbered
+        first, so that one committed just before is not streamed as if it came after)."""
+        await self._number()
         async with self._db.read() as conn:
-            pruned = await conn.scalar(select(schema.change_feed.c.pruned_through))
-        if pruned and after < pruned:
+            numbered: int = (await conn.execute(select(FEED.c.numbered_through))).scalar_one()
+        return numbered
+
+    async def _valid(self, after: int) -> int:
+        """A cursor to resume after: one the feed has reached, whose later changes are all kept."""
+        async with self._db.read() as conn:
+            feed = (await conn.execute(select(FEED.c.numbered_through, FEED.c.pruned_through))).one()
+        if after > feed.numbered_through:
+            raise InvalidArgument.field(
+                "cursor",
+                f"is ahead of the change feed (at {feed.numbered_through}): not one this registry issued",
+            )
+        if after < feed.pruned_through:
             raise FailedPrecondition(
                 error_reason_pb2.CURSOR_EXPIRED,
                 "the changes after this cursor were pruned from the audit log: list what you need again, "
                 "then watch without a cursor",
             )
-
-    async def _backlog(
-        self, after: int, through: int, wants: Filter
-    ) -> AsyncIterator[change_pb2.ChangeEvent]:
-        while after < through:
-            async with self._db.read() as conn:
-                query = FEED_QUERY.where(t.c.commit_seq > after, t.c.commit_seq <= through)
-                rows = (await conn.execute(query.order_by(t.c.commit_seq).limit(BATCH))).all()
-            if not rows:
-                return
-            for row in rows:
-                event = event_of(row)
-                if event is not None and wants(event):
-                    yield event
-            after = rows[-1].commit_seq
-
-
-# How often a stream checks that its key is still valid (revoked or expired: the stream ends).
-KEY_RECHECK_SECONDS = 1.0
+        return after

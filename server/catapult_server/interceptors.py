@@ -185,6 +185,12 @@ def _tolerant(deserialize: Callable[[bytes], Any], message_name: str) -> Callabl
     return parse
 
 
+def _encoded_or(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """A stream's serializer that passes bytes through: a watch sends its batches encoded
+    already (changes.py encodes each change once, for every stream that sends it)."""
+    return lambda message: message if isinstance(message, bytes) else serialize(message)
+
+
 def _retrieve(task: asyncio.Future[Any]) -> None:
     """Collect an abandoned call's outcome, so asyncio does not log it as never retrieved."""
     if not task.cancelled():
@@ -197,9 +203,13 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
     request timeout (or the caller's deadline, if sooner), retries it when the database chose
     it to give way in a conflict, and reports every failure as a google.rpc.Status."""
 
-    def __init__(self, keys: KeyStore, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, keys: KeyStore, db: Database, settings: Settings, after_write: Callable[[], None]
+    ) -> None:
         self._keys = keys
         self._db = db
+        # Called once a call that changes the registry has succeeded (the change feed's nudge).
+        self._after_write = after_write
         self._timeout = settings.request_timeout
         self._trusted = _Trusted(ipaddress.ip_network(n, strict=False) for n in settings.trusted_proxies)
         # One guarded handler per method, built on its first call: the per-call work is only
@@ -231,7 +241,7 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
             )
         elif handler.unary_stream is not None:
             guarded = grpc.unary_stream_rpc_method_handler(
-                self._guard_stream(method, handler.unary_stream), parse, serialize
+                self._guard_stream(method, handler.unary_stream), parse, _encoded_or(serialize)
             )
         else:
             return handler
@@ -310,6 +320,7 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
 
     def _guard(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         validator = validator_for(METHODS[method].input_type)
+        writes = method in WRITE_METHODS
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             self.in_flight += 1
@@ -318,7 +329,10 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
             async def call() -> Any:
                 await self._admit(method, request, context)
                 validator.check(request)
-                return await self._retrying(behavior, request, context)
+                response = await self._retrying(behavior, request, context)
+                if writes:
+                    self._after_write()
+                return response
 
             try:
                 return await self._within_budget(context, call())

@@ -49,8 +49,8 @@ class CatapultServer:
         self.keys = KeyStore(self.db, settings.key_pepper, settings.last_used_flush_seconds)
         self.health = HealthServicer()
         self.port = 0
-        self.interceptor = CatapultInterceptor(self.keys, self.db, settings)
         self.feed = ChangeFeed(self.db, settings)
+        self.interceptor = CatapultInterceptor(self.keys, self.db, settings, after_write=self.feed.nudge)
         self._server = grpc.aio.server(interceptors=[self.interceptor], options=_SERVER_OPTIONS)
         self._background: list[asyncio.Task[None]] = []
         self._serving: bool | None = None

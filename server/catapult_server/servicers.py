@@ -5,7 +5,7 @@ services/crud.py and listing.py; the rest are the resource's own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,6 @@ from catapult.v1 import (
     release_service_pb2_grpc,
     system_service_pb2_grpc,
 )
-from catapult_server.auth import Caller
 from catapult_server.changes import ChangeFeed
 from catapult_server.config import Settings
 from catapult_server.database import Database
@@ -149,8 +148,8 @@ class DeploymentServicer(deployment_service_pb2_grpc.DeploymentServiceServicer):
         return await deployments.LISTING.page(self.db, self.pages, request)
 
     async def WatchDeployments(self, request: Any, context: Any) -> AsyncIterator[Any]:
-        async for event in watch.DEPLOYMENTS.stream(self.feed, request, *watcher_hooks(context)):
-            yield event
+        async for batch in watch.DEPLOYMENTS.stream(self.feed, request, current_caller(), key_recheck()):
+            yield batch
 
     async def UpdateDeployment(self, request: Any, context: Any) -> Any:
         etag = etag_of(context, request.etag, request.deployment.etag)
@@ -186,21 +185,13 @@ class AuditLogServicer(audit_log_service_pb2_grpc.AuditLogServiceServicer):
         return await audit_logs.LISTING.page(self.db, self.pages, request)
 
 
-def watcher_hooks(
-    context: Any,
-) -> tuple[Caller, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
-    """A watch's caller, its key's recheck, and its start: the response headers go out at once,
-    so a client knows the stream is in place (what commits from then on reaches it)."""
-    return current_caller(), key_recheck(), lambda: context.send_initial_metadata(())
-
-
 class ChangeServicer(change_service_pb2_grpc.ChangeServiceServicer):
     def __init__(self, feed: ChangeFeed) -> None:
         self.feed = feed
 
     async def WatchChanges(self, request: Any, context: Any) -> AsyncIterator[Any]:
-        async for event in watch.CHANGES.stream(self.feed, request, *watcher_hooks(context)):
-            yield event
+        async for batch in watch.CHANGES.stream(self.feed, request, current_caller(), key_recheck()):
+            yield batch
 
 
 class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):

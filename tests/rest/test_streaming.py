@@ -82,7 +82,9 @@ class Follower:
 
 
 def server_sent_events(body: bytes) -> list[Any]:
-    return [json.loads(line[len(b"data:") :]) for line in body.splitlines() if line.startswith(b"data:")]
+    """The changes in the server-sent events received so far: each event a ChangeBatch as JSON."""
+    batches = [json.loads(line[len(b"data:") :]) for line in body.splitlines() if line.startswith(b"data:")]
+    return [event for batch in batches for event in batch["events"]]
 
 
 async def test_rest_clients_follow_deployments_as_server_sent_events(
@@ -143,11 +145,16 @@ async def test_browsers_follow_changes_as_grpc_web_frames(rest: Rest, stubs: Stu
             ).id
             for n in range(2)
         ]
-        await eventually(lambda: len(grpc_web_messages(follower.body)) >= 2, within=2, what="2 frames")
+        await eventually(lambda: grpc_web_changes(follower.body) >= 2, within=2, what="2 changes")
     finally:
         await asyncio.to_thread(follower.close)
-    events = [change_pb2.ChangeEvent.FromString(m) for m in grpc_web_messages(follower.body)]
+    batches = [change_pb2.ChangeBatch.FromString(m) for m in grpc_web_messages(follower.body)]
+    events = [event for batch in batches for event in batch.events]
     assert [(e.type, e.resource_id) for e in events] == [("created", i) for i in created]
+
+
+def grpc_web_changes(body: bytes) -> int:
+    return sum(len(change_pb2.ChangeBatch.FromString(m).events) for m in grpc_web_messages(body))
 
 
 def grpc_web_messages(body: bytes) -> list[bytes]:
@@ -168,4 +175,4 @@ def test_the_openapi_document_describes_the_watches_as_event_streams() -> None:
     for path in ("/v1/deployments:watch", "/v1/changes:watch"):
         operation = document["paths"][path]["get"]
         assert operation["produces"] == ["text/event-stream"]
-        assert operation["responses"]["200"]["schema"] == {"$ref": "#/definitions/ChangeEvent"}
+        assert operation["responses"]["200"]["schema"] == {"$ref": "#/definitions/ChangeBatch"}

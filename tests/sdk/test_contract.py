@@ -22,6 +22,7 @@ from catapult.v1 import (
     artifact_pb2,
     artifact_service_pb2,
     audit_log_service_pb2,
+    change_service_pb2,
     deployment_pb2,
     deployment_service_pb2,
     model_pb2,
@@ -129,6 +130,8 @@ def test_every_writable_field_is_a_keyword(
         (model_service_pb2.DeleteModelRequest, "delete_model"),
         (release_service_pb2.DeleteReleaseRequest, "delete_release"),
         (deployment_service_pb2.CreateDeploymentRequest, "record_deployment"),
+        (deployment_service_pb2.WatchDeploymentsRequest, "watch_deployments"),
+        (change_service_pb2.WatchChangesRequest, "watch_changes"),
     ],
 )
 def test_every_request_field_is_a_keyword(request_type: type, method: str) -> None:

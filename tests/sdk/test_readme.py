@@ -42,6 +42,9 @@ async def test_readme_examples_run(
     assert "Latest version: 1.0.0, live in production: 1.0.0" in out
     assert "Registered release: " in out
     assert "model.name: " in out and "model.storage_path: " in out
+    # The deploy job's watch saw its deployment replace the live one, then left.
+    watched = "watch: superseded 1.0.0 terminated\nwatch: created 1.0.0 success\nwatch again after cursor "
+    assert watched in out
     async with catapult.AsyncClient(target, api_key=writer_key) as client:
         names = sorted([m.name async for m in client.list_models()])
         assert names == ["myorg/chat-model", "myorg/pytorch-model", "myorg/sentiment-model"]

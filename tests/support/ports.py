@@ -25,3 +25,15 @@ def refusing_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         yield port
+
+
+def is_free(port: int) -> bool:
+    """Nothing has the port: a plain bind succeeds (SO_REUSEADDR: closed connections of the
+    last owner, in TIME_WAIT, do not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True

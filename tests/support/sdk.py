@@ -2,7 +2,7 @@
 with AsyncClient's shape.
 
 The server under test runs on the tests' event loop, so the blocking Client must not run on it:
-`ThreadedClient` runs every call (and every step of a listing) in a worker thread."""
+`ThreadedClient` runs every call (and every step of a listing or a watch) in a worker thread."""
 
 from __future__ import annotations
 
@@ -33,9 +33,33 @@ class _ThreadedIterator:
         return item
 
 
+class _ThreadedWatch(_ThreadedIterator):
+    """A blocking `catapult.Watch` with AsyncWatch's shape: entering it, each `next` and closing it
+    run in worker threads (so `close` reaches a `next` waiting in another thread, as a blocking
+    program's other thread would)."""
+
+    def __init__(self, watch: catapult.Watch) -> None:
+        super().__init__(watch)
+        self.sync = watch
+
+    @property
+    def cursor(self) -> str:
+        return self.sync.cursor
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.sync.close)
+
+    async def __aenter__(self) -> _ThreadedWatch:
+        await asyncio.to_thread(self.sync.__enter__)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
 class ThreadedClient:
     """A blocking `catapult.Client` with AsyncClient's shape: each method call runs the Client's
-    method in a worker thread; `list_*` iterators advance in worker threads."""
+    method in a worker thread; `list_*` iterators and `watch_*` watches advance in worker threads."""
 
     def __init__(self, client: catapult.Client) -> None:
         self.sync = client
@@ -46,6 +70,8 @@ class ThreadedClient:
             return attribute
         if name.startswith("list_"):
             return lambda *args, **kwargs: _ThreadedIterator(attribute(*args, **kwargs))
+        if name.startswith("watch_"):  # a Watch opens nothing until entered or iterated
+            return lambda *args, **kwargs: _ThreadedWatch(attribute(*args, **kwargs))
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             return await asyncio.to_thread(attribute, *args, **kwargs)

@@ -81,6 +81,8 @@ async def serve_process(database_url: str, log: Path, **settings: str) -> AsyncI
             "127.0.0.1",
             "--grpc-port",
             str(port),
+            "--workers",
+            "1",  # one process per replica
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,

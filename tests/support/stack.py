@@ -10,6 +10,7 @@ import signal
 import subprocess
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,14 +28,33 @@ from tests.support.ports import free_port
 # How long a start may take to print its banner: first starts run initdb and the migrations.
 START_WITHIN = 90.0
 STOP_WITHIN = 60.0
+# The environment variable each stack's `catapult up` runs with, a value of its own: every process
+# it starts inherits it (workers, Envoy, the PostgreSQL guardian, PostgreSQL itself), so the
+# stack's processes are found even after `up` has died and they were left to init.
+MARKER = "TESTS_CATAPULT_STACK"
 
 
 def cli_env(**extra: str) -> dict[str, str]:
     """This environment without CATAPULT_* settings (the command is configured by its flags
-    alone), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATAPULT_")}
+    alone) and without XDG_RUNTIME_DIR (as in CI and containers, where libraries warn about it),
+    plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CATAPULT_") and k != "XDG_RUNTIME_DIR"}
     env.update(extra)
     return env
+
+
+def run_catapult(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`catapult ARGS` run to completion, as a user runs it (cli_env, plus `env`)."""
+    return subprocess.run(
+        [CATAPULT, *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(**(env or {})),
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 def alive(pid: int) -> bool:
@@ -71,11 +91,13 @@ class Stack:
         self.log = data_dir.parent / f"up-{self.grpc_port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self._channels: list[grpc.Channel] = []
+        self.marker = uuid.uuid4().hex
 
     def start(self) -> Stack:
         args = ["--data-dir", str(self.data_dir), "--grpc-port", str(self.grpc_port)]
         args += ["--http-port", str(self.http_port), *self.extra]
         env = cli_env(**{f"CATAPULT_{name.upper()}": value for name, value in self.settings.items()})
+        env[MARKER] = self.marker
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
                 [CATAPULT, "up", *args],
@@ -124,6 +146,29 @@ class Stack:
     def envoy_pid(self) -> int:
         return int((self.data_dir / "envoy.pid").read_text())
 
+    def processes(self) -> list[psutil.Process]:
+        """Every live process of this stack: `catapult up` and all it started (found by the
+        marker in their environment), the embedded PostgreSQL's included."""
+        found = []
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if process.environ().get(MARKER) == self.marker and alive(process.pid):
+                    found.append(process)
+        return found
+
+    def started_pids(self) -> set[int]:
+        """The processes `catapult up` started that run now (workers, Envoy, guardians, PostgreSQL)."""
+        return {p.pid for p in self.processes()} - {self.process.pid}
+
+    def worker_pids(self) -> list[int]:
+        """The server workers of `--workers N` (multiprocessing's spawned processes)."""
+        workers = []
+        for child in psutil.Process(self.process.pid).children():
+            with contextlib.suppress(psutil.Error):
+                if any("spawn_main" in part for part in child.cmdline()) and alive(child.pid):
+                    workers.append(child.pid)
+        return workers
+
     def postmaster_pid(self) -> int | None:
         """The pid of this stack's embedded PostgreSQL while it runs."""
         postgres = self.data_dir.resolve() / "postgres"
@@ -157,31 +202,35 @@ class Stack:
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=STOP_WITHIN)
 
+    def terminate(self) -> int:
+        """SIGTERM, as a service manager stops it; the exit status."""
+        self.process.terminate()
+        return self.process.wait(timeout=STOP_WITHIN)
+
     def kill(self) -> None:
         """SIGKILL: `catapult up` gets no chance to stop what it started."""
         self.process.kill()
         self.process.wait()
 
     def cleanup(self) -> None:
-        """Leave nothing running: Ctrl-C if the stack still runs, SIGKILL for whatever it started
-        that outlives that, and a fast shutdown of an embedded PostgreSQL a killed stack left."""
+        """Leave nothing running: Ctrl-C if the stack still runs, a fast shutdown of an embedded
+        PostgreSQL left running, and SIGKILL for any other process of the stack still there."""
         for channel in self._channels:
             channel.close()
         if self.proc is not None and self.proc.poll() is None:
-            children = psutil.Process(self.proc.pid).children(recursive=True)
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=STOP_WITHIN)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-            for child in children:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    child.kill()
         postmaster = self.postmaster_pid()
         if postmaster is not None:
             os.kill(postmaster, signal.SIGINT)  # PostgreSQL's fast shutdown
             wait_until(lambda: not alive(postmaster), 30, f"PostgreSQL {postmaster} did not stop")
+        for process in self.processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
 
 
 @contextmanager

@@ -16,12 +16,14 @@ from catapult.v1 import change_pb2
 
 
 class Watching:
-    """The events of one watch call (heartbeats kept apart), read as they come."""
+    """The events of one watch call, read as they come; its heartbeats (batches with no change)
+    kept apart."""
 
     def __init__(self, call: Any) -> None:
         self.call = call
         self.events: list[change_pb2.ChangeEvent] = []
-        self.heartbeats: list[change_pb2.ChangeEvent] = []
+        self.heartbeats: list[change_pb2.ChangeBatch] = []
+        self.batches = 0  # messages with changes
         # When each event arrived (time.monotonic()), index for index with `events`.
         self.arrived: list[float] = []
         self.error: grpc.aio.AioRpcError | None = None
@@ -30,12 +32,14 @@ class Watching:
 
     async def _read(self) -> None:
         try:
-            async for event in self.call:
-                if event.type == "heartbeat":
-                    self.heartbeats.append(event)
+            async for batch in self.call:
+                if batch.events:
+                    assert batch.cursor == batch.events[-1].cursor, "a batch's cursor is its last change's"
+                    self.batches += 1
+                    self.events.extend(batch.events)
+                    self.arrived.extend([time.monotonic()] * len(batch.events))
                 else:
-                    self.events.append(event)
-                    self.arrived.append(time.monotonic())
+                    self.heartbeats.append(batch)
                 self._changed.set()
         except grpc.aio.AioRpcError as error:
             self.error = error

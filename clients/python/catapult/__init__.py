@@ -18,6 +18,7 @@ from catapult._channel import DEFAULT_TIMEOUT
 from catapult._client import Client
 from catapult._convert import as_datetime, as_dict
 from catapult._retry import RetryPolicy
+from catapult._watch import AsyncWatch, Watch
 from catapult.errors import (
     AlreadyExistsError,
     CatapultError,
@@ -29,6 +30,7 @@ from catapult.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    ResourceExhaustedError,
     UnauthenticatedError,
     UnavailableError,
 )
@@ -37,6 +39,7 @@ from catapult.v1.api_key_service_pb2 import CreateApiKeyResponse
 from catapult.v1.artifact_pb2 import Artifact
 from catapult.v1.artifact_service_pb2 import DeleteArtifactResponse
 from catapult.v1.audit_log_pb2 import AuditLog
+from catapult.v1.change_pb2 import ChangeEvent
 from catapult.v1.deployment_pb2 import Deployment
 from catapult.v1.model_pb2 import Model
 from catapult.v1.model_service_pb2 import DeleteModelResponse
@@ -53,8 +56,10 @@ __all__ = [
     "ApiKey",
     "Artifact",
     "AsyncClient",
+    "AsyncWatch",
     "AuditLog",
     "CatapultError",
+    "ChangeEvent",
     "Client",
     "ConflictError",
     "CreateApiKeyResponse",
@@ -72,10 +77,12 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "Release",
+    "ResourceExhaustedError",
     "RetryPolicy",
     "SystemInfo",
     "UnauthenticatedError",
     "UnavailableError",
+    "Watch",
     "__version__",
     "as_datetime",
     "as_dict",

@@ -19,9 +19,10 @@ from google.protobuf.message import Message
 
 from catapult import _rpcs as rpcs
 from catapult._channel import DEFAULT_TIMEOUT, config_from_env
-from catapult._convert import is_uuid, message, update
+from catapult._convert import is_uuid, message, model_filter, update
 from catapult._retry import RetryPolicy
 from catapult._transport import AsyncTransport
+from catapult._watch import AsyncWatch
 from catapult.errors import NotFoundError
 from catapult.v1 import (
     api_key_pb2,
@@ -30,6 +31,7 @@ from catapult.v1 import (
     artifact_service_pb2,
     audit_log_pb2,
     audit_log_service_pb2,
+    change_service_pb2,
     deployment_pb2,
     deployment_service_pb2,
     model_pb2,
@@ -837,8 +839,7 @@ class AsyncClient:
             deployment_service_pb2.ListDeploymentsRequest,
             environment=environment,
             status=status,
-            model_id=model if model is not None and is_uuid(model) else None,
-            model_name=model if model is not None and not is_uuid(model) else None,
+            **model_filter(model),
             release_id=release_id,
             company=company,
             cluster=cluster,
@@ -917,6 +918,80 @@ class AsyncClient:
             rpcs.DELETE_DEPLOYMENT, request, timeout=timeout, retry=etag is None
         )
 
+    def watch_deployments(
+        self,
+        *,
+        environment: str | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        release_id: str | None = None,
+        company: str | None = None,
+        cluster: str | None = None,
+        k8s_namespace: str | None = None,
+        endpoint_url: str | None = None,
+        active_only: bool = False,
+        digest: str | None = None,
+        release_status: str | None = None,
+        cursor: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncWatch:
+        """The changes to deployments matching all the filters given, as they commit, in commit
+        order, each once: ``async for event in client.watch_deployments(environment="production")``.
+        Each event is a :class:`catapult.ChangeEvent`: its ``type`` (``"created"``, ``"updated"``,
+        ``"superseded"``, ``"terminated"``, ``"deleted"``), its ``deployment`` as it is after the
+        change, who made it (``api_key_name``) and when (``time``).
+
+        The watch starts now, or after ``cursor``. It never ends by itself, and survives what ends a
+        stream: when the server restarts, the connection drops or the server cuts off a watch read
+        too slowly, it opens a new stream from the last cursor it received (with the client's
+        RetryPolicy), so what commits meanwhile arrives afterwards and nothing twice. Heartbeats
+        (an idle stream's keep-alive) only move ``watch.cursor``, where the watch stands: keep it to
+        watch again later from there. ``async with client.watch_deployments(...) as watch:`` puts
+        the stream in place before the block runs (every change committed in it is delivered) and
+        cancels it after; breaking out of the loop cancels it too, and ``await watch.close()`` does
+        at once. Errors are raised by the iteration.
+
+        Args:
+            environment: any lowercase token, e.g. ``"production"``, ``"staging"``.
+            status: only deployments with this status after the change: ``"deploying"``,
+                ``"success"``, ``"failed"`` or ``"terminated"``.
+            model: deployments of any release of this model (id or name).
+            active_only: only deployments that are live after the change, or stopped being live by
+                it: a new deployment arriving and the one it superseded leaving.
+            digest: deployments of releases that are this image.
+            release_status: deployments of releases with this status after the change, ``"active"``
+                or ``"deprecated"``.
+            cursor: start after this cursor (an event's, or a watch's ``cursor``): every later change.
+            timeout: seconds the whole watch may take, reconnections included, before it raises
+                DeadlineExceededError. The default is no limit: the client's ``timeout`` does not
+                apply to watches.
+
+        Raises:
+            InvalidArgumentError: a filter or the cursor is invalid.
+            FailedPreconditionError: ``CURSOR_EXPIRED``: the changes after ``cursor`` were pruned;
+                list what you need again, then watch without a cursor.
+            ResourceExhaustedError: ``TOO_MANY_WATCHES``: the key or the server has as many watches
+                open as it may.
+            UnauthenticatedError: the key is unknown, or was revoked or expired while watching.
+            UnavailableError: the server stayed out of reach for all the retry policy's attempts.
+        """
+        request = message(
+            deployment_service_pb2.WatchDeploymentsRequest,
+            environment=environment,
+            status=status,
+            **model_filter(model),
+            release_id=release_id,
+            company=company,
+            cluster=cluster,
+            k8s_namespace=k8s_namespace,
+            endpoint_url=endpoint_url,
+            active_only=active_only,
+            digest=digest,
+            release_status=release_status,
+            cursor=cursor,
+        )
+        return self._transport.watch(rpcs.WATCH_DEPLOYMENTS, request, timeout=timeout)
+
     # --- API keys (admin) ------------------------------------------------------------------
 
     async def create_api_key(
@@ -964,6 +1039,43 @@ class AsyncClient:
         """
         request = api_key_service_pb2.RevokeApiKeyRequest(id=id)
         return await self._transport.call(rpcs.REVOKE_API_KEY, request, timeout=timeout, retry=True)
+
+    # --- changes ---------------------------------------------------------------------------
+
+    def watch_changes(
+        self,
+        *,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        cursor: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncWatch:
+        """Every change to the registry (or to one kind of resource, or to one resource), as it
+        commits, in commit order, each once: ``async for event in client.watch_changes()``. Each
+        event is a :class:`catapult.ChangeEvent`: its ``type``, its ``resource_type`` and
+        ``resource_id``, and the resource as it is after the change in the field of that name
+        (``event.model``, ``event.release``, …; as it was, for ``"deleted"``). Changes to API keys
+        reach admin keys only. The watch resumes by itself, as :meth:`watch_deployments` says.
+
+        Args:
+            resource_type: ``"model"``, ``"release"``, ``"artifact"``, ``"deployment"`` or
+                ``"api_key"`` (admin keys only).
+            resource_id: changes to this resource (its id).
+            cursor: start after this cursor (an event's, or a watch's ``cursor``): every later change.
+            timeout: seconds the whole watch may take, as for :meth:`watch_deployments` (default: no
+                limit).
+
+        Raises:
+            PermissionDeniedError: ``resource_type="api_key"`` without an admin key.
+            CatapultError: as :meth:`watch_deployments`.
+        """
+        request = message(
+            change_service_pb2.WatchChangesRequest,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            cursor=cursor,
+        )
+        return self._transport.watch(rpcs.WATCH_CHANGES, request, timeout=timeout)
 
     # --- audit log and system --------------------------------------------------------------
 

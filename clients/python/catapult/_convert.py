@@ -25,6 +25,13 @@ def is_uuid(value: str) -> bool:
     return True
 
 
+def model_filter(model: str | None) -> dict[str, str]:
+    """A filter on a model given by id or by name: ``model_id`` for a UUID, else ``model_name``."""
+    if model is None:
+        return {}
+    return {"model_id": model} if is_uuid(model) else {"model_name": model}
+
+
 def struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     """A Struct from a JSON-like dict (numbers become floats, as in JSON)."""
     out = struct_pb2.Struct()

@@ -1,8 +1,8 @@
 """The catapult.v1 RPCs the clients call, each with its typed request and response.
 
-Paths and whether an RPC has side effects are read from the generated descriptors, not restated;
-the request and response classes are named here only so the type checker knows them, and are
-checked against the descriptor when this module is imported.
+Paths, whether an RPC has side effects and whether it streams its responses (a watch) are read
+from the generated descriptors, not restated; the request and response classes are named here only
+so the type checker knows them, and are checked against the descriptor when this module is imported.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from catapult.v1 import (
     artifact_pb2,
     artifact_service_pb2,
     audit_log_service_pb2,
+    change_pb2,
+    change_service_pb2,
     deployment_pb2,
     deployment_service_pb2,
     model_pb2,
@@ -38,6 +40,7 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     release_service_pb2,
     artifact_service_pb2,
     deployment_service_pb2,
+    change_service_pb2,
     api_key_service_pb2,
     audit_log_service_pb2,
     system_service_pb2,
@@ -46,12 +49,14 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
 
 @dataclass(frozen=True)
 class Rpc(Generic[Req, Resp]):
-    """One unary RPC: its path (``/catapult.v1.ModelService/CreateModel``) and message types."""
+    """One RPC: its path (``/catapult.v1.ModelService/CreateModel``) and message types; a
+    ``server_streaming`` one (a watch) answers with a stream of ``response`` messages."""
 
     path: str
     request: type[Req]
     response: type[Resp]
     no_side_effects: bool
+    server_streaming: bool
 
     @property
     def name(self) -> str:
@@ -65,12 +70,15 @@ def _rpc(
     m = descriptor.methods_by_name[method]
     if m.input_type is not request.DESCRIPTOR or m.output_type is not response.DESCRIPTOR:
         raise TypeError(f"{service}.{method} is {m.input_type.full_name} -> {m.output_type.full_name}")
+    if m.client_streaming:
+        raise TypeError(f"{service}.{method} streams requests, which no client method does")
     no_side_effects = m.GetOptions().idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
-    return Rpc(f"/{descriptor.full_name}/{method}", request, response, no_side_effects)
+    return Rpc(f"/{descriptor.full_name}/{method}", request, response, no_side_effects, m.server_streaming)
 
 
 _ms, _rs, _as, _ds = model_service_pb2, release_service_pb2, artifact_service_pb2, deployment_service_pb2
 _ks, _ls, _ss = api_key_service_pb2, audit_log_service_pb2, system_service_pb2
+_cs = change_service_pb2
 
 CREATE_MODEL = _rpc(_ms, "ModelService", "CreateModel", _ms.CreateModelRequest, model_pb2.Model)
 GET_MODEL = _rpc(_ms, "ModelService", "GetModel", _ms.GetModelRequest, model_pb2.Model)
@@ -120,6 +128,11 @@ UPDATE_DEPLOYMENT = _rpc(
 DELETE_DEPLOYMENT = _rpc(
     _ds, "DeploymentService", "DeleteDeployment", _ds.DeleteDeploymentRequest, deployment_pb2.Deployment
 )
+WATCH_DEPLOYMENTS = _rpc(
+    _ds, "DeploymentService", "WatchDeployments", _ds.WatchDeploymentsRequest, change_pb2.ChangeBatch
+)
+
+WATCH_CHANGES = _rpc(_cs, "ChangeService", "WatchChanges", _cs.WatchChangesRequest, change_pb2.ChangeBatch)
 
 CREATE_API_KEY = _rpc(_ks, "ApiKeyService", "CreateApiKey", _ks.CreateApiKeyRequest, _ks.CreateApiKeyResponse)
 LIST_API_KEYS = _rpc(_ks, "ApiKeyService", "ListApiKeys", _ks.ListApiKeysRequest, _ks.ListApiKeysResponse)

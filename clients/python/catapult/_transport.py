@@ -1,5 +1,6 @@
-"""One unary call with the API key, a deadline, typed errors and retries on UNAVAILABLE:
-blocking over ``grpc`` (SyncTransport) and asyncio over ``grpc.aio`` (AsyncTransport)."""
+"""One unary call with the API key, a deadline, typed errors and retries on UNAVAILABLE, or one
+watch (a server-streaming call that resumes by itself, catapult._watch): blocking over ``grpc``
+(SyncTransport) and asyncio over ``grpc.aio`` (AsyncTransport)."""
 
 # `timeout` is the gRPC deadline of a call (as in grpc.aio's own API): it is sent to the server
 # and bounds the retries, which asyncio.timeout could not do.
@@ -17,12 +18,15 @@ import grpc
 from catapult._channel import auth_metadata, channel_options, check_target, credentials
 from catapult._retry import RetryPolicy, log_retry
 from catapult._rpcs import Req, Resp, Rpc
+from catapult._watch import AsyncWatch, ChangeBatch, Watch, WatchState
 from catapult.errors import CatapultError, UnavailableError, from_rpc_error
 
 _DEFAULT_POLICY = RetryPolicy()
 
 
 class _Base:
+    channel: Any  # a grpc.Channel or a grpc.aio.Channel: the same methods
+
     def __init__(
         self,
         target: str,
@@ -58,6 +62,30 @@ class _Base:
         log_retry(rpc.name, attempt, self.retry.max_attempts, delay, error.message)
         return delay
 
+    def _callable(self, rpc: Rpc[Any, Any]) -> Any:
+        """The channel's callable for ``rpc`` (grpc and grpc.aio channels have the same API)."""
+        method = self._callables.get(rpc.path)
+        if method is None:
+            factory = self.channel.unary_stream if rpc.server_streaming else self.channel.unary_unary
+            method = factory(
+                rpc.path,
+                request_serializer=rpc.request.SerializeToString,
+                response_deserializer=rpc.response.FromString,
+            )
+            self._callables[rpc.path] = method
+        return method
+
+    def _watch_state(self, rpc: Rpc[Req, ChangeBatch], request: Req, timeout: float | None) -> WatchState:
+        """A watch's state; unlike a call's, its deadline is its own ``timeout`` alone (default none)."""
+        if not rpc.server_streaming:
+            raise TypeError(f"{rpc.name} is a unary RPC: call() it")
+        return WatchState(rpc, request, self.retry, timeout)
+
+    @staticmethod
+    def _unary(rpc: Rpc[Any, Any]) -> None:
+        if rpc.server_streaming:
+            raise TypeError(f"{rpc.name} streams its responses: watch() it")
+
 
 class SyncTransport(_Base):
     """Blocking calls on a ``grpc`` channel."""
@@ -81,21 +109,11 @@ class SyncTransport(_Base):
             else grpc.secure_channel(self.target, creds, options=opts)
         )
 
-    def _callable(self, rpc: Rpc[Any, Any]) -> Any:
-        method = self._callables.get(rpc.path)
-        if method is None:
-            method = self.channel.unary_unary(
-                rpc.path,
-                request_serializer=rpc.request.SerializeToString,
-                response_deserializer=rpc.response.FromString,
-            )
-            self._callables[rpc.path] = method
-        return method
-
     def call(
         self, rpc: Rpc[Req, Resp], request: Req, *, timeout: float | None, retry: bool | None = None
     ) -> Resp:
         """Call ``rpc``; retry on UNAVAILABLE when ``retry`` (default: when the RPC has no side effects)."""
+        self._unary(rpc)
         may_retry = rpc.no_side_effects if retry is None else retry
         deadline = self.deadline(timeout)
         method = self._callable(rpc)
@@ -111,6 +129,10 @@ class SyncTransport(_Base):
                 if delay is None:
                     raise error from err
             time.sleep(delay)
+
+    def watch(self, rpc: Rpc[Req, ChangeBatch], request: Req, *, timeout: float | None) -> Watch:
+        """The events of the watch ``rpc``, resumed from the last cursor after UNAVAILABLE."""
+        return Watch(self._callable(rpc), self.metadata, self._watch_state(rpc, request, timeout))
 
     def close(self) -> None:
         self.channel.close()
@@ -138,21 +160,11 @@ class AsyncTransport(_Base):
             else grpc.aio.secure_channel(self.target, creds, options=opts)
         )
 
-    def _callable(self, rpc: Rpc[Any, Any]) -> Any:
-        method = self._callables.get(rpc.path)
-        if method is None:
-            method = self.channel.unary_unary(
-                rpc.path,
-                request_serializer=rpc.request.SerializeToString,
-                response_deserializer=rpc.response.FromString,
-            )
-            self._callables[rpc.path] = method
-        return method
-
     async def call(
         self, rpc: Rpc[Req, Resp], request: Req, *, timeout: float | None, retry: bool | None = None
     ) -> Resp:
         """Call ``rpc``; retry on UNAVAILABLE when ``retry`` (default: when the RPC has no side effects)."""
+        self._unary(rpc)
         may_retry = rpc.no_side_effects if retry is None else retry
         deadline = self.deadline(timeout)
         method = self._callable(rpc)
@@ -168,6 +180,10 @@ class AsyncTransport(_Base):
                 if delay is None:
                     raise error from err
             await asyncio.sleep(delay)
+
+    def watch(self, rpc: Rpc[Req, ChangeBatch], request: Req, *, timeout: float | None) -> AsyncWatch:
+        """The events of the watch ``rpc``, resumed from the last cursor after UNAVAILABLE."""
+        return AsyncWatch(self._callable(rpc), self.metadata, self._watch_state(rpc, request, timeout))
 
     async def close(self) -> None:
         await self.channel.close()

@@ -31,6 +31,7 @@ __all__ = [
     "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ResourceExhaustedError",
     "UnauthenticatedError",
     "UnavailableError",
     "from_rpc_error",
@@ -155,7 +156,14 @@ class ConflictError(CatapultError):
 
 class FailedPreconditionError(CatapultError):
     """FAILED_PRECONDITION: deleting a model or release that has children without ``force``
-    (``HAS_CHILDREN``), deploying a deprecated release without ``force`` (``RELEASE_DEPRECATED``)."""
+    (``HAS_CHILDREN``), deploying a deprecated release without ``force`` (``RELEASE_DEPRECATED``),
+    watching from a cursor whose changes were pruned (``CURSOR_EXPIRED``)."""
+
+
+class ResourceExhaustedError(CatapultError):
+    """RESOURCE_EXHAUSTED: the key or the server has as many watches open as it may
+    (``TOO_MANY_WATCHES``), or a watch was read too slowly (``WATCHER_TOO_SLOW``, with the cursor to
+    resume from in ``metadata["cursor"]``: the watch methods resume from it themselves)."""
 
 
 class UnavailableError(CatapultError):
@@ -180,6 +188,7 @@ _BY_CODE: dict[grpc.StatusCode, type[CatapultError]] = {
     grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
     grpc.StatusCode.ABORTED: ConflictError,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
     grpc.StatusCode.UNAVAILABLE: UnavailableError,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
     grpc.StatusCode.INTERNAL: InternalError,

@@ -30,6 +30,7 @@ REPLACEMENTS = [
     ("for asyncio code", "for blocking code"),
     ("AsyncIterator", "Iterator"),
     ("AsyncTransport", "SyncTransport"),
+    ("AsyncWatch", "Watch"),
     ("AsyncClient", "Client"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),

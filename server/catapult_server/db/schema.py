@@ -314,13 +314,21 @@ audit_logs = Table(
     _json("changes", "{}"),
     Column("peer", String(255), nullable=False, server_default=text("''")),
     _timestamp("created_at"),
-    # The resource after the change (its serialized catapult.v1 message), for the watch streams.
+    # The resource after the change (its serialized catapult.v1 message), for the watch streams;
+    # NULL for rows that are no change (a denial, a prune).
     Column("snapshot", LargeBinary, nullable=True),
-    # The row's place in commit order, given when its transaction commits (a deferred trigger,
-    # migrations/…_watch.py, numbers rows one committer at a time): the change feed's cursor.
-    # NULL only while the transaction that wrote the row is still open.
+    # The order rows were written in (a sequence, at insert).
+    Column("write_seq", BigInteger, nullable=False, server_default=text("nextval('audit_logs_write_seq')")),
+    # The change's place in the feed, the watch streams' cursor: given after its transaction
+    # committed, by changes.py's numbering, in the order changes became visible (NULL until then).
     Column("commit_seq", BigInteger, nullable=True),
     Index("uq_audit_logs_commit_seq", "commit_seq", unique=True),
+    # The changes still to number, oldest first.
+    Index(
+        "ix_audit_logs_unnumbered",
+        "write_seq",
+        postgresql_where=text("commit_seq IS NULL AND snapshot IS NOT NULL"),
+    ),
     _index("audit_logs", "created_at", "id"),
     _index("audit_logs", "resource_id", "created_at", "id"),
     _index("audit_logs", "resource_type", "created_at", "id"),
@@ -328,12 +336,14 @@ audit_logs = Table(
     _index("audit_logs", "action", "created_at", "id"),
 )
 
-# How far `catapult audit prune` has pruned the change feed: a watch resuming from a cursor
-# below this has missed changes, and is told so (CURSOR_EXPIRED).
+# The change feed's one row: the last number given (its lock orders the numberings), and how far
+# `catapult audit prune` has pruned the feed (a watch resuming from a cursor below that has
+# missed changes, and is told so: CURSOR_EXPIRED).
 change_feed = Table(
     "change_feed",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("numbered_through", BigInteger, nullable=False, server_default=text("0")),
     Column("pruned_through", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("id = 1", name="one_row"),
 )

@@ -77,6 +77,10 @@ def listener(config: EnvoyConfig, api: Api) -> dict[str, Any]:
     return {
         "name": "catapult_http",
         "address": _socket_address(config.listen_host, config.listen_port),
+        # Envoy binds its listener with SO_REUSEPORT by default on Linux, and then a second Envoy
+        # on the same port starts too and the kernel splits the connections between them (two
+        # stacks, two databases). Without it, the second one fails to bind and says so.
+        "enable_reuse_port": False,
         "filter_chains": [
             {
                 "filters": [

@@ -63,7 +63,8 @@ class EnvoyProcess:
         self.pid_path = work_dir / "envoy.pid"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, cwd: Path | None = None) -> None:
+    def start(self, cwd: Path | None = None, keep_log: bool = False) -> None:
+        """Start Envoy (its log started afresh, or added to with `keep_log`)."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         for stale in (self.admin_address_path, self.base_id_path):
             stale.unlink(missing_ok=True)
@@ -90,7 +91,7 @@ class EnvoyProcess:
                 "1000",
             ]
         )
-        with self.log_path.open("wb") as log:
+        with self.log_path.open("ab" if keep_log else "wb") as log:
             self.proc = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ watchers only."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +66,15 @@ class Watch:
                 f"tests naming no field {unknown}"
             )
 
-    def filter_of(self, request: Message, caller: Caller) -> Filter:
-        tests = [
-            make(getattr(request, name)) for name, make in self.filters.items() if getattr(request, name)
-        ]
+    def filter_of(self, request: Message, caller: Caller) -> tuple[Filter, Hashable]:
+        """The test a change must pass for this request and caller, and a name for it: requests
+        with equal filters by callers who may see the same have equal names."""
+        given = {name: getattr(request, name) for name in self.filters if getattr(request, name)}
+        tests = [self.filters[name](value) for name, value in given.items()]
         kind = self.resource_type
-        if caller.role != "admin":
-            if getattr(request, "resource_type", "") == API_KEY:
+        admin = caller.role == "admin"
+        if not admin:
+            if given.get("resource_type") == API_KEY:
                 raise PermissionDenied(
                     f"watching API keys needs an admin key; {caller.key_name!r} is {caller.role}"
                 )
@@ -81,7 +83,7 @@ class Watch:
         def wants(event: Event) -> bool:
             return (not kind or event.resource_type == kind) and all(test(event) for test in tests)
 
-        return wants
+        return wants, (self.request.DESCRIPTOR.full_name, tuple(sorted(given.items())), admin)
 
     def stream(
         self,
@@ -89,10 +91,10 @@ class Watch:
         request: Any,
         caller: Caller,
         still_allowed: Callable[[], Awaitable[None]],
-        started: Callable[[], Awaitable[None]],
-    ) -> AsyncIterator[Event]:
-        wants = self.filter_of(request, caller)
-        return feed.watch(str(caller.key_id), wants, request.cursor, still_allowed, started)
+    ) -> AsyncIterator[bytes]:
+        """The encoded ChangeBatches of one watch call."""
+        wants, group = self.filter_of(request, caller)
+        return feed.watch(str(caller.key_id), wants, group, request.cursor, still_allowed)
 
 
 API_KEY = "api_key"

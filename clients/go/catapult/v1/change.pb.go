@@ -23,18 +23,73 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// One change to the registry, as a watch stream delivers it: what happened, to which resource,
-// the resource as it is after the change, who made it and when. Changes are delivered in the
-// order they committed, each once; `cursor` resumes a stream after the change it names.
+// What a watch stream sends: the changes that committed since its previous message, in the order
+// they committed, each once. Under load one message carries many changes (a stream keeps up by
+// sending fewer, larger messages); when nothing changes for a while, a message with no changes
+// keeps the stream open through proxies (a heartbeat, every few seconds).
+type ChangeBatch struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*ChangeEvent         `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// Where the stream stands: the cursor of the last change sent (the same in a heartbeat). Give
+	// it to a new watch to receive every later change, none twice. Opaque.
+	Cursor        string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeBatch) Reset() {
+	*x = ChangeBatch{}
+	mi := &file_catapult_v1_change_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeBatch) ProtoMessage() {}
+
+func (x *ChangeBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_change_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeBatch.ProtoReflect.Descriptor instead.
+func (*ChangeBatch) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_change_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ChangeBatch) GetEvents() []*ChangeEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ChangeBatch) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+// One change to the registry: what happened, to which resource, the resource as it is after the
+// change, who made it and when.
 type ChangeEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Where the stream stands: give the last cursor seen to a new watch to receive every later
-	// change, none twice. Opaque.
+	// Resumes a watch right after this change. Opaque.
 	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
-	// What happened. "superseded": a deployment terminated because another became live in its
-	// slot; "heartbeat": nothing (an idle stream's keep-alive, every few seconds; cursor unchanged).
+	// What happened. "superseded": a deployment terminated because another became live in its slot.
 	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	// "model", "release", "artifact", "deployment" or "api_key"; "" for a heartbeat.
+	// "model", "release", "artifact", "deployment" or "api_key".
 	ResourceType string `protobuf:"bytes,3,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
 	ResourceId   string `protobuf:"bytes,4,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
 	// When the change was made.
@@ -57,7 +112,7 @@ type ChangeEvent struct {
 
 func (x *ChangeEvent) Reset() {
 	*x = ChangeEvent{}
-	mi := &file_catapult_v1_change_proto_msgTypes[0]
+	mi := &file_catapult_v1_change_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -69,7 +124,7 @@ func (x *ChangeEvent) String() string {
 func (*ChangeEvent) ProtoMessage() {}
 
 func (x *ChangeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_change_proto_msgTypes[0]
+	mi := &file_catapult_v1_change_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -82,7 +137,7 @@ func (x *ChangeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeEvent.ProtoReflect.Descriptor instead.
 func (*ChangeEvent) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_change_proto_rawDescGZIP(), []int{0}
+	return file_catapult_v1_change_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ChangeEvent) GetCursor() string {
@@ -217,12 +272,15 @@ var File_catapult_v1_change_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_change_proto_rawDesc = "" +
 	"\n" +
-	"\x18catapult/v1/change.proto\x12\vcatapult.v1\x1a\x19catapult/v1/api_key.proto\x1a\x1acatapult/v1/artifact.proto\x1a\x1ccatapult/v1/deployment.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x17catapult/v1/model.proto\x1a\x19catapult/v1/release.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x04\n" +
+	"\x18catapult/v1/change.proto\x12\vcatapult.v1\x1a\x19catapult/v1/api_key.proto\x1a\x1acatapult/v1/artifact.proto\x1a\x1ccatapult/v1/deployment.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x17catapult/v1/model.proto\x1a\x19catapult/v1/release.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n" +
+	"\vChangeBatch\x126\n" +
+	"\x06events\x18\x01 \x03(\v2\x18.catapult.v1.ChangeEventB\x04\xe2A\x01\x03R\x06events\x12\x1c\n" +
+	"\x06cursor\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\x06cursor\"\xb6\x04\n" +
 	"\vChangeEvent\x12\x1c\n" +
-	"\x06cursor\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x06cursor\x12Z\n" +
-	"\x04type\x18\x02 \x01(\tBF\xe2A\x01\x03\x8a\xb5\x18>\x1a\acreated\x1a\aupdated\x1a\n" +
+	"\x06cursor\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x06cursor\x12O\n" +
+	"\x04type\x18\x02 \x01(\tB;\xe2A\x01\x03\x8a\xb5\x183\x1a\acreated\x1a\aupdated\x1a\n" +
 	"superseded\x1a\n" +
-	"terminated\x1a\adeleted\x1a\theartbeatR\x04type\x12)\n" +
+	"terminated\x1a\adeletedR\x04type\x12)\n" +
 	"\rresource_type\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\fresourceType\x12%\n" +
 	"\vresource_id\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\n" +
 	"resourceId\x124\n" +
@@ -252,28 +310,30 @@ func file_catapult_v1_change_proto_rawDescGZIP() []byte {
 	return file_catapult_v1_change_proto_rawDescData
 }
 
-var file_catapult_v1_change_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_catapult_v1_change_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_catapult_v1_change_proto_goTypes = []any{
-	(*ChangeEvent)(nil),           // 0: catapult.v1.ChangeEvent
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
-	(*Model)(nil),                 // 2: catapult.v1.Model
-	(*Release)(nil),               // 3: catapult.v1.Release
-	(*Artifact)(nil),              // 4: catapult.v1.Artifact
-	(*Deployment)(nil),            // 5: catapult.v1.Deployment
-	(*ApiKey)(nil),                // 6: catapult.v1.ApiKey
+	(*ChangeBatch)(nil),           // 0: catapult.v1.ChangeBatch
+	(*ChangeEvent)(nil),           // 1: catapult.v1.ChangeEvent
+	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(*Model)(nil),                 // 3: catapult.v1.Model
+	(*Release)(nil),               // 4: catapult.v1.Release
+	(*Artifact)(nil),              // 5: catapult.v1.Artifact
+	(*Deployment)(nil),            // 6: catapult.v1.Deployment
+	(*ApiKey)(nil),                // 7: catapult.v1.ApiKey
 }
 var file_catapult_v1_change_proto_depIdxs = []int32{
-	1, // 0: catapult.v1.ChangeEvent.time:type_name -> google.protobuf.Timestamp
-	2, // 1: catapult.v1.ChangeEvent.model:type_name -> catapult.v1.Model
-	3, // 2: catapult.v1.ChangeEvent.release:type_name -> catapult.v1.Release
-	4, // 3: catapult.v1.ChangeEvent.artifact:type_name -> catapult.v1.Artifact
-	5, // 4: catapult.v1.ChangeEvent.deployment:type_name -> catapult.v1.Deployment
-	6, // 5: catapult.v1.ChangeEvent.api_key:type_name -> catapult.v1.ApiKey
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	1, // 0: catapult.v1.ChangeBatch.events:type_name -> catapult.v1.ChangeEvent
+	2, // 1: catapult.v1.ChangeEvent.time:type_name -> google.protobuf.Timestamp
+	3, // 2: catapult.v1.ChangeEvent.model:type_name -> catapult.v1.Model
+	4, // 3: catapult.v1.ChangeEvent.release:type_name -> catapult.v1.Release
+	5, // 4: catapult.v1.ChangeEvent.artifact:type_name -> catapult.v1.Artifact
+	6, // 5: catapult.v1.ChangeEvent.deployment:type_name -> catapult.v1.Deployment
+	7, // 6: catapult.v1.ChangeEvent.api_key:type_name -> catapult.v1.ApiKey
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_catapult_v1_change_proto_init() }
@@ -287,7 +347,7 @@ func file_catapult_v1_change_proto_init() {
 	file_catapult_v1_field_rules_proto_init()
 	file_catapult_v1_model_proto_init()
 	file_catapult_v1_release_proto_init()
-	file_catapult_v1_change_proto_msgTypes[0].OneofWrappers = []any{
+	file_catapult_v1_change_proto_msgTypes[1].OneofWrappers = []any{
 		(*ChangeEvent_Model)(nil),
 		(*ChangeEvent_Release)(nil),
 		(*ChangeEvent_Artifact)(nil),
@@ -300,7 +360,7 @@ func file_catapult_v1_change_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_catapult_v1_change_proto_rawDesc), len(file_catapult_v1_change_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -24,7 +24,7 @@ const (
 
 type WatchChangesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resume after this cursor (a ChangeEvent's): every later change, none twice.
+	// Resume after this cursor (a ChangeBatch's or a ChangeEvent's): every later change, none twice.
 	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Only changes to this kind of resource.
 	ResourceType string `protobuf:"bytes,2,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
@@ -89,14 +89,15 @@ var File_catapult_v1_change_service_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_change_service_proto_rawDesc = "" +
 	"\n" +
-	" catapult/v1/change_service.proto\x12\vcatapult.v1\x1a\x18catapult/v1/change.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\"\xad\x01\n" +
+	" catapult/v1/change_service.proto\x12\vcatapult.v1\x1a\x18catapult/v1/change.proto\x1a\x1dcatapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\"\xb8\x01\n" +
 	"\x13WatchChangesRequest\x12\x1e\n" +
-	"\x06cursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\b@R\x06cursor\x12M\n" +
-	"\rresource_type\x18\x02 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.AuditLog.resource_typeR\fresourceType\x12'\n" +
+	"\x06cursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\b@R\x06cursor\x12X\n" +
+	"\rresource_type\x18\x02 \x01(\tB3\x8a\xb5\x18/\x1a\x05model\x1a\arelease\x1a\bartifact\x1a\n" +
+	"deployment\x1a\aapi_keyR\fresourceType\x12'\n" +
 	"\vresource_id\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02@\x01R\n" +
 	"resourceId2{\n" +
 	"\rChangeService\x12j\n" +
-	"\fWatchChanges\x12 .catapult.v1.WatchChangesRequest\x1a\x18.catapult.v1.ChangeEvent\"\x1c\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/changes:watch\x90\x02\x010\x01BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\fWatchChanges\x12 .catapult.v1.WatchChangesRequest\x1a\x18.catapult.v1.ChangeBatch\"\x1c\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/changes:watch\x90\x02\x010\x01BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_change_service_proto_rawDescOnce sync.Once
@@ -113,11 +114,11 @@ func file_catapult_v1_change_service_proto_rawDescGZIP() []byte {
 var file_catapult_v1_change_service_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_catapult_v1_change_service_proto_goTypes = []any{
 	(*WatchChangesRequest)(nil), // 0: catapult.v1.WatchChangesRequest
-	(*ChangeEvent)(nil),         // 1: catapult.v1.ChangeEvent
+	(*ChangeBatch)(nil),         // 1: catapult.v1.ChangeBatch
 }
 var file_catapult_v1_change_service_proto_depIdxs = []int32{
 	0, // 0: catapult.v1.ChangeService.WatchChanges:input_type -> catapult.v1.WatchChangesRequest
-	1, // 1: catapult.v1.ChangeService.WatchChanges:output_type -> catapult.v1.ChangeEvent
+	1, // 1: catapult.v1.ChangeService.WatchChanges:output_type -> catapult.v1.ChangeBatch
 	1, // [1:2] is the sub-list for method output_type
 	0, // [0:1] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name

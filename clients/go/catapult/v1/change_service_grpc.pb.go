@@ -30,9 +30,10 @@ const (
 // API key (any role: readers may watch; changes to API keys reach admin keys only).
 type ChangeServiceClient interface {
 	// Every change (optionally of one resource type, or one resource), as it commits, in commit
-	// order, each once. Without a cursor the stream starts now; with one, it first delivers every
-	// change after it. An idle stream gets a heartbeat every few seconds. REST: GET
-	// /v1/changes:watch with `Accept: text/event-stream` (server-sent events).
+	// order, each once, in batches (ChangeBatch). Without a cursor the stream starts now; with one,
+	// it first delivers every change after it. An idle stream gets a heartbeat (a batch with no
+	// changes) every few seconds. REST: GET /v1/changes:watch with `Accept: text/event-stream`
+	// (server-sent events, one per batch).
 	// Errors: INVALID_ARGUMENT for a bad filter or cursor; FAILED_PRECONDITION (CURSOR_EXPIRED)
 	// when the changes after the cursor were pruned (re-list, then watch without a cursor);
 	// RESOURCE_EXHAUSTED (TOO_MANY_WATCHES) past the per-key or per-server limit of streams, or
@@ -40,7 +41,7 @@ type ChangeServiceClient interface {
 	// from; UNAVAILABLE (SERVER_SHUTTING_DOWN) when the server stops: resume from the last cursor;
 	// UNAUTHENTICATED when the key is revoked or expires while watching; PERMISSION_DENIED for
 	// resource_type "api_key" without an admin key.
-	WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeEvent], error)
+	WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeBatch], error)
 }
 
 type changeServiceClient struct {
@@ -51,13 +52,13 @@ func NewChangeServiceClient(cc grpc.ClientConnInterface) ChangeServiceClient {
 	return &changeServiceClient{cc}
 }
 
-func (c *changeServiceClient) WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeEvent], error) {
+func (c *changeServiceClient) WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeBatch], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &ChangeService_ServiceDesc.Streams[0], ChangeService_WatchChanges_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[WatchChangesRequest, ChangeEvent]{ClientStream: stream}
+	x := &grpc.GenericClientStream[WatchChangesRequest, ChangeBatch]{ClientStream: stream}
 	if err := x.ClientStream.SendMsg(in); err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func (c *changeServiceClient) WatchChanges(ctx context.Context, in *WatchChanges
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type ChangeService_WatchChangesClient = grpc.ServerStreamingClient[ChangeEvent]
+type ChangeService_WatchChangesClient = grpc.ServerStreamingClient[ChangeBatch]
 
 // ChangeServiceServer is the server API for ChangeService service.
 // All implementations must embed UnimplementedChangeServiceServer
@@ -78,9 +79,10 @@ type ChangeService_WatchChangesClient = grpc.ServerStreamingClient[ChangeEvent]
 // API key (any role: readers may watch; changes to API keys reach admin keys only).
 type ChangeServiceServer interface {
 	// Every change (optionally of one resource type, or one resource), as it commits, in commit
-	// order, each once. Without a cursor the stream starts now; with one, it first delivers every
-	// change after it. An idle stream gets a heartbeat every few seconds. REST: GET
-	// /v1/changes:watch with `Accept: text/event-stream` (server-sent events).
+	// order, each once, in batches (ChangeBatch). Without a cursor the stream starts now; with one,
+	// it first delivers every change after it. An idle stream gets a heartbeat (a batch with no
+	// changes) every few seconds. REST: GET /v1/changes:watch with `Accept: text/event-stream`
+	// (server-sent events, one per batch).
 	// Errors: INVALID_ARGUMENT for a bad filter or cursor; FAILED_PRECONDITION (CURSOR_EXPIRED)
 	// when the changes after the cursor were pruned (re-list, then watch without a cursor);
 	// RESOURCE_EXHAUSTED (TOO_MANY_WATCHES) past the per-key or per-server limit of streams, or
@@ -88,7 +90,7 @@ type ChangeServiceServer interface {
 	// from; UNAVAILABLE (SERVER_SHUTTING_DOWN) when the server stops: resume from the last cursor;
 	// UNAUTHENTICATED when the key is revoked or expires while watching; PERMISSION_DENIED for
 	// resource_type "api_key" without an admin key.
-	WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[ChangeEvent]) error
+	WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[ChangeBatch]) error
 	mustEmbedUnimplementedChangeServiceServer()
 }
 
@@ -99,7 +101,7 @@ type ChangeServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedChangeServiceServer struct{}
 
-func (UnimplementedChangeServiceServer) WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[ChangeEvent]) error {
+func (UnimplementedChangeServiceServer) WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[ChangeBatch]) error {
 	return status.Error(codes.Unimplemented, "method WatchChanges not implemented")
 }
 func (UnimplementedChangeServiceServer) mustEmbedUnimplementedChangeServiceServer() {}
@@ -128,11 +130,11 @@ func _ChangeService_WatchChanges_Handler(srv interface{}, stream grpc.ServerStre
 	if err := stream.RecvMsg(m); err != nil {
 		return err
 	}
-	return srv.(ChangeServiceServer).WatchChanges(m, &grpc.GenericServerStream[WatchChangesRequest, ChangeEvent]{ServerStream: stream})
+	return srv.(ChangeServiceServer).WatchChanges(m, &grpc.GenericServerStream[WatchChangesRequest, ChangeBatch]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type ChangeService_WatchChangesServer = grpc.ServerStreamingServer[ChangeEvent]
+type ChangeService_WatchChangesServer = grpc.ServerStreamingServer[ChangeBatch]
 
 // ChangeService_ServiceDesc is the grpc.ServiceDesc for ChangeService service.
 // It's only intended for direct use with grpc.RegisterService,

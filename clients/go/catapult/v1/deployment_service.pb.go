@@ -89,7 +89,7 @@ func (x *CreateDeploymentRequest) GetForce() bool {
 
 type WatchDeploymentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resume after this cursor (a ChangeEvent's): every later change, none twice.
+	// Resume after this cursor (a ChangeBatch's or a ChangeEvent's): every later change, none twice.
 	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Only deployments in this environment.
 	Environment string `protobuf:"bytes,2,opt,name=environment,proto3" json:"environment,omitempty"`
@@ -745,7 +745,7 @@ const file_catapult_v1_deployment_service_proto_rawDesc = "" +
 	"\x10UpdateDeployment\x12$.catapult.v1.UpdateDeploymentRequest\x1a\x17.catapult.v1.Deployment\"b\x82\xd3\xe4\x93\x02\\:\n" +
 	"deploymentZ-:\n" +
 	"deployment2\x1f/v1/deployments/{deployment.id}\x1a\x1f/v1/deployments/{deployment.id}\x12v\n" +
-	"\x10WatchDeployments\x12$.catapult.v1.WatchDeploymentsRequest\x1a\x18.catapult.v1.ChangeEvent\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/deployments:watch\x90\x02\x010\x01\x12o\n" +
+	"\x10WatchDeployments\x12$.catapult.v1.WatchDeploymentsRequest\x1a\x18.catapult.v1.ChangeBatch\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/deployments:watch\x90\x02\x010\x01\x12o\n" +
 	"\x10DeleteDeployment\x12$.catapult.v1.DeleteDeploymentRequest\x1a\x17.catapult.v1.Deployment\"\x1c\x82\xd3\xe4\x93\x02\x16*\x14/v1/deployments/{id}BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
@@ -772,7 +772,7 @@ var file_catapult_v1_deployment_service_proto_goTypes = []any{
 	(*Deployment)(nil),              // 7: catapult.v1.Deployment
 	(*timestamppb.Timestamp)(nil),   // 8: google.protobuf.Timestamp
 	(*fieldmaskpb.FieldMask)(nil),   // 9: google.protobuf.FieldMask
-	(*ChangeEvent)(nil),             // 10: catapult.v1.ChangeEvent
+	(*ChangeBatch)(nil),             // 10: catapult.v1.ChangeBatch
 }
 var file_catapult_v1_deployment_service_proto_depIdxs = []int32{
 	7,  // 0: catapult.v1.CreateDeploymentRequest.deployment:type_name -> catapult.v1.Deployment
@@ -792,7 +792,7 @@ var file_catapult_v1_deployment_service_proto_depIdxs = []int32{
 	7,  // 14: catapult.v1.DeploymentService.GetDeployment:output_type -> catapult.v1.Deployment
 	4,  // 15: catapult.v1.DeploymentService.ListDeployments:output_type -> catapult.v1.ListDeploymentsResponse
 	7,  // 16: catapult.v1.DeploymentService.UpdateDeployment:output_type -> catapult.v1.Deployment
-	10, // 17: catapult.v1.DeploymentService.WatchDeployments:output_type -> catapult.v1.ChangeEvent
+	10, // 17: catapult.v1.DeploymentService.WatchDeployments:output_type -> catapult.v1.ChangeBatch
 	7,  // 18: catapult.v1.DeploymentService.DeleteDeployment:output_type -> catapult.v1.Deployment
 	13, // [13:19] is the sub-list for method output_type
 	7,  // [7:13] is the sub-list for method input_type

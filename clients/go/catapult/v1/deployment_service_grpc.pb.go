@@ -69,7 +69,7 @@ type DeploymentServiceClient interface {
 	// `Accept: text/event-stream`.
 	// Errors: as ChangeService.WatchChanges (INVALID_ARGUMENT, FAILED_PRECONDITION CURSOR_EXPIRED,
 	// RESOURCE_EXHAUSTED TOO_MANY_WATCHES or WATCHER_TOO_SLOW, UNAVAILABLE, UNAUTHENTICATED).
-	WatchDeployments(ctx context.Context, in *WatchDeploymentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeEvent], error)
+	WatchDeployments(ctx context.Context, in *WatchDeploymentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeBatch], error)
 	// Marks a deployment terminated (status "terminated", terminated_at now) and returns it.
 	// The record is kept: deployment history is never deleted by this call. Terminating an
 	// already terminated deployment returns it unchanged.
@@ -125,13 +125,13 @@ func (c *deploymentServiceClient) UpdateDeployment(ctx context.Context, in *Upda
 	return out, nil
 }
 
-func (c *deploymentServiceClient) WatchDeployments(ctx context.Context, in *WatchDeploymentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeEvent], error) {
+func (c *deploymentServiceClient) WatchDeployments(ctx context.Context, in *WatchDeploymentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeBatch], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &DeploymentService_ServiceDesc.Streams[0], DeploymentService_WatchDeployments_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[WatchDeploymentsRequest, ChangeEvent]{ClientStream: stream}
+	x := &grpc.GenericClientStream[WatchDeploymentsRequest, ChangeBatch]{ClientStream: stream}
 	if err := x.ClientStream.SendMsg(in); err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (c *deploymentServiceClient) WatchDeployments(ctx context.Context, in *Watc
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type DeploymentService_WatchDeploymentsClient = grpc.ServerStreamingClient[ChangeEvent]
+type DeploymentService_WatchDeploymentsClient = grpc.ServerStreamingClient[ChangeBatch]
 
 func (c *deploymentServiceClient) DeleteDeployment(ctx context.Context, in *DeleteDeploymentRequest, opts ...grpc.CallOption) (*Deployment, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -196,7 +196,7 @@ type DeploymentServiceServer interface {
 	// `Accept: text/event-stream`.
 	// Errors: as ChangeService.WatchChanges (INVALID_ARGUMENT, FAILED_PRECONDITION CURSOR_EXPIRED,
 	// RESOURCE_EXHAUSTED TOO_MANY_WATCHES or WATCHER_TOO_SLOW, UNAVAILABLE, UNAUTHENTICATED).
-	WatchDeployments(*WatchDeploymentsRequest, grpc.ServerStreamingServer[ChangeEvent]) error
+	WatchDeployments(*WatchDeploymentsRequest, grpc.ServerStreamingServer[ChangeBatch]) error
 	// Marks a deployment terminated (status "terminated", terminated_at now) and returns it.
 	// The record is kept: deployment history is never deleted by this call. Terminating an
 	// already terminated deployment returns it unchanged.
@@ -224,7 +224,7 @@ func (UnimplementedDeploymentServiceServer) ListDeployments(context.Context, *Li
 func (UnimplementedDeploymentServiceServer) UpdateDeployment(context.Context, *UpdateDeploymentRequest) (*Deployment, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateDeployment not implemented")
 }
-func (UnimplementedDeploymentServiceServer) WatchDeployments(*WatchDeploymentsRequest, grpc.ServerStreamingServer[ChangeEvent]) error {
+func (UnimplementedDeploymentServiceServer) WatchDeployments(*WatchDeploymentsRequest, grpc.ServerStreamingServer[ChangeBatch]) error {
 	return status.Error(codes.Unimplemented, "method WatchDeployments not implemented")
 }
 func (UnimplementedDeploymentServiceServer) DeleteDeployment(context.Context, *DeleteDeploymentRequest) (*Deployment, error) {
@@ -328,11 +328,11 @@ func _DeploymentService_WatchDeployments_Handler(srv interface{}, stream grpc.Se
 	if err := stream.RecvMsg(m); err != nil {
 		return err
 	}
-	return srv.(DeploymentServiceServer).WatchDeployments(m, &grpc.GenericServerStream[WatchDeploymentsRequest, ChangeEvent]{ServerStream: stream})
+	return srv.(DeploymentServiceServer).WatchDeployments(m, &grpc.GenericServerStream[WatchDeploymentsRequest, ChangeBatch]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type DeploymentService_WatchDeploymentsServer = grpc.ServerStreamingServer[ChangeEvent]
+type DeploymentService_WatchDeploymentsServer = grpc.ServerStreamingServer[ChangeBatch]
 
 func _DeploymentService_DeleteDeployment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeleteDeploymentRequest)

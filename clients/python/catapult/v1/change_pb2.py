@@ -32,7 +32,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63\x61tapult/v1/change.proto\x12\x0b\x63\x61tapult.v1\x1a\x19\x63\x61tapult/v1/api_key.proto\x1a\x1a\x63\x61tapult/v1/artifact.proto\x1a\x1c\x63\x61tapult/v1/deployment.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x17\x63\x61tapult/v1/model.proto\x1a\x19\x63\x61tapult/v1/release.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x03\n\x0b\x43hangeEvent\x12\x14\n\x06\x63ursor\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12T\n\x04type\x18\x02 \x01(\tBF\xe2\x41\x01\x03\x8a\xb5\x18>\x1a\x07\x63reated\x1a\x07updated\x1a\nsuperseded\x1a\nterminated\x1a\x07\x64\x65leted\x1a\theartbeat\x12\x1b\n\rresource_type\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0bresource_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12.\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x61pi_key_name\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12#\n\x05model\x18\n \x01(\x0b\x32\x12.catapult.v1.ModelH\x00\x12\'\n\x07release\x18\x0b \x01(\x0b\x32\x14.catapult.v1.ReleaseH\x00\x12)\n\x08\x61rtifact\x18\x0c \x01(\x0b\x32\x15.catapult.v1.ArtifactH\x00\x12-\n\ndeployment\x18\r \x01(\x0b\x32\x17.catapult.v1.DeploymentH\x00\x12&\n\x07\x61pi_key\x18\x0e \x01(\x0b\x32\x13.catapult.v1.ApiKeyH\x00\x42\n\n\x08resourceBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63\x61tapult/v1/change.proto\x12\x0b\x63\x61tapult.v1\x1a\x19\x63\x61tapult/v1/api_key.proto\x1a\x1a\x63\x61tapult/v1/artifact.proto\x1a\x1c\x63\x61tapult/v1/deployment.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x17\x63\x61tapult/v1/model.proto\x1a\x19\x63\x61tapult/v1/release.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"S\n\x0b\x43hangeBatch\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.catapult.v1.ChangeEventB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x63ursor\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\"\xce\x03\n\x0b\x43hangeEvent\x12\x14\n\x06\x63ursor\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12I\n\x04type\x18\x02 \x01(\tB;\xe2\x41\x01\x03\x8a\xb5\x18\x33\x1a\x07\x63reated\x1a\x07updated\x1a\nsuperseded\x1a\nterminated\x1a\x07\x64\x65leted\x12\x1b\n\rresource_type\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0bresource_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12.\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x61pi_key_name\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12#\n\x05model\x18\n \x01(\x0b\x32\x12.catapult.v1.ModelH\x00\x12\'\n\x07release\x18\x0b \x01(\x0b\x32\x14.catapult.v1.ReleaseH\x00\x12)\n\x08\x61rtifact\x18\x0c \x01(\x0b\x32\x15.catapult.v1.ArtifactH\x00\x12-\n\ndeployment\x18\r \x01(\x0b\x32\x17.catapult.v1.DeploymentH\x00\x12&\n\x07\x61pi_key\x18\x0e \x01(\x0b\x32\x13.catapult.v1.ApiKeyH\x00\x42\n\n\x08resourceBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,10 +40,14 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'catapult.v1.change_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1'
+  _globals['_CHANGEBATCH'].fields_by_name['events']._loaded_options = None
+  _globals['_CHANGEBATCH'].fields_by_name['events']._serialized_options = b'\342A\001\003'
+  _globals['_CHANGEBATCH'].fields_by_name['cursor']._loaded_options = None
+  _globals['_CHANGEBATCH'].fields_by_name['cursor']._serialized_options = b'\342A\001\003'
   _globals['_CHANGEEVENT'].fields_by_name['cursor']._loaded_options = None
   _globals['_CHANGEEVENT'].fields_by_name['cursor']._serialized_options = b'\342A\001\003'
   _globals['_CHANGEEVENT'].fields_by_name['type']._loaded_options = None
-  _globals['_CHANGEEVENT'].fields_by_name['type']._serialized_options = b'\342A\001\003\212\265\030>\032\007created\032\007updated\032\nsuperseded\032\nterminated\032\007deleted\032\theartbeat'
+  _globals['_CHANGEEVENT'].fields_by_name['type']._serialized_options = b'\342A\001\003\212\265\0303\032\007created\032\007updated\032\nsuperseded\032\nterminated\032\007deleted'
   _globals['_CHANGEEVENT'].fields_by_name['resource_type']._loaded_options = None
   _globals['_CHANGEEVENT'].fields_by_name['resource_type']._serialized_options = b'\342A\001\003'
   _globals['_CHANGEEVENT'].fields_by_name['resource_id']._loaded_options = None
@@ -52,6 +56,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANGEEVENT'].fields_by_name['time']._serialized_options = b'\342A\001\003'
   _globals['_CHANGEEVENT'].fields_by_name['api_key_name']._loaded_options = None
   _globals['_CHANGEEVENT'].fields_by_name['api_key_name']._serialized_options = b'\342A\001\003'
-  _globals['_CHANGEEVENT']._serialized_start=276
-  _globals['_CHANGEEVENT']._serialized_end=749
+  _globals['_CHANGEBATCH']._serialized_start=275
+  _globals['_CHANGEBATCH']._serialized_end=358
+  _globals['_CHANGEEVENT']._serialized_start=361
+  _globals['_CHANGEEVENT']._serialized_end=823
 # @@protoc_insertion_point(module_scope)

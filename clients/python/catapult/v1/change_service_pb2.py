@@ -27,7 +27,7 @@ from catapult.v1 import field_rules_pb2 as catapult_dot_v1_dot_field__rules__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n catapult/v1/change_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x18\x63\x61tapult/v1/change.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\"\x8b\x01\n\x13WatchChangesRequest\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\x08@\x12?\n\rresource_type\x18\x02 \x01(\tB(\x8a\xb5\x18$b\"catapult.v1.AuditLog.resource_type\x12\x1b\n\x0bresource_id\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x32{\n\rChangeService\x12j\n\x0cWatchChanges\x12 .catapult.v1.WatchChangesRequest\x1a\x18.catapult.v1.ChangeEvent\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/changes:watch0\x01\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n catapult/v1/change_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x18\x63\x61tapult/v1/change.proto\x1a\x1d\x63\x61tapult/v1/field_rules.proto\x1a\x1cgoogle/api/annotations.proto\"\x96\x01\n\x13WatchChangesRequest\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tB\x06\x8a\xb5\x18\x02\x08@\x12J\n\rresource_type\x18\x02 \x01(\tB3\x8a\xb5\x18/\x1a\x05model\x1a\x07release\x1a\x08\x61rtifact\x1a\ndeployment\x1a\x07\x61pi_key\x12\x1b\n\x0bresource_id\x18\x03 \x01(\tB\x06\x8a\xb5\x18\x02@\x01\x32{\n\rChangeService\x12j\n\x0cWatchChanges\x12 .catapult.v1.WatchChangesRequest\x1a\x18.catapult.v1.ChangeBatch\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/changes:watch0\x01\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,13 +38,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WATCHCHANGESREQUEST'].fields_by_name['cursor']._loaded_options = None
   _globals['_WATCHCHANGESREQUEST'].fields_by_name['cursor']._serialized_options = b'\212\265\030\002\010@'
   _globals['_WATCHCHANGESREQUEST'].fields_by_name['resource_type']._loaded_options = None
-  _globals['_WATCHCHANGESREQUEST'].fields_by_name['resource_type']._serialized_options = b'\212\265\030$b\"catapult.v1.AuditLog.resource_type'
+  _globals['_WATCHCHANGESREQUEST'].fields_by_name['resource_type']._serialized_options = b'\212\265\030/\032\005model\032\007release\032\010artifact\032\ndeployment\032\007api_key'
   _globals['_WATCHCHANGESREQUEST'].fields_by_name['resource_id']._loaded_options = None
   _globals['_WATCHCHANGESREQUEST'].fields_by_name['resource_id']._serialized_options = b'\212\265\030\002@\001'
   _globals['_CHANGESERVICE'].methods_by_name['WatchChanges']._loaded_options = None
   _globals['_CHANGESERVICE'].methods_by_name['WatchChanges']._serialized_options = b'\220\002\001\202\323\344\223\002\023\022\021/v1/changes:watch'
   _globals['_WATCHCHANGESREQUEST']._serialized_start=137
-  _globals['_WATCHCHANGESREQUEST']._serialized_end=276
-  _globals['_CHANGESERVICE']._serialized_start=278
-  _globals['_CHANGESERVICE']._serialized_end=401
+  _globals['_WATCHCHANGESREQUEST']._serialized_end=287
+  _globals['_CHANGESERVICE']._serialized_start=289
+  _globals['_CHANGESERVICE']._serialized_end=412
 # @@protoc_insertion_point(module_scope)

@@ -40,7 +40,7 @@ class ChangeServiceStub:
         self.WatchChanges = channel.unary_stream(
                 '/catapult.v1.ChangeService/WatchChanges',
                 request_serializer=catapult_dot_v1_dot_change__service__pb2.WatchChangesRequest.SerializeToString,
-                response_deserializer=catapult_dot_v1_dot_change__pb2.ChangeEvent.FromString,
+                response_deserializer=catapult_dot_v1_dot_change__pb2.ChangeBatch.FromString,
                 _registered_method=True)
 
 
@@ -51,9 +51,10 @@ class ChangeServiceServicer:
 
     def WatchChanges(self, request, context):
         """Every change (optionally of one resource type, or one resource), as it commits, in commit
-        order, each once. Without a cursor the stream starts now; with one, it first delivers every
-        change after it. An idle stream gets a heartbeat every few seconds. REST: GET
-        /v1/changes:watch with `Accept: text/event-stream` (server-sent events).
+        order, each once, in batches (ChangeBatch). Without a cursor the stream starts now; with one,
+        it first delivers every change after it. An idle stream gets a heartbeat (a batch with no
+        changes) every few seconds. REST: GET /v1/changes:watch with `Accept: text/event-stream`
+        (server-sent events, one per batch).
         Errors: INVALID_ARGUMENT for a bad filter or cursor; FAILED_PRECONDITION (CURSOR_EXPIRED)
         when the changes after the cursor were pruned (re-list, then watch without a cursor);
         RESOURCE_EXHAUSTED (TOO_MANY_WATCHES) past the per-key or per-server limit of streams, or
@@ -72,7 +73,7 @@ def add_ChangeServiceServicer_to_server(servicer, server):
             'WatchChanges': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchChanges,
                     request_deserializer=catapult_dot_v1_dot_change__service__pb2.WatchChangesRequest.FromString,
-                    response_serializer=catapult_dot_v1_dot_change__pb2.ChangeEvent.SerializeToString,
+                    response_serializer=catapult_dot_v1_dot_change__pb2.ChangeBatch.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -103,7 +104,7 @@ class ChangeService:
             target,
             '/catapult.v1.ChangeService/WatchChanges',
             catapult_dot_v1_dot_change__service__pb2.WatchChangesRequest.SerializeToString,
-            catapult_dot_v1_dot_change__pb2.ChangeEvent.FromString,
+            catapult_dot_v1_dot_change__pb2.ChangeBatch.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,7 +61,7 @@ class DeploymentServiceStub:
         self.WatchDeployments = channel.unary_stream(
                 '/catapult.v1.DeploymentService/WatchDeployments',
                 request_serializer=catapult_dot_v1_dot_deployment__service__pb2.WatchDeploymentsRequest.SerializeToString,
-                response_deserializer=catapult_dot_v1_dot_change__pb2.ChangeEvent.FromString,
+                response_deserializer=catapult_dot_v1_dot_change__pb2.ChangeBatch.FromString,
                 _registered_method=True)
         self.DeleteDeployment = channel.unary_unary(
                 '/catapult.v1.DeploymentService/DeleteDeployment',
@@ -172,7 +172,7 @@ def add_DeploymentServiceServicer_to_server(servicer, server):
             'WatchDeployments': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchDeployments,
                     request_deserializer=catapult_dot_v1_dot_deployment__service__pb2.WatchDeploymentsRequest.FromString,
-                    response_serializer=catapult_dot_v1_dot_change__pb2.ChangeEvent.SerializeToString,
+                    response_serializer=catapult_dot_v1_dot_change__pb2.ChangeBatch.SerializeToString,
             ),
             'DeleteDeployment': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteDeployment,
@@ -316,7 +316,7 @@ class DeploymentService:
             target,
             '/catapult.v1.DeploymentService/WatchDeployments',
             catapult_dot_v1_dot_deployment__service__pb2.WatchDeploymentsRequest.SerializeToString,
-            catapult_dot_v1_dot_change__pb2.ChangeEvent.FromString,
+            catapult_dot_v1_dot_change__pb2.ChangeBatch.FromString,
             options,
             channel_credentials,
             insecure,

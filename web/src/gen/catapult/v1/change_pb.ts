@@ -24,34 +24,61 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/change.proto.
  */
 export const file_catapult_v1_change: GenFile = /*@__PURE__*/
-  fileDesc("ChhjYXRhcHVsdC92MS9jaGFuZ2UucHJvdG8SC2NhdGFwdWx0LnYxItkDCgtDaGFuZ2VFdmVudBIUCgZjdXJzb3IYASABKAlCBOJBAQMSVAoEdHlwZRgCIAEoCUJG4kEBA4q1GD4aB2NyZWF0ZWQaB3VwZGF0ZWQaCnN1cGVyc2VkZWQaCnRlcm1pbmF0ZWQaB2RlbGV0ZWQaCWhlYXJ0YmVhdBIbCg1yZXNvdXJjZV90eXBlGAMgASgJQgTiQQEDEhkKC3Jlc291cmNlX2lkGAQgASgJQgTiQQEDEi4KBHRpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhoKDGFwaV9rZXlfbmFtZRgGIAEoCUIE4kEBAxIjCgVtb2RlbBgKIAEoCzISLmNhdGFwdWx0LnYxLk1vZGVsSAASJwoHcmVsZWFzZRgLIAEoCzIULmNhdGFwdWx0LnYxLlJlbGVhc2VIABIpCghhcnRpZmFjdBgMIAEoCzIVLmNhdGFwdWx0LnYxLkFydGlmYWN0SAASLQoKZGVwbG95bWVudBgNIAEoCzIXLmNhdGFwdWx0LnYxLkRlcGxveW1lbnRIABImCgdhcGlfa2V5GA4gASgLMhMuY2F0YXB1bHQudjEuQXBpS2V5SABCCgoIcmVzb3VyY2VCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_catapult_v1_api_key, file_catapult_v1_artifact, file_catapult_v1_deployment, file_catapult_v1_field_rules, file_catapult_v1_model, file_catapult_v1_release, file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("ChhjYXRhcHVsdC92MS9jaGFuZ2UucHJvdG8SC2NhdGFwdWx0LnYxIlMKC0NoYW5nZUJhdGNoEi4KBmV2ZW50cxgBIAMoCzIYLmNhdGFwdWx0LnYxLkNoYW5nZUV2ZW50QgTiQQEDEhQKBmN1cnNvchgCIAEoCUIE4kEBAyLOAwoLQ2hhbmdlRXZlbnQSFAoGY3Vyc29yGAEgASgJQgTiQQEDEkkKBHR5cGUYAiABKAlCO+JBAQOKtRgzGgdjcmVhdGVkGgd1cGRhdGVkGgpzdXBlcnNlZGVkGgp0ZXJtaW5hdGVkGgdkZWxldGVkEhsKDXJlc291cmNlX3R5cGUYAyABKAlCBOJBAQMSGQoLcmVzb3VyY2VfaWQYBCABKAlCBOJBAQMSLgoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSGgoMYXBpX2tleV9uYW1lGAYgASgJQgTiQQEDEiMKBW1vZGVsGAogASgLMhIuY2F0YXB1bHQudjEuTW9kZWxIABInCgdyZWxlYXNlGAsgASgLMhQuY2F0YXB1bHQudjEuUmVsZWFzZUgAEikKCGFydGlmYWN0GAwgASgLMhUuY2F0YXB1bHQudjEuQXJ0aWZhY3RIABItCgpkZXBsb3ltZW50GA0gASgLMhcuY2F0YXB1bHQudjEuRGVwbG95bWVudEgAEiYKB2FwaV9rZXkYDiABKAsyEy5jYXRhcHVsdC52MS5BcGlLZXlIAEIKCghyZXNvdXJjZUJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_api_key, file_catapult_v1_artifact, file_catapult_v1_deployment, file_catapult_v1_field_rules, file_catapult_v1_model, file_catapult_v1_release, file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
- * One change to the registry, as a watch stream delivers it: what happened, to which resource,
- * the resource as it is after the change, who made it and when. Changes are delivered in the
- * order they committed, each once; `cursor` resumes a stream after the change it names.
+ * What a watch stream sends: the changes that committed since its previous message, in the order
+ * they committed, each once. Under load one message carries many changes (a stream keeps up by
+ * sending fewer, larger messages); when nothing changes for a while, a message with no changes
+ * keeps the stream open through proxies (a heartbeat, every few seconds).
+ *
+ * @generated from message catapult.v1.ChangeBatch
+ */
+export type ChangeBatch = Message<"catapult.v1.ChangeBatch"> & {
+  /**
+   * @generated from field: repeated catapult.v1.ChangeEvent events = 1;
+   */
+  events: ChangeEvent[];
+
+  /**
+   * Where the stream stands: the cursor of the last change sent (the same in a heartbeat). Give
+   * it to a new watch to receive every later change, none twice. Opaque.
+   *
+   * @generated from field: string cursor = 2;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message catapult.v1.ChangeBatch.
+ * Use `create(ChangeBatchSchema)` to create a new message.
+ */
+export const ChangeBatchSchema: GenMessage<ChangeBatch> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_change, 0);
+
+/**
+ * One change to the registry: what happened, to which resource, the resource as it is after the
+ * change, who made it and when.
  *
  * @generated from message catapult.v1.ChangeEvent
  */
 export type ChangeEvent = Message<"catapult.v1.ChangeEvent"> & {
   /**
-   * Where the stream stands: give the last cursor seen to a new watch to receive every later
-   * change, none twice. Opaque.
+   * Resumes a watch right after this change. Opaque.
    *
    * @generated from field: string cursor = 1;
    */
   cursor: string;
 
   /**
-   * What happened. "superseded": a deployment terminated because another became live in its
-   * slot; "heartbeat": nothing (an idle stream's keep-alive, every few seconds; cursor unchanged).
+   * What happened. "superseded": a deployment terminated because another became live in its slot.
    *
    * @generated from field: string type = 2;
    */
   type: string;
 
   /**
-   * "model", "release", "artifact", "deployment" or "api_key"; "" for a heartbeat.
+   * "model", "release", "artifact", "deployment" or "api_key".
    *
    * @generated from field: string resource_type = 3;
    */
@@ -119,5 +146,5 @@ export type ChangeEvent = Message<"catapult.v1.ChangeEvent"> & {
  * Use `create(ChangeEventSchema)` to create a new message.
  */
 export const ChangeEventSchema: GenMessage<ChangeEvent> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_change, 0);
+  messageDesc(file_catapult_v1_change, 1);
 

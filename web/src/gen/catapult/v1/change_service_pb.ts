@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ChangeEventSchema } from "./change_pb";
+import type { ChangeBatchSchema } from "./change_pb";
 import { file_catapult_v1_change } from "./change_pb";
 import { file_catapult_v1_field_rules } from "./field_rules_pb";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
@@ -14,14 +14,14 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/change_service.proto.
  */
 export const file_catapult_v1_change_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBjYXRhcHVsdC92MS9jaGFuZ2Vfc2VydmljZS5wcm90bxILY2F0YXB1bHQudjEiiwEKE1dhdGNoQ2hhbmdlc1JlcXVlc3QSFgoGY3Vyc29yGAEgASgJQgaKtRgCCEASPwoNcmVzb3VyY2VfdHlwZRgCIAEoCUIoirUYJGIiY2F0YXB1bHQudjEuQXVkaXRMb2cucmVzb3VyY2VfdHlwZRIbCgtyZXNvdXJjZV9pZBgDIAEoCUIGirUYAkABMnsKDUNoYW5nZVNlcnZpY2USagoMV2F0Y2hDaGFuZ2VzEiAuY2F0YXB1bHQudjEuV2F0Y2hDaGFuZ2VzUmVxdWVzdBoYLmNhdGFwdWx0LnYxLkNoYW5nZUV2ZW50IhyQAgGC0+STAhMSES92MS9jaGFuZ2VzOndhdGNoMAFCQVo/Z2l0aHViLmNvbS93YXJsb2NrZWUvY2F0YXB1bHQvY2xpZW50cy9nby9jYXRhcHVsdC92MTtjYXRhcHVsdHYxYgZwcm90bzM", [file_catapult_v1_change, file_catapult_v1_field_rules, file_google_api_annotations]);
+  fileDesc("CiBjYXRhcHVsdC92MS9jaGFuZ2Vfc2VydmljZS5wcm90bxILY2F0YXB1bHQudjEilgEKE1dhdGNoQ2hhbmdlc1JlcXVlc3QSFgoGY3Vyc29yGAEgASgJQgaKtRgCCEASSgoNcmVzb3VyY2VfdHlwZRgCIAEoCUIzirUYLxoFbW9kZWwaB3JlbGVhc2UaCGFydGlmYWN0GgpkZXBsb3ltZW50GgdhcGlfa2V5EhsKC3Jlc291cmNlX2lkGAMgASgJQgaKtRgCQAEyewoNQ2hhbmdlU2VydmljZRJqCgxXYXRjaENoYW5nZXMSIC5jYXRhcHVsdC52MS5XYXRjaENoYW5nZXNSZXF1ZXN0GhguY2F0YXB1bHQudjEuQ2hhbmdlQmF0Y2giHJACAYLT5JMCExIRL3YxL2NoYW5nZXM6d2F0Y2gwAUJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_change, file_catapult_v1_field_rules, file_google_api_annotations]);
 
 /**
  * @generated from message catapult.v1.WatchChangesRequest
  */
 export type WatchChangesRequest = Message<"catapult.v1.WatchChangesRequest"> & {
   /**
-   * Resume after this cursor (a ChangeEvent's): every later change, none twice.
+   * Resume after this cursor (a ChangeBatch's or a ChangeEvent's): every later change, none twice.
    *
    * @generated from field: string cursor = 1;
    */
@@ -58,9 +58,10 @@ export const WatchChangesRequestSchema: GenMessage<WatchChangesRequest> = /*@__P
 export const ChangeService: GenService<{
   /**
    * Every change (optionally of one resource type, or one resource), as it commits, in commit
-   * order, each once. Without a cursor the stream starts now; with one, it first delivers every
-   * change after it. An idle stream gets a heartbeat every few seconds. REST: GET
-   * /v1/changes:watch with `Accept: text/event-stream` (server-sent events).
+   * order, each once, in batches (ChangeBatch). Without a cursor the stream starts now; with one,
+   * it first delivers every change after it. An idle stream gets a heartbeat (a batch with no
+   * changes) every few seconds. REST: GET /v1/changes:watch with `Accept: text/event-stream`
+   * (server-sent events, one per batch).
    * Errors: INVALID_ARGUMENT for a bad filter or cursor; FAILED_PRECONDITION (CURSOR_EXPIRED)
    * when the changes after the cursor were pruned (re-list, then watch without a cursor);
    * RESOURCE_EXHAUSTED (TOO_MANY_WATCHES) past the per-key or per-server limit of streams, or
@@ -74,7 +75,7 @@ export const ChangeService: GenService<{
   watchChanges: {
     methodKind: "server_streaming";
     input: typeof WatchChangesRequestSchema;
-    output: typeof ChangeEventSchema;
+    output: typeof ChangeBatchSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_catapult_v1_change_service, 0);

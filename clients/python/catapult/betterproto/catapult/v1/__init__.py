@@ -13,6 +13,7 @@ __all__ = (
     "AuditLog",
     "AuditLogServiceStub",
     "Caller",
+    "ChangeBatch",
     "ChangeEvent",
     "ChangeServiceStub",
     "CreateApiKeyRequest",
@@ -467,11 +468,31 @@ default_message_pool.register_message("catapult.v1", "Caller", Caller)
 
 
 @dataclass(eq=False, repr=False)
+class ChangeBatch(betterproto2.Message):
+    """
+    What a watch stream sends: the changes that committed since its previous message, in the order
+    they committed, each once. Under load one message carries many changes (a stream keeps up by
+    sending fewer, larger messages); when nothing changes for a while, a message with no changes
+    keeps the stream open through proxies (a heartbeat, every few seconds).
+    """
+
+    events: "list[ChangeEvent]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+
+    cursor: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Where the stream stands: the cursor of the last change sent (the same in a heartbeat). Give
+    it to a new watch to receive every later change, none twice. Opaque.
+    """
+
+
+default_message_pool.register_message("catapult.v1", "ChangeBatch", ChangeBatch)
+
+
+@dataclass(eq=False, repr=False)
 class ChangeEvent(betterproto2.Message):
     """
-    One change to the registry, as a watch stream delivers it: what happened, to which resource,
-    the resource as it is after the change, who made it and when. Changes are delivered in the
-    order they committed, each once; `cursor` resumes a stream after the change it names.
+    One change to the registry: what happened, to which resource, the resource as it is after the
+    change, who made it and when.
 
     Oneofs:
         - resource: The resource as it is after the change (as it was, for "deleted").
@@ -479,19 +500,17 @@ class ChangeEvent(betterproto2.Message):
 
     cursor: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
     """
-    Where the stream stands: give the last cursor seen to a new watch to receive every later
-    change, none twice. Opaque.
+    Resumes a watch right after this change. Opaque.
     """
 
     type: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
-    What happened. "superseded": a deployment terminated because another became live in its
-    slot; "heartbeat": nothing (an idle stream's keep-alive, every few seconds; cursor unchanged).
+    What happened. "superseded": a deployment terminated because another became live in its slot.
     """
 
     resource_type: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
     """
-    "model", "release", "artifact", "deployment" or "api_key"; "" for a heartbeat.
+    "model", "release", "artifact", "deployment" or "api_key".
     """
 
     resource_id: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
@@ -1900,7 +1919,7 @@ default_message_pool.register_message("catapult.v1", "UpdateReleaseRequest", Upd
 class WatchChangesRequest(betterproto2.Message):
     cursor: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
     """
-    Resume after this cursor (a ChangeEvent's): every later change, none twice.
+    Resume after this cursor (a ChangeBatch's or a ChangeEvent's): every later change, none twice.
     """
 
     resource_type: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -1921,7 +1940,7 @@ default_message_pool.register_message("catapult.v1", "WatchChangesRequest", Watc
 class WatchDeploymentsRequest(betterproto2.Message):
     cursor: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
     """
-    Resume after this cursor (a ChangeEvent's): every later change, none twice.
+    Resume after this cursor (a ChangeBatch's or a ChangeEvent's): every later change, none twice.
     """
 
     environment: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -2139,12 +2158,13 @@ class ChangeServiceStub:
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def watch_changes(self, message: "WatchChangesRequest") -> "Iterator[ChangeEvent]":
+    def watch_changes(self, message: "WatchChangesRequest") -> "Iterator[ChangeBatch]":
         """
         Every change (optionally of one resource type, or one resource), as it commits, in commit
-        order, each once. Without a cursor the stream starts now; with one, it first delivers every
-        change after it. An idle stream gets a heartbeat every few seconds. REST: GET
-        /v1/changes:watch with `Accept: text/event-stream` (server-sent events).
+        order, each once, in batches (ChangeBatch). Without a cursor the stream starts now; with one,
+        it first delivers every change after it. An idle stream gets a heartbeat (a batch with no
+        changes) every few seconds. REST: GET /v1/changes:watch with `Accept: text/event-stream`
+        (server-sent events, one per batch).
         Errors: INVALID_ARGUMENT for a bad filter or cursor; FAILED_PRECONDITION (CURSOR_EXPIRED)
         when the changes after the cursor were pruned (re-list, then watch without a cursor);
         RESOURCE_EXHAUSTED (TOO_MANY_WATCHES) past the per-key or per-server limit of streams, or
@@ -2157,7 +2177,7 @@ class ChangeServiceStub:
         yield from self._channel.unary_stream(
             "/catapult.v1.ChangeService/WatchChanges",
             WatchChangesRequest.SerializeToString,
-            ChangeEvent.FromString,
+            ChangeBatch.FromString,
         )(message)
 
 
@@ -2233,7 +2253,7 @@ class DeploymentServiceStub:
             Deployment.FromString,
         )(message)
 
-    def watch_deployments(self, message: "WatchDeploymentsRequest") -> "Iterator[ChangeEvent]":
+    def watch_deployments(self, message: "WatchDeploymentsRequest") -> "Iterator[ChangeBatch]":
         """
         The changes to deployments matching every filter given, as they commit: created, updated,
         superseded, terminated, deleted (a forced delete of history). With active_only, the changes
@@ -2248,7 +2268,7 @@ class DeploymentServiceStub:
         yield from self._channel.unary_stream(
             "/catapult.v1.DeploymentService/WatchDeployments",
             WatchDeploymentsRequest.SerializeToString,
-            ChangeEvent.FromString,
+            ChangeBatch.FromString,
         )(message)
 
     def delete_deployment(self, message: "DeleteDeploymentRequest") -> "Deployment":
