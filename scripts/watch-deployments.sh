@@ -17,7 +17,7 @@ Runs until interrupted (Ctrl-C, SIGTERM) or --count changes are printed, then sa
 where it stopped and exits 0. When the stream is cut (the server restarting, a lost connection:
 UNAVAILABLE; a reader too slow for the server: WATCHER_TOO_SLOW) it resumes after the last
 cursor, missing nothing and printing nothing twice (also after Envoy's RST_STREAM for a server
-lost mid-stream). Heartbeats are not printed.
+lost mid-stream).
 
 Options:
   --environment E       only this environment, e.g. production
@@ -55,10 +55,12 @@ parse_flags "environment endpoint model release-id company cluster namespace sta
 [[ $count =~ ^[0-9]+$ ]] || usage_error "--count $count: want a number"
 catapult_setup
 
-# One message of grpcurl's output is the lines from "{" to "}" at the start of a line (it prints
-# one field a line, indented by two spaces a level). Each change is printed as one line, and
-# where the stream stands (changes printed in all, the last cursor, a heartbeat's included) is
-# written to STATE, for a resume. Exits 3 once COUNT changes are printed in all.
+# grpcurl prints each message (a ChangeBatch) over many lines, one field a line, indented by two
+# spaces a level: "{" and "}" alone at the start of a line bound a batch, "    {" and "    }" one
+# of its events, whose fields are six spaces in and the deployment's eight. Each event is printed
+# as one line, and where the stream stands (changes printed in all, the last cursor; an empty
+# batch, the stream's first message or a heartbeat, moves it too) is written to STATE, for a
+# resume. Exits 3 once COUNT changes are printed in all.
 # shellcheck disable=SC2016
 READER='
   function value(line) {
@@ -67,13 +69,13 @@ READER='
     return line
   }
   function cell(v) { return v == "" ? "-" : v }
-  /^\{$/ { json = "{"; inside = 1; deployment = 0; split("", f); next }
-  !inside { next }
-  /^\}$/ {
-    inside = 0
-    print printed, f["cursor"] > state
+  function save(cursor) {
+    print printed, cursor > state
     close(state)
-    if (f["type"] == "heartbeat") next
+  }
+  /^    \{$/ { json = "{"; event = 1; deployment = 0; split("", f); next }
+  /^    \},?$/ {
+    event = 0
     if (text) {
       print f["time"] "\t" f["type"] "\t" cell(f["d.id"]) "\t" cell(f["d.status"]) "\t" \
         cell(f["d.environment"]) "\t" cell(f["d.cluster"]) "\t" cell(f["d.endpoint_url"]) "\t" \
@@ -84,20 +86,20 @@ READER='
     }
     fflush()
     printed++
-    print printed, f["cursor"] > state
-    close(state)
+    save(f["cursor"])
     if (count > 0 && printed >= count) exit 3
     next
   }
-  {
+  event {
     line = $0
     sub(/^ +/, "", line)
     json = json line
   }
-  /^  "deployment": \{$/ { deployment = 1; next }
-  /^  \}/ { deployment = 0; next }
-  /^  "[a-z_]+": / { name = $1; gsub(/[":]/, "", name); f[name] = value($0); next }
-  deployment && /^    "[a-z_]+": / { name = $1; gsub(/[":]/, "", name); f["d." name] = value($0) }
+  event && /^      "deployment": \{$/ { deployment = 1; next }
+  event && /^      \}/ { deployment = 0; next }
+  event && /^      "[a-z_]+": / { name = $1; gsub(/[":]/, "", name); f[name] = value($0); next }
+  deployment && /^        "[a-z_]+": / { name = $1; gsub(/[":]/, "", name); f["d." name] = value($0); next }
+  /^  "cursor": / { save(value($0)) }
 '
 
 # mawk reads a pipe in blocks, holding lines back until a block fills: -W interactive has it

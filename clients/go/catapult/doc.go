@@ -46,9 +46,9 @@
 // resource. A watch runs until its context ends (it then returns ctx.Err()) or the function
 // returns an error (it returns that error). A stream cut off by a server restart, a lost
 // connection (UNAVAILABLE) or a reader too slow for the server (WATCHER_TOO_SLOW) is resumed
-// from the last event's cursor after a backoff, so nothing is missed or repeated; other errors
-// (a bad filter, CURSOR_EXPIRED, a revoked key) end the watch. Heartbeats keep an idle watch's
-// place without reaching the function ([WatchHeartbeats] passes them too).
+// from the last cursor after a backoff, so nothing is missed or repeated; other errors (a bad
+// filter, CURSOR_EXPIRED, a revoked key) end the watch. Heartbeats keep an idle watch's place
+// without reaching the function.
 //
 //	err := client.WatchDeployments(ctx, catapult.DeploymentWatchFilter{Environment: "production"},
 //		func(e catapult.Event) error {

@@ -34,7 +34,7 @@ func TestEventTypeConstantsAreTheProtoVocabulary(t *testing.T) {
 	field := (&catapultv1.ChangeEvent{}).ProtoReflect().Descriptor().Fields().ByName("type")
 	rules, _ := proto.GetExtension(field.Options(), catapultv1.E_Rules).(*catapultv1.FieldRules)
 	constants := []string{catapult.EventCreated, catapult.EventUpdated, catapult.EventSuperseded,
-		catapult.EventTerminated, catapult.EventDeleted, catapult.EventHeartbeat}
+		catapult.EventTerminated, catapult.EventDeleted}
 	if !slices.Equal(constants, rules.GetChoices()) {
 		t.Errorf("event type constants %q, the proto's choices %q", constants, rules.GetChoices())
 	}

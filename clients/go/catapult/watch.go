@@ -31,9 +31,6 @@ const (
 	EventTerminated = "terminated"
 	// EventDeleted is a forced delete; the event carries the resource as it was.
 	EventDeleted = "deleted"
-	// EventHeartbeat is no change: an idle stream's keep-alive (every 15 s by default), whose
-	// Cursor is the stream's place. The watch methods keep it from fn unless WatchHeartbeats.
-	EventHeartbeat = "heartbeat"
 )
 
 // DeploymentWatchFilter selects the deployment changes WatchDeployments delivers. Every field
@@ -101,16 +98,9 @@ const (
 type WatchOption func(*watchConfig)
 
 type watchConfig struct {
-	heartbeats          bool
 	initial, maxBackoff time.Duration
 	onConnect           func(resumed bool)
 	onResume            func(err error, cursor string, wait time.Duration)
-}
-
-// WatchHeartbeats passes heartbeats (Type EventHeartbeat) to fn too, e.g. to tell a quiet
-// stream from a dead one. Without it fn sees changes only.
-func WatchHeartbeats() WatchOption {
-	return func(c *watchConfig) { c.heartbeats = true }
 }
 
 // WatchBackoff sets the first wait before a resume and the longest one (see
@@ -120,7 +110,7 @@ func WatchBackoff(initial, longest time.Duration) WatchOption {
 	return func(c *watchConfig) { c.initial, c.maxBackoff = initial, longest }
 }
 
-// OnWatchConnect calls fn each time a stream is in place: the server has admitted it, so every
+// OnWatchConnect calls fn each time a stream is in place: its first message came, so every
 // change that commits from then on is delivered (after the changes since the cursor, when
 // there is one). resumed is false for the first stream and true for each resume.
 func OnWatchConnect(fn func(resumed bool)) WatchOption {
@@ -128,24 +118,25 @@ func OnWatchConnect(fn func(resumed bool)) WatchOption {
 }
 
 // OnWatchResume calls fn when a stream ends in a way a resume mends, before the wait: err is
-// why it ended, cursor where the watch resumes from ("" when no event or heartbeat has come
-// yet: then from the moment it resumes), wait how long it waits first.
+// why it ended, cursor where the watch resumes from ("" when the first stream of a watch started
+// without a cursor never got in place: then from the moment it resumes), wait how long it waits
+// first.
 func OnWatchResume(fn func(err error, cursor string, wait time.Duration)) WatchOption {
 	return func(c *watchConfig) { c.onResume = fn }
 }
 
 // WatchDeployments calls fn with each change to the deployments matching f, in the order the
 // changes committed, each once, for as long as ctx lasts: created, updated, superseded,
-// terminated, deleted (see the Event… constants). Heartbeats move the watch's place but do
-// not reach fn (unless WatchHeartbeats).
+// terminated, deleted (see the Event… constants). The server sends changes in batches; fn
+// sees them one at a time. Empty batches (a stream's first message, heartbeats on an idle
+// stream) move the watch's place and do not reach fn.
 //
-// A stream that ends in a way a resume mends is resumed from the cursor of the last event (or
-// heartbeat) received, after a backoff (WatchBackoff), as often as it takes: UNAVAILABLE (the
+// A stream that ends in a way a resume mends is resumed from the last place received, after a backoff (WatchBackoff), as often as it takes: UNAVAILABLE (the
 // server shutting down or restarting, the connection lost, no replica answering; through Envoy
 // a server lost mid-stream is an INTERNAL RST_STREAM, resumed alike), and
 // RESOURCE_EXHAUSTED WATCHER_TOO_SLOW (fn kept up too slowly: resumed from the cursor the
-// server names). No change is missed or repeated across a resume, except before the first
-// event or heartbeat of a watch started without a cursor: having no place yet, it resumes from
+// server names). No change is missed or repeated across a resume, except when the first stream
+// of a watch started without a cursor never got in place: having no place yet, it resumes from
 // the moment it reconnects. OnWatchResume reports each resume and OnWatchConnect each stream.
 //
 // It returns only:
@@ -160,7 +151,7 @@ func OnWatchResume(fn func(err error, cursor string, wait time.Duration)) WatchO
 // fn runs on the calling goroutine, one event at a time; the stream is not read meanwhile. Its
 // goroutines are gone when WatchDeployments returns.
 func (c *Client) WatchDeployments(ctx context.Context, f DeploymentWatchFilter, fn func(Event) error, opts ...WatchOption) error {
-	return watch(ctx, f.Cursor, func(ctx context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeEvent], error) {
+	return watch(ctx, f.Cursor, func(ctx context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeBatch], error) {
 		req := f.Request()
 		req.Cursor = cursor
 		return c.Deployments.WatchDeployments(ctx, req)
@@ -172,7 +163,7 @@ func (c *Client) WatchDeployments(ctx context.Context, f DeploymentWatchFilter, 
 // resumed across UNAVAILABLE and WATCHER_TOO_SLOW, until ctx ends or fn returns an error.
 // PERMISSION_DENIED for ResourceType "api_key" without an admin key.
 func (c *Client) WatchChanges(ctx context.Context, f ChangeWatchFilter, fn func(Event) error, opts ...WatchOption) error {
-	return watch(ctx, f.Cursor, func(ctx context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeEvent], error) {
+	return watch(ctx, f.Cursor, func(ctx context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeBatch], error) {
 		req := f.Request()
 		req.Cursor = cursor
 		return c.Changes.WatchChanges(ctx, req)
@@ -189,7 +180,7 @@ type callbackError struct{ err error }
 
 func (e callbackError) Error() string { return e.err.Error() }
 
-type openStream func(ctx context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeEvent], error)
+type openStream func(ctx context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeBatch], error)
 
 type watcher struct {
 	cfg     watchConfig
@@ -245,8 +236,9 @@ func watch(ctx context.Context, cursor string, open openStream, fn func(Event) e
 	}
 }
 
-// follow reads one stream from w.cursor until it ends, moving w.cursor past every event and
-// heartbeat received; connected says whether the server admitted the stream.
+// follow reads one stream from w.cursor until it ends, moving w.cursor to each batch's cursor
+// and calling fn with each of its events; connected says whether the stream was in place (its
+// first message, an empty batch naming the stream's place, came).
 func (w *watcher) follow(ctx context.Context) (connected bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream and its goroutines, however this returns
@@ -254,30 +246,30 @@ func (w *watcher) follow(ctx context.Context) (connected bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	// The server sends its headers once the stream is in place; a stream refused outright has
-	// none (nil, and RecvMsg says why).
-	if md, err := stream.Header(); err == nil && md != nil {
-		connected = true
-		if w.cfg.onConnect != nil {
-			w.cfg.onConnect(w.resumed)
-		}
-	}
 	for {
-		event, err := stream.Recv()
+		batch, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			return connected, errStreamEnded
 		}
 		if err != nil {
 			return connected, err
 		}
-		if c := event.GetCursor(); c != "" {
+		if !connected {
+			connected = true
+			if w.cfg.onConnect != nil {
+				w.cfg.onConnect(w.resumed)
+			}
+		}
+		for _, event := range batch.GetEvents() {
+			if err := w.fn(event); err != nil {
+				// The events fn saw count: a resume goes on after the last of them.
+				return connected, callbackError{err}
+			}
+			w.cursor = event.GetCursor()
+		}
+		// An empty batch (the first message, a heartbeat) moves the place too.
+		if c := batch.GetCursor(); c != "" {
 			w.cursor = c
-		}
-		if event.GetType() == EventHeartbeat && !w.cfg.heartbeats {
-			continue
-		}
-		if err := w.fn(event); err != nil {
-			return connected, callbackError{err}
 		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	catapultv1 "github.com/warlockee/catapult/clients/go/catapult/v1"
@@ -67,43 +66,43 @@ func TestWatchBackoffGrowsToItsBound(t *testing.T) {
 	}
 }
 
-// fakeStream replays events, then ends with err; Header says whether it was admitted.
+// fakeStream replays batches, then ends with err.
 type fakeStream struct {
 	grpc.ClientStream // not called
-	admitted          bool
-	events            []*catapultv1.ChangeEvent
+	batches           []*catapultv1.ChangeBatch
 	err               error
 }
 
-func (s *fakeStream) Header() (metadata.MD, error) {
-	if !s.admitted {
-		return nil, nil
-	}
-	return metadata.MD{}, nil
-}
-
-func (s *fakeStream) Recv() (*catapultv1.ChangeEvent, error) {
-	if len(s.events) == 0 {
+func (s *fakeStream) Recv() (*catapultv1.ChangeBatch, error) {
+	if len(s.batches) == 0 {
 		return nil, s.err
 	}
-	e := s.events[0]
-	s.events = s.events[1:]
-	return e, nil
+	b := s.batches[0]
+	s.batches = s.batches[1:]
+	return b, nil
 }
 
-// The watch resumes from the cursor WATCHER_TOO_SLOW names, and after a stream the server ended
-// cleanly; a stream that is refused outright is no connection.
+// place is the empty batch a stream starts with (and an idle stream's heartbeat).
+func place(cursor string) *catapultv1.ChangeBatch { return &catapultv1.ChangeBatch{Cursor: cursor} }
+
+func batch(events ...*catapultv1.ChangeEvent) *catapultv1.ChangeBatch {
+	return &catapultv1.ChangeBatch{Events: events, Cursor: events[len(events)-1].GetCursor()}
+}
+
+// The watch resumes from the cursor WATCHER_TOO_SLOW names, from a heartbeat's, and after a
+// stream the server ended cleanly; a stream that is refused outright is no connection.
 func TestWatchResumesFromTheCursorTheServerNames(t *testing.T) {
 	tooSlow := catapultError(t, codes.ResourceExhausted, catapultv1.ErrorReason_WATCHER_TOO_SLOW, map[string]string{"cursor": "41"})
 	revoked := catapultError(t, codes.Unauthenticated, catapultv1.ErrorReason_API_KEY_REVOKED, nil)
 	streams := []*fakeStream{
-		{admitted: true, err: tooSlow}, // cut off before fn saw anything: only the server knows where
-		{admitted: true, events: []*catapultv1.ChangeEvent{{Cursor: "42", Type: EventCreated}}, err: io.EOF},
-		{admitted: false, err: status.Error(codes.Unavailable, "no server")},
-		{admitted: true, events: []*catapultv1.ChangeEvent{{Cursor: "42", Type: EventHeartbeat}, {Cursor: "43", Type: EventUpdated}}, err: revoked},
+		{batches: []*catapultv1.ChangeBatch{place("40")}, err: tooSlow}, // cut off before fn saw anything: only the server knows where
+		{batches: []*catapultv1.ChangeBatch{place("41"), batch(&catapultv1.ChangeEvent{Cursor: "42", Type: EventCreated})}, err: io.EOF},
+		{err: status.Error(codes.Unavailable, "no server")},
+		{batches: []*catapultv1.ChangeBatch{place("42"), place("44")}, err: status.Error(codes.Unavailable, "lost")},
+		{batches: []*catapultv1.ChangeBatch{place("44"), batch(&catapultv1.ChangeEvent{Cursor: "45", Type: EventUpdated}, &catapultv1.ChangeEvent{Cursor: "46", Type: EventTerminated})}, err: revoked},
 	}
 	var opened []string
-	open := func(_ context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeEvent], error) {
+	open := func(_ context.Context, cursor string) (grpc.ServerStreamingClient[catapultv1.ChangeBatch], error) {
 		opened = append(opened, cursor)
 		s := streams[0]
 		streams = streams[1:]
@@ -123,18 +122,18 @@ func TestWatchResumesFromTheCursorTheServerNames(t *testing.T) {
 	if !errors.Is(err, revoked) {
 		t.Fatalf("watch returned %v, want the UNAUTHENTICATED that ended it", err)
 	}
-	if want := []string{"40", "41", "42", "42"}; !slices.Equal(opened, want) {
+	if want := []string{"40", "41", "42", "42", "44"}; !slices.Equal(opened, want) {
 		t.Fatalf("streams opened from cursors %q, want %q", opened, want)
 	}
-	if want := []string{"42 created", "43 updated"}; !slices.Equal(delivered, want) {
-		t.Fatalf("delivered %q, want %q (no heartbeat)", delivered, want)
+	if want := []string{"42 created", "45 updated", "46 terminated"}; !slices.Equal(delivered, want) {
+		t.Fatalf("delivered %q, want %q (no empty batch)", delivered, want)
 	}
-	if len(connects) != 3 || connects[0] || !connects[1] || !connects[2] {
-		t.Fatalf("OnWatchConnect calls %v, want [false true true]", connects)
+	if want := []bool{false, true, true, true}; !slices.Equal(connects, want) {
+		t.Fatalf("OnWatchConnect calls %v, want %v", connects, want)
 	}
-	// Each admitted stream starts the backoff over; the refused one doubles it.
-	if len(waits) != 3 || waits[0] > time.Millisecond || waits[1] > time.Millisecond || waits[2] < time.Millisecond {
-		t.Fatalf("waits %v, want ≤ 1 ms, ≤ 1 ms, 1–2 ms", waits)
+	// Each stream in place starts the backoff over; the refused one doubles it.
+	if len(waits) != 4 || waits[0] > time.Millisecond || waits[1] > time.Millisecond || waits[2] < time.Millisecond || waits[3] > time.Millisecond {
+		t.Fatalf("waits %v, want ≤ 1 ms, ≤ 1 ms, 1–2 ms, ≤ 1 ms", waits)
 	}
 
 	if err := watch(context.Background(), "", open, nil, nil); err == nil {

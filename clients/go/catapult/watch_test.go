@@ -589,8 +589,8 @@ func TestWatchResumesWhenTooSlow(t *testing.T) {
 	}
 }
 
-// Heartbeats keep an idle watch's place: one that is cut before any change came resumes from the
-// heartbeat's cursor and misses nothing. fn sees heartbeats only when asked to.
+// An idle watch keeps its place (the stream's first message, then heartbeats name it): one cut
+// before any change came resumes from there and misses nothing. fn sees changes only.
 func TestWatchHeartbeats(t *testing.T) {
 	own := ownServer(t, "CATAPULT_WATCH_HEARTBEAT_SECONDS=0.2")
 	c := dialVia(t, own.Addr, own.APIKey)
@@ -600,15 +600,9 @@ func TestWatchHeartbeats(t *testing.T) {
 	filter := catapult.DeploymentWatchFilter{Model: d.model}
 
 	quiet := startWatch(t, watchDeployments(cut, filter))
-	beats := startWatch(t, watchDeployments(c, filter), catapult.WatchHeartbeats())
-	heartbeats := beats.count(3)
-	for _, h := range heartbeats {
-		if h.GetType() != catapult.EventHeartbeat || h.GetCursor() == "" || h.GetResourceType() != "" {
-			t.Fatalf("a heartbeat %v", h)
-		}
-	}
+	time.Sleep(time.Second) // five heartbeats
 	if n := len(quiet.snapshot()); n != 0 {
-		t.Fatalf("a watch without WatchHeartbeats got %d events while nothing changed", n)
+		t.Fatalf("fn was called %d times while nothing changed", n)
 	}
 
 	release := quiet.hold()
@@ -618,7 +612,7 @@ func TestWatchHeartbeats(t *testing.T) {
 	release()
 	expectOnceInOrder(t, quiet.count(1), []string{"created " + dep.GetId()})
 	if _, cursors := quiet.resumed(); cursors[0] == "" {
-		t.Fatalf("the resume had no cursor: the heartbeats' were not kept")
+		t.Fatalf("the resume had no cursor: the stream's place was not kept")
 	}
 }
 
