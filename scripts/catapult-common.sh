@@ -202,11 +202,10 @@ exit_code_for() {
 }
 
 # rpc_call METHOD JSON: call catapult.v1.METHOD (e.g. ModelService/GetModelByName). Sets RPC_OUT
-# to the response JSON; on an error returns 1 and sets RPC_CODE (e.g. NOT_FOUND), RPC_ERROR (the
-# one line to print: "CODE (REASON): message") and RPC_EXIT (the documented exit code).
+# to the response JSON; on an error returns 1 and sets what rpc_failure sets.
 rpc_call() {
-  local method=$1 data=$2 rc=0 err_file err reason message
-  RPC_OUT='' RPC_CODE='' RPC_ERROR='' RPC_EXIT=0
+  local method=$1 data=$2 rc=0 err_file err
+  RPC_OUT='' RPC_CODE='' RPC_REASON='' RPC_ERROR='' RPC_EXIT=0
   err_file=$(mktemp)
   # The key is expanded by grpcurl from its environment (single quotes on purpose), so it is
   # never a command-line argument other users could read in ps.
@@ -218,30 +217,44 @@ rpc_call() {
   err=$(cat "$err_file")
   rm -f "$err_file"
   ((rc != 0)) || return 0
+  rpc_failure "$rc" "$err"
+  return 1
+}
+
+# rpc_failure RC STDERR: what a grpcurl call that exited with RC and printed STDERR failed with.
+# Sets RPC_CODE (e.g. NOT_FOUND), RPC_REASON (the ErrorInfo reason, e.g. RESOURCE_NOT_FOUND, or
+# empty), RPC_ERROR (the one line to print: "CODE (REASON): message") and RPC_EXIT (the
+# documented exit code).
+rpc_failure() {
+  local rc=$1 err=$2 message
   RPC_CODE=$(sed -n 's/^  Code: //p' <<<"$err" | head -n 1)
+  RPC_REASON=''
   if [[ -n $RPC_CODE ]]; then
     # grpcurl's "Code: NotFound" → NOT_FOUND (a case change bash's ${//} cannot express)
     # shellcheck disable=SC2001
     RPC_CODE=$(sed 's/\([a-z]\)\([A-Z]\)/\1_\2/g' <<<"$RPC_CODE" | tr '[:lower:]' '[:upper:]')
     message=$(sed -n 's/^  Message: //p' <<<"$err" | head -n 1)
-    reason=$(sed -n 's/.*"reason": "\([A-Z_]*\)".*/\1/p' <<<"$err" | head -n 1)
+    RPC_REASON=$(sed -n 's/.*"reason": "\([A-Z_]*\)".*/\1/p' <<<"$err" | head -n 1)
     case $RPC_CODE in
       UNAUTHENTICATED) message="$message (check CATAPULT_API_KEY)" ;;
       UNAVAILABLE | DEADLINE_EXCEEDED) message="$message (retry later)" ;;
     esac
-    RPC_ERROR="$RPC_CODE${reason:+ ($reason)}: $message"
+    RPC_ERROR="$RPC_CODE${RPC_REASON:+ ($RPC_REASON)}: $message"
     RPC_EXIT=$(exit_code_for "$RPC_CODE")
-    return 1
+    return 0
   fi
   err=$(tr '\n' ' ' <<<"$err" | sed 's/  */ /g; s/ $//')
   if [[ $err == *"Failed to dial target host"* ]]; then
     RPC_CODE=UNAVAILABLE RPC_EXIT=7
     RPC_ERROR="UNAVAILABLE: cannot reach Catapult at $CATAPULT_ADDR: $err (retry later)"
+  elif [[ $err =~ code\ =\ Unavailable\ desc\ =\ (.*)$ ]]; then
+    # Server reflection failed before the call: e.g. Envoy answering for a server that is down.
+    RPC_CODE=UNAVAILABLE RPC_EXIT=7
+    RPC_ERROR="UNAVAILABLE: ${BASH_REMATCH[1]} (retry later)"
   else
     RPC_CODE=UNKNOWN RPC_EXIT=1
     RPC_ERROR="grpcurl failed (exit $rc): $err"
   fi
-  return 1
 }
 
 # rpc METHOD JSON: rpc_call, printing the response JSON; on an error print the one line on

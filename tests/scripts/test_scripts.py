@@ -8,10 +8,12 @@ blocking subprocess call would stall."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,18 @@ import pytest
 
 from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, release_pb2, release_service_pb2
 from catapult_server.server import CatapultServer
-from tests.support.api import Stubs, auth, create_artifact, create_model, create_release, unique
+from tests.support.api import (
+    Stubs,
+    auth,
+    create_artifact,
+    create_deployment,
+    create_model,
+    create_release,
+    unique,
+)
 from tests.support.paths import REPO
 from tests.support.rest import envoy_in_front
+from tests.support.watch import started, watching
 
 SCRIPTS = REPO / "scripts"
 ALL_SCRIPTS = [
@@ -33,6 +44,7 @@ ALL_SCRIPTS = [
     "live-endpoints.sh",
     "endpoint-history.sh",
     "rollout.sh",
+    "watch-deployments.sh",
 ]
 
 # Exit codes, the same as catapult-deploy's (scripts/catapult-common.sh documents them).
@@ -607,3 +619,228 @@ async def test_derived_request_id_is_the_go_commands(stubs: Stubs, target: Targe
     )
     # No --status: its part of the id is empty (the server's default applies).
     assert [row.request_id for row in audit.audit_logs] == ["0e70c948-b3cf-8823-8e22-0ac8f73ee571"]
+
+
+class CuttingProxy:
+    """A TCP proxy whose connections the test can cut, as a failing network would."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream_host, port = upstream.rsplit(":", 1)
+        self.upstream_port = int(port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> CuttingProxy:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        self.cut()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    def cut(self) -> None:
+        """Drop every connection through the proxy; new ones are relayed as before."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.transport.abort()
+
+        for task in (
+            asyncio.create_task(pipe(reader, up_writer)),
+            asyncio.create_task(pipe(up_reader, writer)),
+        ):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+class Watcher:
+    """watch-deployments.sh running in the background, in a session of its own (so what it leaves
+    behind would be found), its stdout read line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, *args: str, target: Target) -> Watcher:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("CATAPULT_")}
+        environ.update(CATAPULT_ADDR=target.addr, CATAPULT_API_KEY=target.api_key)
+        process = await asyncio.create_subprocess_exec(
+            str(SCRIPTS / "watch-deployments.sh"),
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environ,
+            start_new_session=True,
+        )
+        return cls(process)
+
+    async def lines(self, n: int, within: float = 20) -> list[str]:
+        assert self.process.stdout is not None
+        async with asyncio.timeout(within):
+            return [(await self.process.stdout.readline()).decode().rstrip("\n") for _ in range(n)]
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM) -> tuple[int, str]:
+        """Signal the script; its exit code and stderr. Nothing of it may be left running."""
+        self.process.send_signal(sig)
+        async with asyncio.timeout(10):
+            _, stderr = await self.process.communicate()
+        with pytest.raises(ProcessLookupError):
+            os.killpg(self.process.pid, 0)  # no grpcurl, awk or subshell left in its group
+        assert self.process.returncode is not None
+        return self.process.returncode, stderr.decode()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+async def first_cursor(stubs: Stubs, key: str, model: str, deploy: Callable[[], Awaitable[None]]) -> str:
+    """Run deploy() while watching the model's deployments; the cursor of the change it made."""
+    call = stubs.deployments.WatchDeployments(
+        deployment_service_pb2.WatchDeploymentsRequest(model_name=model), metadata=auth(key)
+    )
+    async with watching(call) as watch:
+        await started(watch)
+        await deploy()
+        return str((await watch.count(1))[0].cursor)
+
+
+async def test_watch_deployments_prints_a_line_per_change_and_resumes(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    model, release = await new_release(stubs, admin_key, version="1.0.0", digest="sha256:w1")
+    url = f"https://{unique('watch')}.example.test/v1"
+
+    async def deploy(at: str = url, environment: str = "production") -> str:
+        made = await create_deployment(
+            stubs, admin_key, release.id, environment=environment, endpoint_url=at, cluster="k8s-w"
+        )
+        return made.id
+
+    first: list[str] = []
+
+    async def deploy_first() -> None:
+        first.append(await deploy())
+
+    cursor = await first_cursor(stubs, admin_key, model, deploy_first)
+
+    async with CuttingProxy(target.addr) as proxy:
+        watcher = await Watcher.start(
+            "--model",
+            model,
+            "--cursor",
+            cursor,
+            "--text",
+            target=Target(f"127.0.0.1:{proxy.port}", target.api_key),
+        )
+        try:
+            second = await deploy()  # supersedes the first: two changes
+            third = await deploy(f"https://{unique('other')}.example.test/v1", "staging")
+            rows = [line.split("\t") for line in await watcher.lines(3)]
+            # time, type, id, status, environment, cluster, endpoint, model, version, quantization,
+            # digest, cursor
+            assert [row[1:11] for row in rows] == [
+                [
+                    "superseded",
+                    first[0],
+                    "terminated",
+                    "production",
+                    "k8s-w",
+                    url,
+                    model,
+                    "1.0.0",
+                    "-",
+                    "sha256:w1",
+                ],
+                ["created", second, "success", "production", "k8s-w", url, model, "1.0.0", "-", "sha256:w1"],
+                [
+                    "created",
+                    third,
+                    "success",
+                    "staging",
+                    "k8s-w",
+                    rows[2][6],
+                    model,
+                    "1.0.0",
+                    "-",
+                    "sha256:w1",
+                ],
+            ]
+            assert all(row[0].endswith("Z") and row[11] for row in rows)
+
+            # Cut off, it resumes after the last line's cursor: nothing lost, nothing twice.
+            proxy.cut()
+            fourth = await deploy()  # supersedes the second
+            resumed = await watcher.lines(2)
+            assert [line.split("\t")[1:3] for line in resumed] == [
+                ["superseded", second],
+                ["created", fourth],
+            ]
+            code, stderr = await watcher.stop()
+        finally:
+            watcher.kill()
+    assert code == 0, stderr
+    assert f"resuming after cursor {rows[2][11]}" in stderr, stderr
+    last = resumed[1].split("\t")[11]
+    assert stderr.endswith(
+        f"watch-deployments.sh: stopped after 5 change(s); --cursor {last} resumes after it\n"
+    )
+
+
+async def test_watch_deployments_prints_json_lines_and_stops_after_count(
+    stubs: Stubs, target: Target, admin_key: str
+) -> None:
+    model, release = await new_release(stubs, admin_key, version="2.0.0")
+    made: list[str] = []
+
+    async def deploy() -> None:
+        at = f"https://{unique('json')}.example.test/v1"
+        made.append((await create_deployment(stubs, admin_key, release.id, endpoint_url=at)).id)
+
+    cursor = await first_cursor(stubs, admin_key, model, deploy)
+    await deploy()
+    await deploy()
+    done = await run(
+        "watch-deployments.sh", "--model", model, "--cursor", cursor, "--count", "2", target=target
+    )
+    assert done.code == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(e["type"], e["resource_id"], e["deployment"]["model_name"]) for e in events] == [
+        ("created", made[1], model),
+        ("created", made[2], model),
+    ]
+    assert int(events[0]["cursor"]) > int(cursor)
+    last = events[1]["cursor"]
+    assert (
+        done.stderr == f"watch-deployments.sh: stopped after 2 change(s); --cursor {last} resumes after it\n"
+    )
+
+    bad = await run("watch-deployments.sh", "--status", "sleeping", target=target)
+    assert bad.code == EXIT_REJECTED
+    assert "INVALID_ARGUMENT (INVALID_FIELD): status" in bad.error_line()
+    expired = await run("watch-deployments.sh", "--cursor", "yesterday", target=target)
+    assert expired.code == EXIT_REJECTED
+    assert "cursor" in expired.error_line()
+    unreachable = await run(
+        "watch-deployments.sh", target=Target("127.0.0.1:1", "k"), CATAPULT_CONNECT_TIMEOUT="1"
+    )
+    assert unreachable.code == EXIT_UNAVAILABLE
+    assert "cannot reach Catapult at 127.0.0.1:1" in unreachable.error_line()

@@ -14,7 +14,8 @@
 //   - [Client.LatestRelease]: the highest version of a model, optionally of one quantization, or
 //     the one serving in an environment;
 //   - [Client.AllModels], [Client.AllReleases], [Client.AllDeployments]: iterators over every page
-//     of a List call.
+//     of a List call;
+//   - [Client.WatchDeployments] and [Client.WatchChanges]: each change as it commits (see Watching).
 //
 // # What is live
 //
@@ -35,6 +36,25 @@
 //     Digest or an ArtifactChecksum;
 //   - deprecated but still live, a customer's live deployments, failures since a date:
 //     [Client.FindDeployments] with ReleaseStatus, Company or Status and DeployedAfter.
+//
+// # Watching
+//
+// [Client.WatchDeployments] calls a function with each change to the deployments matching a
+// [DeploymentWatchFilter] (an environment, a model, an endpoint, what is live, …), in commit
+// order, each once: created, updated, superseded, terminated, deleted ([Event], the Event…
+// constants). [Client.WatchChanges] does the same for every resource, or one type or one
+// resource. A watch runs until its context ends (it then returns ctx.Err()) or the function
+// returns an error (it returns that error). A stream cut off by a server restart, a lost
+// connection (UNAVAILABLE) or a reader too slow for the server (WATCHER_TOO_SLOW) is resumed
+// from the last cursor after a backoff, so nothing is missed or repeated; other errors (a bad
+// filter, CURSOR_EXPIRED, a revoked key) end the watch. Heartbeats keep an idle watch's place
+// without reaching the function.
+//
+//	err := client.WatchDeployments(ctx, catapult.DeploymentWatchFilter{Environment: "production"},
+//		func(e catapult.Event) error {
+//			fmt.Println(e.GetType(), e.GetDeployment().GetEndpointUrl())
+//			return nil
+//		})
 //
 // # Errors
 //

@@ -2,9 +2,11 @@ package catapult_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
+	"os/signal"
 	"time"
 
 	"github.com/warlockee/catapult/clients/go/catapult"
@@ -230,6 +232,31 @@ func ExampleClient_FindDeployments() {
 	}
 	for _, d := range serving {
 		fmt.Println(d.GetCompany(), d.GetEnvironment(), d.GetEndpointUrl(), d.GetReleaseVersion())
+	}
+}
+
+// A deploy dashboard follows what goes live in production and what leaves, as it commits, until
+// Ctrl-C. The watch resumes by itself after a server restart or a lost connection, missing
+// nothing; a later run can start after the last cursor it printed (DeploymentWatchFilter.Cursor).
+func ExampleClient_WatchDeployments() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	client, err := catapult.DialFromEnv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	filter := catapult.DeploymentWatchFilter{Environment: "production", ActiveOnly: true}
+	err = client.WatchDeployments(ctx, filter, func(e catapult.Event) error {
+		d := e.GetDeployment()
+		fmt.Println(e.GetCursor(), e.GetType(), d.GetEndpointUrl(), d.GetModelName(), d.GetReleaseVersion())
+		return nil
+	}, catapult.OnWatchResume(func(err error, cursor string, wait time.Duration) {
+		log.Printf("watch interrupted (%v); resuming after %s in %s", err, cursor, wait)
+	}))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Fatal(err) // e.g. UNAUTHENTICATED: the key was revoked
 	}
 }
 

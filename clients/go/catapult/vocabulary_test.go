@@ -30,6 +30,16 @@ func TestStatusConstantsAreTheProtoVocabulary(t *testing.T) {
 	}
 }
 
+func TestEventTypeConstantsAreTheProtoVocabulary(t *testing.T) {
+	field := (&catapultv1.ChangeEvent{}).ProtoReflect().Descriptor().Fields().ByName("type")
+	rules, _ := proto.GetExtension(field.Options(), catapultv1.E_Rules).(*catapultv1.FieldRules)
+	constants := []string{catapult.EventCreated, catapult.EventUpdated, catapult.EventSuperseded,
+		catapult.EventTerminated, catapult.EventDeleted}
+	if !slices.Equal(constants, rules.GetChoices()) {
+		t.Errorf("event type constants %q, the proto's choices %q", constants, rules.GetChoices())
+	}
+}
+
 // DeploymentSpec.Status, catapult-deploy and the scripts leave the status to the server and
 // document that a deployment recorded without one is live: true only while the proto's
 // default is "success".

@@ -9,6 +9,7 @@
 //	catapult-deploy live      [--environment E] [--endpoint URL] [--at TIME] [--model M] [--digest D] …
 //	catapult-deploy history   --environment E --endpoint URL
 //	catapult-deploy rollout   --model M
+//	catapult-deploy watch     [--environment E] [--endpoint URL] [--model M] [--active-only] [--cursor C] …
 //
 // The server and key come from --addr and --api-key, or CATAPULT_ADDR (default
 // localhost:50051) and CATAPULT_API_KEY. Loopback addresses are reached in plaintext and
@@ -17,7 +18,10 @@
 //
 // On success the command prints the id of what it recorded, terminated or found on stdout
 // (--output json prints the whole record, --output version a release's version; live, history
-// and rollout print a table) and one line saying what it did on stderr. deploy's line says what
+// and rollout print a table) and one line saying what it did on stderr. watch prints a line per
+// change to the deployments it watches (--output json: a JSON object per line) until it is
+// interrupted (Ctrl-C, SIGTERM), --count changes have come or --timeout passes, all of which
+// exit 0; it resumes by itself after a server restart or a lost connection. deploy's line says what
 // the deployment superseded: "…; superseded ID (1.0.0 fp16)" or "…; nothing was live there".
 // On failure it prints one line on stderr,
 // "catapult-deploy: CODE (REASON): message", and exits with:
@@ -94,10 +98,13 @@ Usage:
                             [--digest D] [--artifact-checksum SUM] [--release-status deprecated]
   catapult-deploy history   --environment E --endpoint URL
   catapult-deploy rollout   --model M
+  catapult-deploy watch     [--environment E] [--endpoint URL] [--model M] [--company C]
+                            [--active-only] [--cursor C] [--count N] [...]
 
 A deployment is live while its status is success, the default. It supersedes what was live
 in its slot (the environment and endpoint): deploy says what, history lists the chain,
 rollout shows where a model is live, and live --at TIME what was live at a past moment.
+watch prints each change to deployments as it happens.
 
 "catapult-deploy COMMAND -h" lists a command's flags. Every command takes
   --addr HOST:PORT   (CATAPULT_ADDR, default localhost:50051)
@@ -105,8 +112,8 @@ rollout shows where a model is live, and live --at TIME what was live at a past 
   --plaintext/--tls  (CATAPULT_PLAINTEXT=1/0; default: plaintext for loopback addresses only)
   --ca-file PEM      (CATAPULT_CACERT)
   --output id|json   what to print on stdout (latest also takes "version"; live, history and
-                     rollout print a table by default)
-  --timeout 60s
+                     rollout print a table by default, watch a line per change)
+  --timeout 60s      (watch: none; it runs until interrupted)
 
 release and deploy are retry-safe: the request_id is derived from their flags (for deploy
 also --run-id, CATAPULT_RUN_ID: pass your CI run id), or set with --request-id. A release
@@ -151,6 +158,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	inv.commonFlags(fs)
 	cmd.flags(inv, fs)
+	if cmd.endless {
+		timeout := fs.Lookup("timeout")
+		timeout.Usage = "stop after this long (default: run until interrupted)"
+		timeout.DefValue = "0s"
+		inv.timeout = 0
+	}
 	printUsage := func(w io.Writer) {
 		fs.SetOutput(w)
 		fmt.Fprintf(w, "Usage: %s %s %s\n\n%s\n\nFlags:\n", name, cmdName, cmd.synopsis, cmd.help)
@@ -209,6 +222,9 @@ type invocation struct {
 	force                                               bool
 	company, artifactChecksum, releaseStatus, at        string
 	moment                                              time.Time
+	cursor                                              string
+	activeOnly                                          bool
+	count                                               int
 
 	client *catapult.Client
 }
@@ -224,7 +240,8 @@ func (inv *invocation) commonFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&inv.plaintext, "plaintext", false, "connect without TLS (CATAPULT_PLAINTEXT=1)")
 	fs.BoolVar(&inv.tls, "tls", false, "connect with TLS even to a loopback address (CATAPULT_PLAINTEXT=0)")
 	fs.StringVar(&inv.caFile, "ca-file", inv.getenv(catapult.EnvCACert), "PEM file of the CA that signed the server's certificate (CATAPULT_CACERT)")
-	fs.StringVar(&inv.output, "output", "", "what to print on stdout: id or json (default: id; a table for live, history, rollout)")
+	fs.StringVar(&inv.output, "output", "", "what to print on stdout: id or json (default: id; a table for live, history, rollout;\n"+
+		"a line per change for watch)")
 	fs.DurationVar(&inv.timeout, "timeout", 60*time.Second, "give up after this long")
 }
 
@@ -236,6 +253,16 @@ func (inv *invocation) releaseFlags(fs *flag.FlagSet) {
 	fs.StringVar(&inv.model, "model", "", "model name (required)")
 	fs.StringVar(&inv.version, "version", "", "release version, e.g. 1.0.0 (required)")
 	fs.StringVar(&inv.quantization, "quantization", "", "release quantization: fp32, bf16, fp16, fp8, int8, int4 or empty")
+}
+
+// deploymentFilterFlags are the filters live and watch share.
+func (inv *invocation) deploymentFilterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&inv.environment, "environment", "", "only this environment, e.g. production (default: all)")
+	fs.StringVar(&inv.endpoint, "endpoint", "", "only this endpoint URL")
+	fs.StringVar(&inv.model, "model", "", "only this model (its name)")
+	fs.StringVar(&inv.company, "company", "", "only models built for this company")
+	fs.StringVar(&inv.digest, "digest", "", "only releases with this image digest: where an image is served")
+	fs.StringVar(&inv.releaseStatus, "release-status", "", "only releases with this status, e.g. deprecated")
 }
 
 func (inv *invocation) validate(cmdName string) error {
@@ -256,7 +283,7 @@ func (inv *invocation) validate(cmdName string) error {
 		}
 	case "table":
 		if !commands[cmdName].lists {
-			return usagef("--output table is for live, history and rollout only")
+			return usagef("--output table is for live, history, rollout and watch only")
 		}
 	default:
 		return usagef("--output %q: want id or json", inv.output)
@@ -265,8 +292,11 @@ func (inv *invocation) validate(cmdName string) error {
 }
 
 func (inv *invocation) connectAndRun(ctx context.Context, fn func(context.Context, *invocation) error) error {
-	ctx, cancel := context.WithTimeout(ctx, inv.timeout)
-	defer cancel()
+	if inv.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, inv.timeout)
+		defer cancel()
+	}
 	plaintext := inv.getenv(catapult.EnvPlaintext)
 	switch {
 	case inv.plaintext:
@@ -348,10 +378,11 @@ type command struct {
 	validate       func(*invocation) error
 	run            func(context.Context, *invocation) error
 	lists          bool // prints a table by default (--output table)
+	endless        bool // runs until interrupted: no --timeout unless one is given
 }
 
 // commandNames is the order the usage lists the commands in.
-var commandNames = []string{"release", "deploy", "terminate", "latest", "live", "history", "rollout"}
+var commandNames = []string{"release", "deploy", "terminate", "latest", "live", "history", "rollout", "watch"}
 
 var commands = map[string]command{
 	"release": {
@@ -447,14 +478,9 @@ var commands = map[string]command{
 			"quantization, company, deployment id (tab-separated). Every filter given must match.\n" +
 			"--output json prints {\"deployments\": [...]}, like scripts/live-endpoints.sh.",
 		flags: func(inv *invocation, fs *flag.FlagSet) {
-			fs.StringVar(&inv.environment, "environment", "", "only this environment, e.g. production (default: all)")
-			fs.StringVar(&inv.endpoint, "endpoint", "", "only this endpoint URL")
+			inv.deploymentFilterFlags(fs)
 			fs.StringVar(&inv.at, "at", "", "what was live at this moment, RFC 3339, e.g. 2026-11-17T14:00:00Z (default: now)")
-			fs.StringVar(&inv.model, "model", "", "only this model (its name)")
-			fs.StringVar(&inv.company, "company", "", "only models built for this company")
-			fs.StringVar(&inv.digest, "digest", "", "only releases with this image digest: where an image is served")
 			fs.StringVar(&inv.artifactChecksum, "artifact-checksum", "", "only releases carrying an artifact with this checksum")
-			fs.StringVar(&inv.releaseStatus, "release-status", "", "only releases with this status, e.g. deprecated")
 		},
 		validate: func(inv *invocation) error {
 			if inv.at == "" {
@@ -496,6 +522,36 @@ var commands = map[string]command{
 		validate: func(inv *invocation) error { return required(inv, "model") },
 		run:      runRollout,
 		lists:    true,
+	},
+	"watch": {
+		synopsis: "[--environment E] [--endpoint URL] [--model M] [--company C] [--active-only] [--cursor C] [...]",
+		help: "Prints each change to the deployments matching every filter given, as it commits, one a line:\n" +
+			"time, change (created, updated, superseded, terminated, deleted), deployment id, status,\n" +
+			"environment, cluster, endpoint, model, version, quantization, digest, cursor (tab-separated;\n" +
+			"- where there is none). --output json prints each change as one JSON object a line (the\n" +
+			"ChangeEvent: cursor, type, time, api_key_name, deployment), --output id the deployment's id.\n" +
+			"It runs until interrupted (Ctrl-C, SIGTERM), --count changes have come or --timeout passes\n" +
+			"(exit 0), and says on stderr where it stopped: --cursor CURSOR resumes after it. A server\n" +
+			"restart or a lost connection is resumed from the last cursor, missing nothing.",
+		flags: func(inv *invocation, fs *flag.FlagSet) {
+			inv.deploymentFilterFlags(fs)
+			fs.StringVar(&inv.releaseID, "release-id", "", "only this release (its id)")
+			fs.StringVar(&inv.cluster, "cluster", "", "only this Kubernetes cluster")
+			fs.StringVar(&inv.namespace, "namespace", "", "only this Kubernetes namespace")
+			fs.StringVar(&inv.deployStatus, "status", "", "only deployments with this status after the change: deploying, success, failed, terminated")
+			fs.BoolVar(&inv.activeOnly, "active-only", false, "only deployments live after the change, or that stopped being live by it")
+			fs.StringVar(&inv.cursor, "cursor", "", "start after this change (a cursor printed earlier): every change since, none twice")
+			fs.IntVar(&inv.count, "count", 0, "stop after this many changes (default: run until interrupted)")
+		},
+		validate: func(inv *invocation) error {
+			if inv.count < 0 {
+				return usagef("--count %d: want 0 or more", inv.count)
+			}
+			return nil
+		},
+		run:     runWatch,
+		lists:   true,
+		endless: true,
 	},
 }
 

@@ -60,21 +60,7 @@ func deploy(t *testing.T, env []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	base := map[string]string{catapult.EnvAddr: srv.Addr, catapult.EnvAPIKey: srv.APIKey}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		base[k] = v
-	}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "CATAPULT_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	for k, v := range base {
-		if v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = commandEnv(env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -85,6 +71,28 @@ func deploy(t *testing.T, env []string, args ...string) result {
 	r := result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 	t.Logf("catapult-deploy %s → %d\nstdout: %sstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	return r
+}
+
+// commandEnv is the command's environment: this process's without CATAPULT_* variables, then
+// CATAPULT_ADDR and CATAPULT_API_KEY for the test server, then env ("NAME=" unsets).
+func commandEnv(env []string) []string {
+	base := map[string]string{catapult.EnvAddr: srv.Addr, catapult.EnvAPIKey: srv.APIKey}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		base[k] = v
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CATAPULT_") {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range base {
+		if v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
 }
 
 func (r result) expect(t *testing.T, code int, stderrHas ...string) {
@@ -280,7 +288,16 @@ func TestExitCodes(t *testing.T) {
 		{"live at a moment that is not a time", nil, []string{"live", "--at", "last tuesday"},
 			exitUsage, []string{`--at "last tuesday": want an RFC 3339 time`}},
 		{"a table for a single record", nil, []string{"latest", "--model", model, "--output", "table"},
-			exitUsage, []string{"--output table is for live, history and rollout only"}},
+			exitUsage, []string{"--output table is for live, history, rollout and watch only"}},
+		{"watch with an unknown status", nil, []string{"watch", "--status", "sleeping"},
+			exitRejected, []string{"INVALID_ARGUMENT (INVALID_FIELD):", "status"}},
+		{"watch from a cursor that is none", nil, []string{"watch", "--cursor", "yesterday"},
+			exitRejected, []string{"INVALID_ARGUMENT (INVALID_FIELD):", "cursor"}},
+		{"watch a negative count", nil, []string{"watch", "--count", "-1"}, exitUsage, []string{"--count -1"}},
+		{"watch with a bad key", []string{"CATAPULT_API_KEY=ctp_bad_key"}, []string{"watch"},
+			exitAuth, []string{"UNAUTHENTICATED (API_KEY_INVALID):"}},
+		{"watch an unreachable server", []string{"CATAPULT_ADDR=127.0.0.1:1"}, []string{"watch"},
+			exitUnavailable, []string{"UNAVAILABLE: cannot reach Catapult at 127.0.0.1:1"}},
 		{"unreachable", []string{"CATAPULT_ADDR=127.0.0.1:1"}, []string{"latest", "--model", model},
 			exitUnavailable, []string{"UNAVAILABLE: cannot reach Catapult at 127.0.0.1:1", "retry later"}},
 	} {
@@ -378,7 +395,8 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("-h exited %d", code)
 	}
 	for _, want := range []string{"Exit codes:", "3 NOT_FOUND", "CATAPULT_ADDR", "CATAPULT_API_KEY", "--run-id",
-		"history   --environment E --endpoint URL", "rollout   --model M", "--at TIME", "supersedes"} {
+		"history   --environment E --endpoint URL", "rollout   --model M", "--at TIME", "supersedes",
+		"watch     [--environment E]"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("usage lacks %q", want)
 		}

@@ -7,7 +7,8 @@
 //     ../../.venv/bin/catapult relative to the module root (clients/go).
 //   - CATAPULT_TEST_ADDR and CATAPULT_TEST_API_KEY: test against this server instead of
 //     starting one (e.g. through a proxy such as Envoy's gRPC port). The key must be an admin
-//     or writer key.
+//     or writer key. Tests that need a server of their own (StartWith: other settings, a
+//     Restart) start one all the same.
 //
 // The subprocess gets none of the caller's CATAPULT_* variables: in particular a
 // CATAPULT_DATABASE_URL meant for the Python tests must not point these tests at a shared
@@ -33,16 +34,28 @@ import (
 
 // Server is a Catapult server the tests talk to.
 type Server struct {
-	// Addr is its gRPC address, host:port.
+	// Addr is its gRPC address, host:port: Envoy's port under CATAPULT_TEST_VIA_ENVOY.
 	Addr string
+	// GRPCAddr is the server's own gRPC port, Envoy or not ("" for CATAPULT_TEST_ADDR).
+	GRPCAddr string
 	// APIKey is an admin key for it.
 	APIKey string
 
 	dataDir string
+	bin     string
+	args    []string
+	env     []string
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the subprocess has exited
 	mu      sync.Mutex
 	log     strings.Builder
+}
+
+// Options configure StartWith.
+type Options struct {
+	// Env adds variables to the server's environment, e.g.
+	// "CATAPULT_WATCH_HEARTBEAT_SECONDS=1".
+	Env []string
 }
 
 const startTimeout = 120 * time.Second
@@ -83,6 +96,12 @@ func Start() (*Server, error) {
 		}
 		return &Server{Addr: addr, APIKey: key}, nil
 	}
+	return StartWith(Options{})
+}
+
+// StartWith starts a server of its own, as Start does, configured by opts (whatever
+// CATAPULT_TEST_ADDR says: a test that needs a server of its own calls it). Stop it when done.
+func StartWith(opts Options) (*Server, error) {
 	bin, err := catapultBin()
 	if err != nil {
 		return nil, err
@@ -95,8 +114,8 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), dataDir: dataDir, done: make(chan struct{})}
-	args := []string{"up", "--data-dir", dataDir, "--grpc-port", strconv.Itoa(port), "--host", "127.0.0.1"}
+	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), GRPCAddr: "127.0.0.1:" + strconv.Itoa(port), dataDir: dataDir, bin: bin}
+	s.args = []string{"up", "--data-dir", dataDir, "--grpc-port", strconv.Itoa(port), "--host", "127.0.0.1"}
 	if os.Getenv("CATAPULT_TEST_VIA_ENVOY") != "" {
 		// Every call goes through Envoy's port (REST and native gRPC share it), as a client
 		// behind the production gateway would.
@@ -104,40 +123,17 @@ func Start() (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, "--http-port", strconv.Itoa(httpPort))
+		s.args = append(s.args, "--http-port", strconv.Itoa(httpPort))
 		s.Addr = "127.0.0.1:" + strconv.Itoa(httpPort)
 	} else if hasHTTPPortFlag(bin) {
 		// No Envoy: its default port (8080) would collide between test packages run in
 		// parallel and with a developer's `make run`.
-		args = append(args, "--http-port", "0")
+		s.args = append(s.args, "--http-port", "0")
 	}
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Env = environWithoutCatapult()
-	setParentDeathSignal(s.cmd)
-	out, err := s.cmd.StdoutPipe()
-	if err != nil {
+	s.env = append(environWithoutCatapult(), opts.Env...)
+	if err := s.launch(); err != nil {
+		_ = os.RemoveAll(dataDir)
 		return nil, err
-	}
-	s.cmd.Stderr = s.cmd.Stdout // one stream, in order
-	if err := s.cmd.Start(); err != nil {
-		_ = os.RemoveAll(dataDir)
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	up := make(chan struct{})
-	go s.collect(out, up)
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.done)
-	}()
-
-	select {
-	case <-up:
-	case <-s.done:
-		_ = os.RemoveAll(dataDir)
-		return nil, fmt.Errorf("catapult up exited before it was up:\n%s", s.Log())
-	case <-time.After(startTimeout):
-		_ = s.Stop()
-		return nil, fmt.Errorf("catapult up was not up after %s:\n%s", startTimeout, s.Log())
 	}
 	key, err := os.ReadFile(filepath.Join(dataDir, "admin-key"))
 	if err != nil {
@@ -146,6 +142,51 @@ func Start() (*Server, error) {
 	}
 	s.APIKey = strings.TrimSpace(string(key))
 	return s, nil
+}
+
+// launch starts the subprocess and waits until it is up.
+func (s *Server) launch() error {
+	s.done = make(chan struct{})
+	s.cmd = exec.Command(s.bin, s.args...)
+	s.cmd.Env = s.env
+	setParentDeathSignal(s.cmd)
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	s.cmd.Stderr = s.cmd.Stdout // one stream, in order
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", s.bin, err)
+	}
+	up := make(chan struct{})
+	go s.collect(out, up)
+	done := s.done
+	go func() {
+		_ = s.cmd.Wait()
+		close(done)
+	}()
+
+	select {
+	case <-up:
+		return nil
+	case <-done:
+		return fmt.Errorf("catapult up exited before it was up:\n%s", s.Log())
+	case <-time.After(startTimeout):
+		_ = s.stop()
+		return fmt.Errorf("catapult up was not up after %s:\n%s", startTimeout, s.Log())
+	}
+}
+
+// Restart stops the server as Stop does (SIGINT: open streams end with UNAVAILABLE) and starts
+// it again on the same address, with the same data and keys: a restart as its clients see one.
+func (s *Server) Restart() error {
+	if s.cmd == nil {
+		return errors.New("testserver: cannot restart a server the tests did not start")
+	}
+	if err := s.stop(); err != nil {
+		return err
+	}
+	return s.launch()
 }
 
 // collect keeps the server's output (it must be drained, or the server blocks on a full pipe)
@@ -179,6 +220,11 @@ func (s *Server) Stop() error {
 		return nil
 	}
 	defer os.RemoveAll(s.dataDir)
+	return s.stop()
+}
+
+// stop stops the subprocess, keeping its data.
+func (s *Server) stop() error {
 	select {
 	case <-s.done:
 		return fmt.Errorf("catapult up had exited on its own: %v", s.cmd.ProcessState)
