@@ -66,6 +66,15 @@ def request(
         connection.close()
 
 
+@dataclass(frozen=True)
+class Upstream:
+    """A server as Envoy sees it."""
+
+    taking_calls: bool  # neither failing its health check nor ejected
+    requests: int  # sent to it so far
+    in_flight: int  # sent to it and not answered yet
+
+
 @dataclass
 class Rest:
     """REST calls through Envoy, with an API key unless told otherwise."""
@@ -109,6 +118,25 @@ class Rest:
         url = f"{self.proxy.admin_url()}/stats?format=json&filter=^{re.escape(name)}$"
         stats = json.loads(await asyncio.to_thread(_read, url))["stats"]
         return sum(int(stat.get("value", 0)) for stat in stats if stat.get("name") == name)
+
+    async def upstreams(self) -> dict[int, Upstream]:
+        """Envoy's view of each server, by port."""
+        assert self.proxy is not None, "no Envoy to ask"
+        clusters = json.loads(
+            await asyncio.to_thread(_read, f"{self.proxy.admin_url()}/clusters?format=json")
+        )
+        hosts: dict[int, Upstream] = {}
+        for cluster in clusters["cluster_statuses"]:
+            for host in cluster.get("host_statuses", []):
+                health = host.get("health_status", {})
+                failing = any(value is True for name, value in health.items() if name.startswith("failed_"))
+                stats = {stat["name"]: int(stat.get("value", 0)) for stat in host.get("stats", [])}
+                hosts[int(host["address"]["socket_address"]["port_value"])] = Upstream(
+                    taking_calls=health.get("eds_health_status") == "HEALTHY" and not failing,
+                    requests=stats.get("rq_total", 0),
+                    in_flight=stats.get("rq_active", 0),
+                )
+        return hosts
 
     async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
         """The JSON of a call that must succeed."""
