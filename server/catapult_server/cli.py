@@ -191,10 +191,14 @@ def _serve(
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from catapult_server.db import migrate
+
     database_url = args.database_url or env("DATABASE_URL") or ""
     secrets = local.required_secrets()
     with processes.claimed_port(args.host, args.grpc_port, "--grpc-port") as grpc_port:
         settings = _settings(database_url, secrets, args.host, grpc_port)
+        # Not listening yet: a probe or a load balancer finds nothing to send calls to.
+        asyncio.run(migrate.wait_for_schema(settings.database_url))
         address = processes.host_port(args.host, grpc_port)
         workers = _workers(args)
         return _serve(
