@@ -74,8 +74,9 @@ generate: install ## Regenerate Python, Go and TypeScript stubs, the Envoy descr
 	$(BIN)/python -m catapult_server.openapi envoy/openapi.swagger.json
 	$(BIN)/catapult envoy-config --output envoy/envoy.yaml
 	@# docker-compose.yml's Envoy: the servers are the compose service `server` (every replica), admin
-	@# reachable from the host (the compose file publishes it on 127.0.0.1 only).
-	$(BIN)/catapult envoy-config --upstream server:50051 --admin-host 0.0.0.0 --output envoy/compose.yaml
+	@# reachable from the host (the compose file publishes it on 127.0.0.1 only), the console from
+	@# the image's web/dist, read when asked for (the config names no build's files).
+	$(BIN)/catapult envoy-config --upstream server:50051 --admin-host 0.0.0.0 --web-root web/dist --output envoy/compose.yaml
 
 check-generated: generate ## Fail when the committed generated code differs from a fresh `make generate`
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \

@@ -220,6 +220,7 @@ def cmd_envoy_config(args: argparse.Namespace) -> int:
             openapi_path=args.openapi,
             max_request_bytes=args.max_request_bytes,
             static_dir=args.static_dir,
+            web_root=args.web_root,
         )
     except ValueError as error:
         raise ConfigError(str(error)) from None
@@ -545,6 +546,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a built web app to serve on every non-API path (index.html for any other GET); its files "
         "are listed now, read by Envoy when it starts",
+    )
+    envoy_config.add_argument(
+        "--web-root",
+        metavar="DIR",
+        help="or a built web app served from DIR as Envoy finds it when it runs (e.g. web/dist in the "
+        "Envoy image), each file read when asked for: the config does not change when the app is rebuilt",
     )
     envoy_config.set_defaults(func=cmd_envoy_config)
 

@@ -33,6 +33,7 @@ from catapult_server import envoy
 from catapult_server.config import Settings
 from catapult_server.server import CatapultServer
 from tests.support.paths import CATAPULT, REPO
+from tests.support.rest import request
 from tests.support.servers import stop_server
 
 from .files import COMPOSE_ENVOY_CONFIG
@@ -266,6 +267,9 @@ async def test_envoy_balances_over_every_replica_and_follows_scaling(
         await wait_for_hosts(proxy, {"127.0.0.1", "127.0.0.2"})
         reached = await served_by(proxy, port, 20)
         assert reached == {"127.0.0.1": 10, "127.0.0.2": 10}, reached  # round robin
+        # The console, from web/dist as the image has it (WORKDIR /app/web/dist).
+        console = await asyncio.to_thread(request, port, "GET", "/models/123")
+        assert (console.status, console.body) == (200, (REPO / "web" / "dist" / "index.html").read_bytes())
 
         # docker compose up -d --scale server=3: a new replica, found by the next DNS lookup
         # (every 5 s), sent requests once it passes its health check.

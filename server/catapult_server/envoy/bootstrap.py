@@ -241,6 +241,8 @@ def header(config: EnvoyConfig) -> str:
     ]
     if config.static_dir is not None:
         flags.append(f"--static-dir {config.static_dir}")
+    if config.web_root is not None:
+        flags.append(f"--web-root {config.web_root}")
     lines = [
         "Envoy in front of Catapult: REST/JSON (gRPC-JSON transcoder), gRPC-Web and native gRPC (h2c)",
         "on one port. Generated from the descriptor set; do not edit by hand. Made by:",

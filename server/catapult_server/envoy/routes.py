@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from catapult_server.envoy.descriptor import Api
-from catapult_server.envoy.filters import BUFFER, TRANSCODER, type_url
+from catapult_server.envoy.filters import BUFFER, LUA, TRANSCODER, type_url
 from catapult_server.envoy.settings import EnvoyConfig
 from catapult_server.envoy.static_site import INDEX, StaticFile, static_files
 from catapult_server.headers import IDEMPOTENCY_KEY, UNPROCESSED
@@ -193,11 +193,9 @@ def api_path_regex(api: Api) -> str:
     return rf"/(?:{roots})(?:[/?].*)?|/(?:{packages})\..*"
 
 
-def app_fallback(index: StaticFile, api: Api) -> dict[str, Any]:
-    """index.html for every other GET: the web app's own links (/models/123) work when opened
-    directly or reloaded; the app's router shows the page."""
-    route = file_route("/", index)
-    route["match"] = {
+def outside_the_api(api: Api) -> dict[str, Any]:
+    """Matches every GET (or HEAD) of a path that is not the API's or Envoy's documents'."""
+    return {
         "prefix": "/",
         "headers": [
             _get_or_head(),
@@ -208,7 +206,43 @@ def app_fallback(index: StaticFile, api: Api) -> dict[str, Any]:
             },
         ],
     }
+
+
+def app_fallback(index: StaticFile, api: Api) -> dict[str, Any]:
+    """index.html for every other GET: the web app's own links (/models/123) work when opened
+    directly or reloaded; the app's router shows the page."""
+    route = file_route("/", index)
+    route["match"] = outside_the_api(api)
     return route
+
+
+def web_route(
+    match: dict[str, Any], root: str, otherwise: str | None = None, path: str | None = None
+) -> dict[str, Any]:
+    """GETs of the web app read from `root` when they come (edge.lua answers them; the route
+    only says where from): the file of the request's path (or of `path`); a missing file is
+    `otherwise` (a redirect), or the app's index."""
+    metadata = {"web_root": root}
+    if otherwise is not None:
+        metadata["otherwise"] = otherwise
+    if path is not None:
+        metadata["path"] = path
+    return {
+        "match": match,
+        "metadata": {"filter_metadata": {LUA: metadata}},
+        "direct_response": {"status": 404},  # never sent: edge.lua has answered
+        "typed_per_filter_config": disabled(TRANSCODER, BUFFER),
+    }
+
+
+def web_root_routes(root: str, api: Api) -> list[dict[str, Any]]:
+    """/docs is the app's docs/index.html, else the OpenAPI document; every other GET outside the
+    API is the app's file of that path, else its index.html."""
+    routes = [
+        web_route({"path": path, "headers": [_get_or_head()]}, root, "/api/openapi.json", "/docs/")
+        for path in ("/api/docs", "/docs", "/docs/")
+    ]
+    return [*routes, web_route(outside_the_api(api), root)]
 
 
 def static_routes(files: list[StaticFile], api: Api) -> list[dict[str, Any]]:
@@ -221,7 +255,11 @@ def static_routes(files: list[StaticFile], api: Api) -> list[dict[str, Any]]:
 
 def route_config(config: EnvoyConfig, api: Api) -> dict[str, Any]:
     files = static_files(config.static_dir) if config.static_dir is not None else []
-    routes = openapi_routes(config) + docs_routes(files) + api_routes(api) + static_routes(files, api)
+    routes = openapi_routes(config)
+    if config.web_root is not None:
+        routes += api_routes(api) + web_root_routes(config.web_root, api)
+    else:
+        routes += docs_routes(files) + api_routes(api) + static_routes(files, api)
     return {
         "name": "catapult",
         "max_direct_response_body_size_bytes": max(
