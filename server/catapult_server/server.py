@@ -26,6 +26,9 @@ from catapult_server.services import system
 log = logging.getLogger(__name__)
 
 SERVICE_NAMES = [service.full_name for service in SERVICES]
+# A grpc.health.v1 service name that is SERVING while the process answers, whether or not its
+# database does: what a liveness probe asks (restarting a server does not bring a database back).
+LIVENESS = "liveness"
 
 PRUNE_SECONDS = 3600.0
 # After a drain, the port stays open until no call has been refused for this long (within the
@@ -78,6 +81,7 @@ class CatapultServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {self.settings.grpc_host}:{self.settings.grpc_port}")
         await self._probe_database()
+        await self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         await self.feed.start()
         await self._server.start()
         self.keys.start()
