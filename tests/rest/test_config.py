@@ -12,7 +12,8 @@ import yaml
 from catapult_server import envoy
 from catapult_server.interceptors import METHODS, WRITE_METHODS
 from catapult_server.server import SERVICE_NAMES
-from tests.support.paths import CATAPULT, REPO
+from tests.support.paths import CATAPULT
+from tests.support.rest import envoy_validate
 
 
 def http_connection_manager(config: dict[str, Any]) -> dict[str, Any]:
@@ -29,16 +30,6 @@ def http_filter(config: dict[str, Any], name: str) -> dict[str, Any]:
     raise AssertionError(f"no {name} filter")
 
 
-def validate(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [envoy.envoy_binary(), "--mode", "validate", "-c", str(path), "--log-level", "error"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-    )
-
-
 def test_the_committed_envoy_yaml_is_the_generators_output() -> None:
     committed = envoy.DEFAULT_CONFIG_PATH.read_text()
     expected = envoy.render(envoy.EnvoyConfig(), envoy.REPO_ENVOY_DIR / envoy.DESCRIPTOR_FILE)
@@ -46,7 +37,7 @@ def test_the_committed_envoy_yaml_is_the_generators_output() -> None:
         "envoy/envoy.yaml is out of date: run `make generate` "
         "(or `.venv/bin/catapult envoy-config --output envoy/envoy.yaml`) and commit it"
     )
-    result = validate(envoy.DEFAULT_CONFIG_PATH)
+    result = envoy_validate("-c", str(envoy.DEFAULT_CONFIG_PATH))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -181,7 +172,7 @@ def test_envoy_config_command_writes_a_config_for_another_deployment(tmp_path: P
     assert ("/assets/app-1a2b3c.js", str(site / "assets" / "app-1a2b3c.js")) in served
     assert (None, str(site / "index.html")) in served  # the fallback for every other GET
     assert "--upstream catapult-1.internal:50051" in output.read_text()  # the header says how it was made
-    checked = validate(output)
+    checked = envoy_validate("-c", str(output))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 

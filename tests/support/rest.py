@@ -7,6 +7,7 @@ import asyncio
 import http.client
 import json
 import re
+import subprocess
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from urllib.parse import urlencode
 import yaml
 
 from catapult_server import envoy
+from tests.support.paths import REPO
 
 
 @dataclass
@@ -179,3 +181,17 @@ async def envoy_in_front(
         yield Rest(await asyncio.to_thread(proxy.listen_port), key, proxy)
     finally:
         await asyncio.to_thread(proxy.stop)
+
+
+def envoy_validate(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real envoy binary with `args` (`-c CONFIG`, and any other flags) in validate mode, from
+    the repository root: a config's relative paths (the descriptor set, the OpenAPI document,
+    web/dist) resolve there as in the Envoy image's WORKDIR."""
+    quiet = [] if "--log-level" in args else ["--log-level", "error"]
+    return subprocess.run(
+        [envoy.envoy_binary(), *args, "--mode", "validate", *quiet],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
