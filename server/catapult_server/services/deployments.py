@@ -148,7 +148,9 @@ async def _lock_release(tx: AsyncConnection, release_id: uuid.UUID, force: bool)
     NOT_FOUND, or FAILED_PRECONDITION when the release is deprecated (unless forced)."""
     model_id = await tx.scalar(select(r.c.image_id).where(r.c.id == release_id))
     if model_id is not None:
-        await tx.execute(select(m.c.id).where(m.c.id == model_id).with_for_update(key_share=True))
+        # FOR KEY SHARE (read=True with key_share; key_share alone is FOR NO KEY UPDATE, which
+        # serialized every deployment of a model): it blocks the model's delete, not other deploys.
+        await tx.execute(select(m.c.id).where(m.c.id == model_id).with_for_update(read=True, key_share=True))
     release = (
         await tx.execute(
             select(r.c.image_id, r.c.status).where(r.c.id == release_id).with_for_update(read=True)
