@@ -659,7 +659,9 @@ def markdown(report: Report) -> str:
         f"write's return to its arrival at each stream: p50 {w['delivery_p50_ms']} ms, p99 "
         f"{w['delivery_p99_ms']} ms, max {w['delivery_max_ms']} ms ({w['probes']} probes). "
         f"{w['events_delivered']:,} changes in {w['messages']:,} messages; every stream got every "
-        f"write: {'yes' if w['complete'] else '**no**'}.",
+        f"write: {'yes' if w['complete'] else '**no**'}. The watchers' client (Go, decoding every change "
+        f"for every stream) used {w['client_cpu_seconds']} CPU seconds, on the cores the server shares, "
+        f"over the {w['watched_seconds']} s of watched writes.",
     ]
     lines += ["", "## Server resources during the load", ""]
     lines += [f"- {k}: {v}" for k, v in report.resources.items()]
