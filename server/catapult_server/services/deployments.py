@@ -95,8 +95,12 @@ async def _take_slot(tx: AsyncConnection, slot: tuple[Any, ...]) -> datetime:
     """Wait for the slot's lock (held until commit), then the database's clock: the moment this
     deployment becomes live, later than any predecessor's in the slot."""
     key = "\x1f".join(f"{column}={value}" for column, value in slot)
-    await tx.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    return await _clock(tx)
+    # One round trip: the clock is read in the outer query, after the subquery took the lock (a
+    # volatile function keeps the subquery from being merged into it).
+    locked = select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)).label("locked")).subquery()
+    moment: datetime | None = await tx.scalar(select(func.clock_timestamp()).select_from(locked))
+    assert moment is not None
+    return moment
 
 
 async def _clock(tx: AsyncConnection) -> datetime:
