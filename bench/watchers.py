@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,9 @@ class WatchLoad:
     # Every watcher received every write made while it watched.
     complete: bool
     errors: list[str]
+    # CPU seconds the watchers' client (watchbench) used, on the cores the server shares.
+    client_cpu_seconds: float
+    watched_seconds: float
 
 
 def build(work: Path) -> Path:
@@ -94,7 +96,7 @@ def measure(
             deployment("b"),
             total,
         )
-        time.sleep(2)  # the last writes' events reach the watchers
+        # watchbench waits, once signalled, until the last writes and probes reached every stream.
     finally:
         watchers.send_signal(signal.SIGINT)
         out, _ = watchers.communicate(timeout=60)
@@ -116,4 +118,6 @@ def measure(
         == writes + result["probes"]
         == result["max_events_per_watcher"],
         errors=result["errors"] or [],
+        client_cpu_seconds=round(result["cpu_seconds"], 1),
+        watched_seconds=round(watched.requests / watched.rps, 1) if watched.rps else 0.0,
     )

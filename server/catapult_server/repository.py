@@ -18,12 +18,11 @@ from catapult_server.errors import EtagMismatch, InvalidArgument, NotFound
 from catapult_server.resources import M, Resource, Row, jsonable, revision_of
 
 
-async def insert(conn: AsyncConnection, resource: Resource[Any], values: Mapping[str, Any]) -> uuid.UUID:
-    """Insert a row; its new id."""
+async def insert(conn: AsyncConnection, resource: Resource[Any], values: Mapping[str, Any]) -> Row:
+    """Insert a row; the row as stored (every column, the defaults filled in)."""
     t = resource.table
-    new_id: uuid.UUID | None = await conn.scalar(sql_insert(t).values(**values).returning(t.c.id))
-    assert new_id is not None, "INSERT … RETURNING id returns the id"
-    return new_id
+    row: Row = (await conn.execute(sql_insert(t).values(**values).returning(*t.c))).mappings().one()
+    return row
 
 
 async def read(conn: AsyncConnection, resource: Resource[M], resource_id: uuid.UUID) -> M:

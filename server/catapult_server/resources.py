@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from google.protobuf import struct_pb2, timestamp_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-from sqlalchemy import Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.types import DateTime
 
@@ -125,6 +125,8 @@ class Resource(Generic[M]):
     # Columns the server derives from another one: column → (source column, function).
     derived: Mapping[str, tuple[str, Callable[[Any], Any]]] = field(default_factory=dict)
     writable: tuple[Writable, ...] = field(init=False)
+    # The query's columns from other tables (e.g. a deployment's model_name), by key.
+    joined: Mapping[str, ColumnElement[Any]] = field(init=False)
     _reader: Callable[[Row], M] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +136,9 @@ class Resource(Generic[M]):
             if not rules_of(f).output_only
         )
         object.__setattr__(self, "writable", writable)
+        own = set(self.table.c.keys())
+        joined = {c.key: c for c in self.query.selected_columns if c.key not in own}
+        object.__setattr__(self, "joined", joined)
         object.__setattr__(self, "_reader", _row_reader(self.message, self.query, self.renamed))
 
     @property

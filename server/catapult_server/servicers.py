@@ -205,6 +205,9 @@ class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):
     async def GetCaller(self, request: Any, context: Any) -> Any:
         return system.caller(current_caller())
 
+    async def GetRegistrySummary(self, request: Any, context: Any) -> Any:
+        return await system.registry_summary(self.db)
+
     async def Health(self, request: Any, context: Any) -> Any:
         return await system.health(self.db)
 

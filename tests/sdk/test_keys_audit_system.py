@@ -28,6 +28,8 @@ async def test_api_keys(connect: ConnectFn, admin: catapult.AsyncClient) -> None
     assert (await dashboard.info()).api_version == "v1"
     caller = await dashboard.caller()
     assert (caller.api_key_name, caller.role) == ("dashboard", "reader")
+    summary = await dashboard.registry_summary()  # a reader may count
+    assert summary.model_count == len([m async for m in admin.list_models()])
     with pytest.raises(catapult.PermissionDeniedError):
         await dashboard.create_model("x", storage_path="s3://x/")
 

@@ -4,11 +4,14 @@ INTERNAL); concurrent retries of one request_id make one resource."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 
 import grpc
 
 from catapult.v1 import audit_log_service_pb2, deployment_service_pb2, model_service_pb2
+from catapult_server.server import CatapultServer
+from catapult_server.services import deployments
 from tests.support.api import Stubs, create_deployment, create_model, create_model_and_release, list_all
 from tests.support.errors import describe, error_details
 
@@ -68,3 +71,23 @@ async def test_10_concurrent_retries_of_one_request_id(stubs: Stubs, writer_key:
         writer_key,
     )
     assert len(audit) == 1, "one deployment, one audit row"
+
+
+async def test_deploys_of_one_release_do_not_wait_for_one_another(
+    stubs: Stubs, writer_key: str, server: CatapultServer
+) -> None:
+    """A deploy holds its model and release against deletion and deprecation only: another
+    deploy of the same release, to another endpoint, goes through while the first is in flight."""
+    _, release = await create_model_and_release(stubs, writer_key)
+    async with server.db.transaction() as in_flight:
+        # What a CreateDeployment holds from its start to its commit.
+        await deployments._lock_release(in_flight, uuid.UUID(release.id), force=False)
+        async with asyncio.timeout(5):
+            made = await create_deployment(
+                stubs,
+                writer_key,
+                release.id,
+                status="success",
+                endpoint_url="https://meanwhile.example.test/v1",
+            )
+    assert made.release_id == release.id

@@ -26,12 +26,23 @@ class PageCase:
 LLAMA = "llama-3-7b-companyA"
 
 PAGES = [
-    PageCase("dashboard", lambda s: "/", "Models", (LLAMA, "qwen-2-72b-companyC", "Recent changes")),
+    PageCase(
+        "dashboard",
+        lambda s: "/",
+        "Models",
+        (LLAMA, "qwen-2-72b-companyC", "Recent changes", "live deployments", "environments live"),
+    ),
     PageCase(
         "model-detail",
         lambda s: f"/models/{s.model_ids[LLAMA]}",
         LLAMA,
-        ("https://api.companyA.prod/v1/llama", "Release timeline", "1.0.0 (deprecated)", "inference-1.2.0"),
+        (
+            "https://api.companyA.prod/v1/llama",
+            "The environment matrix",
+            "Release timeline",
+            "1.0.0 (deprecated)",
+            "inference-1.2.0",
+        ),
     ),
     PageCase(
         "release-detail",
@@ -49,7 +60,7 @@ PAGES = [
         "deployment-detail",
         lambda s: f"/deployments/{s.deployment_ids['https://api.companyA.prod/v1/llama']}",
         "production",
-        ("https://api.companyA.prod/v1/llama", "History of this endpoint", "nvidia-a100"),
+        ("https://api.companyA.prod/v1/llama", "History of this endpoint", "nvidia-a100", "Live since"),
     ),
     PageCase(
         "blast-radius",

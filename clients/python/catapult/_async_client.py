@@ -1125,6 +1125,12 @@ class AsyncClient:
         request = system_service_pb2.GetCallerRequest()
         return await self._transport.call(rpcs.GET_CALLER, request, timeout=timeout)
 
+    async def registry_summary(self, *, timeout: float | None = None) -> system_pb2.RegistrySummary:
+        """How much the registry holds (models, releases, companies) and what is live in each
+        environment, counted in one snapshot."""
+        request = system_service_pb2.GetRegistrySummaryRequest()
+        return await self._transport.call(rpcs.GET_REGISTRY_SUMMARY, request, timeout=timeout)
+
     async def health(self, *, timeout: float | None = None) -> system_service_pb2.HealthResponse:
         """``status == "ok"`` when the server and its database serve; needs no API key.
 

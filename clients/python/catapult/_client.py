@@ -1107,6 +1107,12 @@ class Client:
         request = system_service_pb2.GetCallerRequest()
         return self._transport.call(rpcs.GET_CALLER, request, timeout=timeout)
 
+    def registry_summary(self, *, timeout: float | None = None) -> system_pb2.RegistrySummary:
+        """How much the registry holds (models, releases, companies) and what is live in each
+        environment, counted in one snapshot."""
+        request = system_service_pb2.GetRegistrySummaryRequest()
+        return self._transport.call(rpcs.GET_REGISTRY_SUMMARY, request, timeout=timeout)
+
     def health(self, *, timeout: float | None = None) -> system_service_pb2.HealthResponse:
         """``status == "ok"`` when the server and its database serve; needs no API key.
 

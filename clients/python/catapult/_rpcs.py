@@ -157,6 +157,9 @@ LIST_AUDIT_LOGS = _rpc(
 
 GET_INFO = _rpc(_ss, "SystemService", "GetInfo", _ss.GetInfoRequest, system_pb2.SystemInfo)
 GET_CALLER = _rpc(_ss, "SystemService", "GetCaller", _ss.GetCallerRequest, system_pb2.Caller)
+GET_REGISTRY_SUMMARY = _rpc(
+    _ss, "SystemService", "GetRegistrySummary", _ss.GetRegistrySummaryRequest, system_pb2.RegistrySummary
+)
 HEALTH = _rpc(_ss, "SystemService", "Health", _ss.HealthRequest, _ss.HealthResponse)
 
 ALL: tuple[Rpc[Message, Message], ...] = tuple(

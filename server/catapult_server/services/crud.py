@@ -40,11 +40,22 @@ async def create(
 
 
 async def insert_audited(
-    tx: AsyncConnection, resource: Resource[M], values: Mapping[str, Any], caller: Caller, request_id: str
+    tx: AsyncConnection,
+    resource: Resource[M],
+    values: Mapping[str, Any],
+    caller: Caller,
+    request_id: str,
+    joined: Mapping[str, Any] | None = None,
 ) -> M:
-    """Insert the row and its audit row ("create", with a summary of the values); the resource."""
-    new_id = await repository.insert(tx, resource, values)
-    created = await repository.read(tx, resource, new_id)
+    """Insert the row and its audit row ("create", with a summary of the values); the resource.
+    It is built from the inserted row, with `joined` (the fields its query joins from other
+    tables) when the caller read them already; otherwise it is read back."""
+    row = await repository.insert(tx, resource, values)
+    new_id: uuid.UUID = row["id"]
+    if resource.joined and joined is None:
+        created = await repository.read(tx, resource, new_id)
+    else:
+        created = resource.to_proto({**row, **(joined or {})})
     summary = resource.summary(values)
     await audit.record(tx, caller, "create", resource, new_id, summary, request_id, snapshot=created)
     return created

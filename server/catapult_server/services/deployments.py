@@ -95,8 +95,12 @@ async def _take_slot(tx: AsyncConnection, slot: tuple[Any, ...]) -> datetime:
     """Wait for the slot's lock (held until commit), then the database's clock: the moment this
     deployment becomes live, later than any predecessor's in the slot."""
     key = "\x1f".join(f"{column}={value}" for column, value in slot)
-    await tx.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    return await _clock(tx)
+    # One round trip: the clock is read in the outer query, after the subquery took the lock (a
+    # volatile function keeps the subquery from being merged into it).
+    locked = select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)).label("locked")).subquery()
+    moment: datetime | None = await tx.scalar(select(func.clock_timestamp()).select_from(locked))
+    assert moment is not None
+    return moment
 
 
 async def _clock(tx: AsyncConnection) -> datetime:
@@ -148,15 +152,26 @@ async def _lock_release(tx: AsyncConnection, release_id: uuid.UUID, force: bool)
     NOT_FOUND, or FAILED_PRECONDITION when the release is deprecated (unless forced)."""
     model_id = await tx.scalar(select(r.c.image_id).where(r.c.id == release_id))
     if model_id is not None:
-        await tx.execute(select(m.c.id).where(m.c.id == model_id).with_for_update(key_share=True))
+        # FOR KEY SHARE (read=True with key_share; key_share alone is FOR NO KEY UPDATE, which
+        # serialized every deployment of a model): it blocks the model's delete, not other deploys.
+        await tx.execute(select(m.c.id).where(m.c.id == model_id).with_for_update(read=True, key_share=True))
+    # With what a deployment shows of its release and model (DEPLOYMENT.joined), so the created
+    # deployment is built from its inserted row without reading it back.
     release = (
-        await tx.execute(
-            select(r.c.image_id, r.c.status).where(r.c.id == release_id).with_for_update(read=True)
+        (
+            await tx.execute(
+                select(r.c.image_id, r.c.status, *DEPLOYMENT.joined.values())
+                .select_from(r.join(m, r.c.image_id == m.c.id))
+                .where(r.c.id == release_id)
+                .with_for_update(read=True, of=r)
+            )
         )
-    ).first()
+        .mappings()
+        .first()
+    )
     if release is None:
         raise NotFound("Release", str(release_id), field="deployment.release_id")
-    if release.status == "deprecated" and not force:
+    if release["status"] == "deprecated" and not force:
         raise FailedPrecondition(
             error_reason_pb2.RELEASE_DEPRECATED,
             f"release {release_id} is deprecated; pass force to deploy it anyway",
@@ -175,14 +190,15 @@ async def create(
             return await repository.read(tx, DEPLOYMENT, earlier)
         release = await _lock_release(tx, values["release_id"], request.force)
         values["id"] = new_id = uuid.uuid4()
-        values["model_id"] = release.image_id
+        values["model_id"] = release["image_id"]
         if values["status"] == LIVE_STATUS:
             slot = _slot(values)
             values["live_since"] = moment = await _take_slot(tx, slot)
             values["replaces_id"] = await _supersede(tx, caller, slot, new_id, moment)
         elif values["status"] == TERMINATED:
             values["terminated_at"] = await _clock(tx)
-        created = await crud.insert_audited(tx, DEPLOYMENT, values, caller, request.request_id)
+        joined = {key: release[key] for key in DEPLOYMENT.joined}
+        created = await crud.insert_audited(tx, DEPLOYMENT, values, caller, request.request_id, joined)
         await idempotency.bind(tx, caller, request.request_id, new_id)
         return created
 

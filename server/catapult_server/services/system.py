@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import distinct, func, literal, select, text, true
 
 from catapult.v1 import system_pb2, system_service_pb2
 from catapult_server import __version__
 from catapult_server.auth import Caller
 from catapult_server.database import Database
+from catapult_server.db.schema import LIVE_STATUS, deployments, models, releases
 from catapult_server.errors import DatabaseUnavailable
 from catapult_server.resources import now
 
@@ -31,6 +33,57 @@ async def get_info(db: Database, started_at: datetime) -> system_pb2.SystemInfo:
     info.server_time.FromDatetime(now())
     info.started_at.FromDatetime(started_at)
     return info
+
+
+def summary_query() -> Any:
+    """Every count in one statement, so they agree with one another (one snapshot): the
+    registry's totals, joined to one row per environment something is live in (none: one row of
+    totals, its environment NULL). The live counts use the partial index of live deployments."""
+    totals = select(
+        select(func.count()).select_from(models).scalar_subquery().label("model_count"),
+        select(func.count()).select_from(releases).scalar_subquery().label("release_count"),
+        select(func.count(distinct(models.c.company)))
+        .where(models.c.company != "")
+        .scalar_subquery()
+        .label("company_count"),
+    ).subquery("totals")
+    live = (
+        select(
+            deployments.c.environment,
+            func.count().label("live_deployment_count"),
+            func.count(distinct(deployments.c.model_id)).label("live_model_count"),
+        )
+        .where(deployments.c.status == LIVE_STATUS)
+        .group_by(deployments.c.environment)
+        .subquery("live")
+    )
+    return (
+        select(totals, live)
+        .select_from(totals.outerjoin(live, literal(True) == true()))
+        .order_by(live.c.environment)
+    )
+
+
+async def registry_summary(db: Database) -> system_pb2.RegistrySummary:
+    async with db.read() as conn:
+        rows = (await conn.execute(summary_query())).mappings().all()
+    first = rows[0]
+    environments = [
+        system_pb2.EnvironmentSummary(
+            environment=row["environment"],
+            live_deployment_count=row["live_deployment_count"],
+            live_model_count=row["live_model_count"],
+        )
+        for row in rows
+        if row["environment"] is not None
+    ]
+    return system_pb2.RegistrySummary(
+        model_count=first["model_count"],
+        release_count=first["release_count"],
+        company_count=first["company_count"],
+        live_deployment_count=sum(e.live_deployment_count for e in environments),
+        environments=environments,
+    )
 
 
 async def ping(db: Database) -> None:

@@ -76,11 +76,14 @@ export function DeploymentsTable({
   caption,
   showModel = true,
   actions,
+  changed,
 }: {
   deployments: readonly Deployment[];
   caption: string;
   showModel?: boolean;
   actions?: (deployment: Deployment) => ReactNode;
+  /** Deployments a watch reported changed since the list was read: their rows are marked. */
+  changed?: ReadonlyMap<string, unknown>;
 }) {
   return (
     <Table
@@ -98,7 +101,7 @@ export function DeploymentsTable({
       ]}
     >
       {deployments.map((d) => (
-        <tr key={d.id} className={isLive(d) ? "live" : "past"}>
+        <tr key={d.id} className={`${isLive(d) ? "live" : "past"}${changed?.has(d.id) ? " changed" : ""}`}>
           <td>
             <Endpoint url={d.endpointUrl} />
             <div>

@@ -65,6 +65,7 @@ export function Dashboard() {
           </Link>
         )}
       </div>
+      <RegistryCounts />
       <FilterForm spec={MODEL_FILTERS} controls={CONTROLS} label="Filter models" />
       <section aria-labelledby="models-heading">
         <h2 id="models-heading" className="visually-hidden">
@@ -106,6 +107,45 @@ export function Dashboard() {
         </AwaitList>
       </Section>
     </>
+  );
+}
+
+/** The registry's headline: how many models, what is live, in how many environments. */
+function RegistryCounts() {
+  const summary = useRpc("registry-summary", (signal) => api.system.getRegistrySummary({}, { signal }));
+  if (summary.state !== "ok") return null; // the counts are a headline: the lists below say what failed
+  const s = summary.data;
+  const count = (n: bigint) => n.toLocaleString("en");
+  return (
+    <ul className="counts" aria-label="Registry counts">
+      <li>
+        <strong>{count(s.modelCount)}</strong> models
+      </li>
+      <li>
+        <strong>{count(s.liveDeploymentCount)}</strong>{" "}
+        <Link to="/deployments">live deployments</Link>
+      </li>
+      <li>
+        <strong>{s.environments.length}</strong> environments live:{" "}
+        {s.environments.length === 0
+          ? "none"
+          : s.environments.map((e, i) => (
+              <span key={e.environment}>
+                {i > 0 && ", "}
+                <Link to={`/deployments?${new URLSearchParams({ environment: e.environment }).toString()}`}>
+                  {e.environment}
+                </Link>{" "}
+                ({count(e.liveDeploymentCount)})
+              </span>
+            ))}
+      </li>
+      <li>
+        <strong>{count(s.companyCount)}</strong> companies
+      </li>
+      <li>
+        <strong>{count(s.releaseCount)}</strong> releases
+      </li>
+    </ul>
   );
 }
 

@@ -60,7 +60,24 @@ function DeploymentPage({ deployment, reload }: { deployment: Deployment; reload
           ["Quantization", deployment.quantization],
           ["Deployed", <Time key="deployed" value={deployment.deployedAt} />],
           ["Deployed by", deployment.deployedBy],
+          ["Live since", deployment.liveSince && <Time key="live-since" value={deployment.liveSince} />],
           ["Terminated", deployment.terminatedAt && <Time key="terminated" value={deployment.terminatedAt} />],
+          [
+            "Replaced",
+            deployment.replacesId && (
+              <Link key="replaces" to={`/deployments/${deployment.replacesId}`}>
+                the deployment before it
+              </Link>
+            ),
+          ],
+          [
+            "Superseded by",
+            deployment.supersededById && (
+              <Link key="superseded" to={`/deployments/${deployment.supersededById}`}>
+                the deployment after it
+              </Link>
+            ),
+          ],
         ]}
       />
       <Metadata value={deployment.metadata} />

@@ -1,17 +1,26 @@
 import { fetchArtifactsOfReleases } from "../api/artifacts";
 import { canWrite } from "../api/caller";
 import { api } from "../api/client";
-import { LIVE_FILTER } from "../api/live";
 import { CopyButton, Pager } from "../components/controls";
 import { Facts, Metadata } from "../components/Facts";
 import { Await, AwaitList, Section } from "../components/states";
-import { ArtifactsTable, AuditTable, DeploymentsTable, ReleasesTable, Tags, Time } from "../components/tables";
+import {
+  ArtifactsTable,
+  AuditTable,
+  DeploymentsTable,
+  Endpoint,
+  ReleasesTable,
+  Tags,
+  Time,
+} from "../components/tables";
 import type { Model } from "../gen/catapult/v1/model_pb";
+import type { EnvironmentRollout } from "../gen/catapult/v1/model_service_pb";
 import type { Release } from "../gen/catapult/v1/release_pb";
 import { useCaller, usePageTitle } from "../lib/page";
 import { currentPageToken } from "../lib/query";
 import { Link, useLocation } from "../lib/router";
 import { useRpc } from "../lib/useRpc";
+import { ENVIRONMENTS } from "../lib/vocabulary";
 
 // Each list on the page pages on its own; its tokens live under its own query parameter.
 const RELEASES_PAGE = "releases";
@@ -36,9 +45,7 @@ function ModelPage({ model }: { model: Model }) {
   const releases = useRpc(`releases:${model.id}:${releasesToken}`, (signal) =>
     api.releases.listReleases({ imageId: model.id, pageSize: RELEASES_PER_PAGE, pageToken: releasesToken }, { signal }),
   );
-  const live = useRpc(`live:${model.id}`, (signal) =>
-    api.deployments.listDeployments({ modelId: model.id, pageSize: 200, ...LIVE_FILTER }, { signal }),
-  );
+  const rollout = useRpc(`rollout:${model.id}`, (signal) => api.models.getModelRollout({ id: model.id }, { signal }));
   const audit = useRpc(`audit:${model.id}:${auditToken}`, (signal) =>
     api.auditLogs.listAuditLogs({ resourceId: model.id, pageSize: 20, pageToken: auditToken }, { signal }),
   );
@@ -77,10 +84,22 @@ function ModelPage({ model }: { model: Model }) {
       />
       <Metadata value={model.metadata} />
 
-      <Section id="live" title="Live deployments">
-        <AwaitList loaded={live} what="live deployments" items={(page) => page.deployments} empty="Not live anywhere.">
-          {(deployments) => (
-            <DeploymentsTable deployments={deployments} caption="Where this model serves now" showModel={false} />
+      <Section id="live" title="Where it is live">
+        <AwaitList
+          loaded={rollout}
+          what="where the model is live"
+          items={(r) => r.environments}
+          empty="Not live anywhere."
+        >
+          {(environments) => (
+            <>
+              <EnvironmentMatrix environments={environments} />
+              <DeploymentsTable
+                deployments={environments.flatMap((e) => e.live)}
+                caption="Its live deployments"
+                showModel={false}
+              />
+            </>
           )}
         </AwaitList>
       </Section>
@@ -108,6 +127,54 @@ function ModelPage({ model }: { model: Model }) {
         </AwaitList>
       </Section>
     </>
+  );
+}
+
+/** One column per environment (in the vocabulary's order), each listing what is live there:
+ * version, endpoint, since when. */
+function EnvironmentMatrix({ environments }: { environments: readonly EnvironmentRollout[] }) {
+  const names = [
+    ...ENVIRONMENTS.values.filter((name) => environments.some((e) => e.environment === name)),
+    ...environments.map((e) => e.environment).filter((name) => !ENVIRONMENTS.values.includes(name)),
+  ];
+  return (
+    <div className="table-wrap">
+      <table className="matrix">
+        <caption>The environment matrix: what is live where, since when</caption>
+        <thead>
+          <tr>
+            {names.map((name) => (
+              <th key={name} scope="col">
+                {name}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            {names.map((name) => (
+              <td key={name}>
+                <ul>
+                  {(environments.find((e) => e.environment === name)?.live ?? []).map((d) => (
+                    <li key={d.id}>
+                      <Link to={`/releases/${d.releaseId}`}>{d.releaseVersion}</Link>
+                      {d.quantization && <span className="muted"> {d.quantization}</span>}
+                      <div>
+                        <Endpoint url={d.endpointUrl} />
+                      </div>
+                      <div className="small muted">
+                        {d.cluster}
+                        {d.k8sNamespace && ` / ${d.k8sNamespace}`} · since <Time value={d.liveSince} />
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+              </td>
+            ))}
+          </tr>
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -230,6 +230,149 @@ func (x *Caller) GetRole() string {
 	return ""
 }
 
+// How much the registry holds, and what is live in each environment, counted in one snapshot.
+type RegistrySummary struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ModelCount   int64                  `protobuf:"varint,1,opt,name=model_count,json=modelCount,proto3" json:"model_count,omitempty"`
+	ReleaseCount int64                  `protobuf:"varint,2,opt,name=release_count,json=releaseCount,proto3" json:"release_count,omitempty"`
+	// The distinct companies (customers) models are built for; models without one not counted.
+	CompanyCount int64 `protobuf:"varint,3,opt,name=company_count,json=companyCount,proto3" json:"company_count,omitempty"`
+	// Deployments live now, in every environment.
+	LiveDeploymentCount int64 `protobuf:"varint,4,opt,name=live_deployment_count,json=liveDeploymentCount,proto3" json:"live_deployment_count,omitempty"`
+	// Each environment something is live in, by name.
+	Environments  []*EnvironmentSummary `protobuf:"bytes,5,rep,name=environments,proto3" json:"environments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegistrySummary) Reset() {
+	*x = RegistrySummary{}
+	mi := &file_catapult_v1_system_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegistrySummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegistrySummary) ProtoMessage() {}
+
+func (x *RegistrySummary) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_system_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegistrySummary.ProtoReflect.Descriptor instead.
+func (*RegistrySummary) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_system_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RegistrySummary) GetModelCount() int64 {
+	if x != nil {
+		return x.ModelCount
+	}
+	return 0
+}
+
+func (x *RegistrySummary) GetReleaseCount() int64 {
+	if x != nil {
+		return x.ReleaseCount
+	}
+	return 0
+}
+
+func (x *RegistrySummary) GetCompanyCount() int64 {
+	if x != nil {
+		return x.CompanyCount
+	}
+	return 0
+}
+
+func (x *RegistrySummary) GetLiveDeploymentCount() int64 {
+	if x != nil {
+		return x.LiveDeploymentCount
+	}
+	return 0
+}
+
+func (x *RegistrySummary) GetEnvironments() []*EnvironmentSummary {
+	if x != nil {
+		return x.Environments
+	}
+	return nil
+}
+
+// What is live in one environment.
+type EnvironmentSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// e.g. "production".
+	Environment         string `protobuf:"bytes,1,opt,name=environment,proto3" json:"environment,omitempty"`
+	LiveDeploymentCount int64  `protobuf:"varint,2,opt,name=live_deployment_count,json=liveDeploymentCount,proto3" json:"live_deployment_count,omitempty"`
+	// The distinct models live there.
+	LiveModelCount int64 `protobuf:"varint,3,opt,name=live_model_count,json=liveModelCount,proto3" json:"live_model_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *EnvironmentSummary) Reset() {
+	*x = EnvironmentSummary{}
+	mi := &file_catapult_v1_system_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnvironmentSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnvironmentSummary) ProtoMessage() {}
+
+func (x *EnvironmentSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_system_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnvironmentSummary.ProtoReflect.Descriptor instead.
+func (*EnvironmentSummary) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_system_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *EnvironmentSummary) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *EnvironmentSummary) GetLiveDeploymentCount() int64 {
+	if x != nil {
+		return x.LiveDeploymentCount
+	}
+	return 0
+}
+
+func (x *EnvironmentSummary) GetLiveModelCount() int64 {
+	if x != nil {
+		return x.LiveModelCount
+	}
+	return 0
+}
+
 var File_catapult_v1_system_proto protoreflect.FileDescriptor
 
 const file_catapult_v1_system_proto_rawDesc = "" +
@@ -254,7 +397,18 @@ const file_catapult_v1_system_proto_rawDesc = "" +
 	"api_key_id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\bapiKeyId\x12&\n" +
 	"\fapi_key_name\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\n" +
 	"apiKeyName\x12\x18\n" +
-	"\x04role\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x04roleBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
+	"\x04role\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x04role\"\x93\x02\n" +
+	"\x0fRegistrySummary\x12%\n" +
+	"\vmodel_count\x18\x01 \x01(\x03B\x04\xe2A\x01\x03R\n" +
+	"modelCount\x12)\n" +
+	"\rrelease_count\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\freleaseCount\x12)\n" +
+	"\rcompany_count\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\fcompanyCount\x128\n" +
+	"\x15live_deployment_count\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\x13liveDeploymentCount\x12I\n" +
+	"\fenvironments\x18\x05 \x03(\v2\x1f.catapult.v1.EnvironmentSummaryB\x04\xe2A\x01\x03R\fenvironments\"\xa6\x01\n" +
+	"\x12EnvironmentSummary\x12&\n" +
+	"\venvironment\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\venvironment\x128\n" +
+	"\x15live_deployment_count\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\x13liveDeploymentCount\x12.\n" +
+	"\x10live_model_count\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\x0eliveModelCountBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
 	file_catapult_v1_system_proto_rawDescOnce sync.Once
@@ -268,22 +422,25 @@ func file_catapult_v1_system_proto_rawDescGZIP() []byte {
 	return file_catapult_v1_system_proto_rawDescData
 }
 
-var file_catapult_v1_system_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_catapult_v1_system_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_catapult_v1_system_proto_goTypes = []any{
 	(*SystemInfo)(nil),            // 0: catapult.v1.SystemInfo
 	(*DatabaseInfo)(nil),          // 1: catapult.v1.DatabaseInfo
 	(*Caller)(nil),                // 2: catapult.v1.Caller
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*RegistrySummary)(nil),       // 3: catapult.v1.RegistrySummary
+	(*EnvironmentSummary)(nil),    // 4: catapult.v1.EnvironmentSummary
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_catapult_v1_system_proto_depIdxs = []int32{
 	1, // 0: catapult.v1.SystemInfo.database:type_name -> catapult.v1.DatabaseInfo
-	3, // 1: catapult.v1.SystemInfo.server_time:type_name -> google.protobuf.Timestamp
-	3, // 2: catapult.v1.SystemInfo.started_at:type_name -> google.protobuf.Timestamp
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	5, // 1: catapult.v1.SystemInfo.server_time:type_name -> google.protobuf.Timestamp
+	5, // 2: catapult.v1.SystemInfo.started_at:type_name -> google.protobuf.Timestamp
+	4, // 3: catapult.v1.RegistrySummary.environments:type_name -> catapult.v1.EnvironmentSummary
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_catapult_v1_system_proto_init() }
@@ -297,7 +454,7 @@ func file_catapult_v1_system_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_catapult_v1_system_proto_rawDesc), len(file_catapult_v1_system_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

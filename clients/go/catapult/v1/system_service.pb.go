@@ -94,6 +94,42 @@ func (*GetCallerRequest) Descriptor() ([]byte, []int) {
 	return file_catapult_v1_system_service_proto_rawDescGZIP(), []int{1}
 }
 
+type GetRegistrySummaryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRegistrySummaryRequest) Reset() {
+	*x = GetRegistrySummaryRequest{}
+	mi := &file_catapult_v1_system_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRegistrySummaryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRegistrySummaryRequest) ProtoMessage() {}
+
+func (x *GetRegistrySummaryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_catapult_v1_system_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRegistrySummaryRequest.ProtoReflect.Descriptor instead.
+func (*GetRegistrySummaryRequest) Descriptor() ([]byte, []int) {
+	return file_catapult_v1_system_service_proto_rawDescGZIP(), []int{2}
+}
+
 type HealthRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -102,7 +138,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_catapult_v1_system_service_proto_msgTypes[2]
+	mi := &file_catapult_v1_system_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -114,7 +150,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_system_service_proto_msgTypes[2]
+	mi := &file_catapult_v1_system_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -127,7 +163,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_system_service_proto_rawDescGZIP(), []int{2}
+	return file_catapult_v1_system_service_proto_rawDescGZIP(), []int{3}
 }
 
 type HealthResponse struct {
@@ -142,7 +178,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_catapult_v1_system_service_proto_msgTypes[3]
+	mi := &file_catapult_v1_system_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -154,7 +190,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_catapult_v1_system_service_proto_msgTypes[3]
+	mi := &file_catapult_v1_system_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -167,7 +203,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_catapult_v1_system_service_proto_rawDescGZIP(), []int{3}
+	return file_catapult_v1_system_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *HealthResponse) GetStatus() string {
@@ -190,16 +226,18 @@ const file_catapult_v1_system_service_proto_rawDesc = "" +
 	"\n" +
 	" catapult/v1/system_service.proto\x12\vcatapult.v1\x1a\x18catapult/v1/system.proto\x1a\x1cgoogle/api/annotations.proto\"\x10\n" +
 	"\x0eGetInfoRequest\"\x12\n" +
-	"\x10GetCallerRequest\"\x0f\n" +
+	"\x10GetCallerRequest\"\x1b\n" +
+	"\x19GetRegistrySummaryRequest\"\x0f\n" +
 	"\rHealthRequest\"B\n" +
 	"\x0eHealthResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion2\x94\x02\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion2\x88\x03\n" +
 	"\rSystemService\x12T\n" +
 	"\aGetInfo\x12\x1b.catapult.v1.GetInfoRequest\x1a\x17.catapult.v1.SystemInfo\"\x13\x82\xd3\xe4\x93\x02\n" +
 	"\x12\b/v1/info\x90\x02\x01\x12V\n" +
 	"\tGetCaller\x12\x1d.catapult.v1.GetCallerRequest\x1a\x13.catapult.v1.Caller\"\x15\x82\xd3\xe4\x93\x02\f\x12\n" +
-	"/v1/caller\x90\x02\x01\x12U\n" +
+	"/v1/caller\x90\x02\x01\x12r\n" +
+	"\x12GetRegistrySummary\x12&.catapult.v1.GetRegistrySummaryRequest\x1a\x1c.catapult.v1.RegistrySummary\"\x16\x82\xd3\xe4\x93\x02\r\x12\v/v1/summary\x90\x02\x01\x12U\n" +
 	"\x06Health\x12\x1a.catapult.v1.HealthRequest\x1a\x1b.catapult.v1.HealthResponse\"\x12\x82\xd3\xe4\x93\x02\t\x12\a/health\x90\x02\x01BAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3"
 
 var (
@@ -214,24 +252,28 @@ func file_catapult_v1_system_service_proto_rawDescGZIP() []byte {
 	return file_catapult_v1_system_service_proto_rawDescData
 }
 
-var file_catapult_v1_system_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_catapult_v1_system_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_catapult_v1_system_service_proto_goTypes = []any{
-	(*GetInfoRequest)(nil),   // 0: catapult.v1.GetInfoRequest
-	(*GetCallerRequest)(nil), // 1: catapult.v1.GetCallerRequest
-	(*HealthRequest)(nil),    // 2: catapult.v1.HealthRequest
-	(*HealthResponse)(nil),   // 3: catapult.v1.HealthResponse
-	(*SystemInfo)(nil),       // 4: catapult.v1.SystemInfo
-	(*Caller)(nil),           // 5: catapult.v1.Caller
+	(*GetInfoRequest)(nil),            // 0: catapult.v1.GetInfoRequest
+	(*GetCallerRequest)(nil),          // 1: catapult.v1.GetCallerRequest
+	(*GetRegistrySummaryRequest)(nil), // 2: catapult.v1.GetRegistrySummaryRequest
+	(*HealthRequest)(nil),             // 3: catapult.v1.HealthRequest
+	(*HealthResponse)(nil),            // 4: catapult.v1.HealthResponse
+	(*SystemInfo)(nil),                // 5: catapult.v1.SystemInfo
+	(*Caller)(nil),                    // 6: catapult.v1.Caller
+	(*RegistrySummary)(nil),           // 7: catapult.v1.RegistrySummary
 }
 var file_catapult_v1_system_service_proto_depIdxs = []int32{
 	0, // 0: catapult.v1.SystemService.GetInfo:input_type -> catapult.v1.GetInfoRequest
 	1, // 1: catapult.v1.SystemService.GetCaller:input_type -> catapult.v1.GetCallerRequest
-	2, // 2: catapult.v1.SystemService.Health:input_type -> catapult.v1.HealthRequest
-	4, // 3: catapult.v1.SystemService.GetInfo:output_type -> catapult.v1.SystemInfo
-	5, // 4: catapult.v1.SystemService.GetCaller:output_type -> catapult.v1.Caller
-	3, // 5: catapult.v1.SystemService.Health:output_type -> catapult.v1.HealthResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
+	2, // 2: catapult.v1.SystemService.GetRegistrySummary:input_type -> catapult.v1.GetRegistrySummaryRequest
+	3, // 3: catapult.v1.SystemService.Health:input_type -> catapult.v1.HealthRequest
+	5, // 4: catapult.v1.SystemService.GetInfo:output_type -> catapult.v1.SystemInfo
+	6, // 5: catapult.v1.SystemService.GetCaller:output_type -> catapult.v1.Caller
+	7, // 6: catapult.v1.SystemService.GetRegistrySummary:output_type -> catapult.v1.RegistrySummary
+	4, // 7: catapult.v1.SystemService.Health:output_type -> catapult.v1.HealthResponse
+	4, // [4:8] is the sub-list for method output_type
+	0, // [0:4] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -249,7 +291,7 @@ func file_catapult_v1_system_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_catapult_v1_system_service_proto_rawDesc), len(file_catapult_v1_system_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

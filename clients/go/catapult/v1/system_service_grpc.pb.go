@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SystemService_GetInfo_FullMethodName   = "/catapult.v1.SystemService/GetInfo"
-	SystemService_GetCaller_FullMethodName = "/catapult.v1.SystemService/GetCaller"
-	SystemService_Health_FullMethodName    = "/catapult.v1.SystemService/Health"
+	SystemService_GetInfo_FullMethodName            = "/catapult.v1.SystemService/GetInfo"
+	SystemService_GetCaller_FullMethodName          = "/catapult.v1.SystemService/GetCaller"
+	SystemService_GetRegistrySummary_FullMethodName = "/catapult.v1.SystemService/GetRegistrySummary"
+	SystemService_Health_FullMethodName             = "/catapult.v1.SystemService/Health"
 )
 
 // SystemServiceClient is the client API for SystemService service.
@@ -35,6 +36,9 @@ type SystemServiceClient interface {
 	// Returns who is calling: the API key's name and role, so a console can show only what the
 	// key may do. Needs an API key (any role).
 	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*Caller, error)
+	// Counts across the registry: models, releases, companies, and what is live (status success)
+	// in each environment: a dashboard's headline in one call. Needs an API key (any role).
+	GetRegistrySummary(ctx context.Context, in *GetRegistrySummaryRequest, opts ...grpc.CallOption) (*RegistrySummary, error)
 	// Answers whether the server can serve: it checks the database. Needs no API key, so load
 	// balancers and `curl /api/health` can call it.
 	// Errors: UNAVAILABLE (DATABASE_UNAVAILABLE) when the database cannot be reached.
@@ -69,6 +73,16 @@ func (c *systemServiceClient) GetCaller(ctx context.Context, in *GetCallerReques
 	return out, nil
 }
 
+func (c *systemServiceClient) GetRegistrySummary(ctx context.Context, in *GetRegistrySummaryRequest, opts ...grpc.CallOption) (*RegistrySummary, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegistrySummary)
+	err := c.cc.Invoke(ctx, SystemService_GetRegistrySummary_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *systemServiceClient) Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HealthResponse)
@@ -90,6 +104,9 @@ type SystemServiceServer interface {
 	// Returns who is calling: the API key's name and role, so a console can show only what the
 	// key may do. Needs an API key (any role).
 	GetCaller(context.Context, *GetCallerRequest) (*Caller, error)
+	// Counts across the registry: models, releases, companies, and what is live (status success)
+	// in each environment: a dashboard's headline in one call. Needs an API key (any role).
+	GetRegistrySummary(context.Context, *GetRegistrySummaryRequest) (*RegistrySummary, error)
 	// Answers whether the server can serve: it checks the database. Needs no API key, so load
 	// balancers and `curl /api/health` can call it.
 	// Errors: UNAVAILABLE (DATABASE_UNAVAILABLE) when the database cannot be reached.
@@ -109,6 +126,9 @@ func (UnimplementedSystemServiceServer) GetInfo(context.Context, *GetInfoRequest
 }
 func (UnimplementedSystemServiceServer) GetCaller(context.Context, *GetCallerRequest) (*Caller, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
+}
+func (UnimplementedSystemServiceServer) GetRegistrySummary(context.Context, *GetRegistrySummaryRequest) (*RegistrySummary, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRegistrySummary not implemented")
 }
 func (UnimplementedSystemServiceServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
@@ -170,6 +190,24 @@ func _SystemService_GetCaller_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SystemService_GetRegistrySummary_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRegistrySummaryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SystemServiceServer).GetRegistrySummary(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SystemService_GetRegistrySummary_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SystemServiceServer).GetRegistrySummary(ctx, req.(*GetRegistrySummaryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SystemService_Health_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HealthRequest)
 	if err := dec(in); err != nil {
@@ -202,6 +240,10 @@ var SystemService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCaller",
 			Handler:    _SystemService_GetCaller_Handler,
+		},
+		{
+			MethodName: "GetRegistrySummary",
+			Handler:    _SystemService_GetRegistrySummary_Handler,
 		},
 		{
 			MethodName: "Health",

@@ -45,6 +45,9 @@ type report struct {
 	P99Ms       float64  `json:"p99_ms"`
 	MaxMs       float64  `json:"max_ms"`
 	Errors      []string `json:"errors"`
+	// CPU seconds this process used (decoding every change for every stream): on a machine it
+	// shares with the server, what the watchers' side takes from the writes.
+	CPUSeconds float64 `json:"cpu_seconds"`
 }
 
 type stats struct {
@@ -67,6 +70,33 @@ func (s *stats) fail(err error, opening bool) {
 	}
 }
 
+const settleTimeout = 10 * time.Second
+
+// settle waits until every probe acked has reached every open stream and no event has arrived
+// for half a second (the load's last writes), or settleTimeout.
+func (s *stats) settle(open int) {
+	deadline := time.Now().Add(settleTimeout)
+	last, quietSince := -1, time.Now()
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		events, delivered := 0, true
+		for _, count := range s.perWatch {
+			events += count
+		}
+		for id := range s.acked {
+			delivered = delivered && len(s.arrivals[id]) >= open
+		}
+		s.mu.Unlock()
+		if events != last {
+			last, quietSince = events, time.Now()
+		}
+		if delivered && time.Since(quietSince) >= 500*time.Millisecond {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:50051", "the server's gRPC address")
 	key := flag.String("key", os.Getenv("CATAPULT_API_KEY"), "API key with write access (default $CATAPULT_API_KEY)")
@@ -81,14 +111,17 @@ func main() {
 		os.Exit(2)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A signal (or -duration) stops the probes; the streams stay open until every probe acked
+	// has reached them (or settleTimeout), so what is counted is what was delivered.
+	probing, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *duration > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
+		probing, cancel = context.WithTimeout(probing, *duration)
 		defer cancel()
 	}
-	ctx = metadata.AppendToOutgoingContext(ctx, "x-api-key", *key)
+	ctx, closeStreams := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), "x-api-key", *key))
+	defer closeStreams()
 
 	s := &stats{acked: map[string]time.Time{}, arrivals: map[string][]time.Time{}, perWatch: make([]int, *watchers)}
 	var conns []*grpc.ClientConn
@@ -146,9 +179,9 @@ func main() {
 	// The probes, on a connection of their own.
 	probes := catapultv1.NewDeploymentServiceClient(dial())
 	ticker := time.NewTicker(*probeEvery)
-	for n := 0; ctx.Err() == nil; n++ {
+	for n := 0; probing.Err() == nil; n++ {
 		select {
-		case <-ctx.Done():
+		case <-probing.Done():
 		case <-ticker.C:
 			created, err := probes.CreateDeployment(ctx, &catapultv1.CreateDeploymentRequest{Deployment: &catapultv1.Deployment{
 				ReleaseId:   *probeRelease,
@@ -157,9 +190,7 @@ func main() {
 			}})
 			acked := time.Now()
 			if err != nil {
-				if ctx.Err() == nil {
-					s.fail(err, false)
-				}
+				s.fail(err, false)
 				continue
 			}
 			s.mu.Lock()
@@ -169,6 +200,8 @@ func main() {
 		}
 	}
 	ticker.Stop()
+	s.settle(*watchers - s.failed)
+	closeStreams()
 	done.Wait()
 	for _, conn := range conns {
 		conn.Close()
@@ -191,6 +224,10 @@ func main() {
 		}
 		out.P50Ms, out.P99Ms, out.MaxMs = at(0.50), at(0.99), at(1)
 		out.MinPerWatch, out.MaxPerWatch = slices.Min(s.perWatch), slices.Max(s.perWatch)
+	}
+	var usage syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &usage) == nil {
+		out.CPUSeconds = time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds()
 	}
 	if len(out.Errors) > 5 {
 		out.Errors = append(out.Errors[:5], fmt.Sprintf("… %d more", len(s.errs)-5))

@@ -26,7 +26,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63\x61tapult/v1/system.proto\x12\x0b\x63\x61tapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x01\n\nSystemInfo\x12\x15\n\x07version\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0b\x61pi_version\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x31\n\x08\x64\x61tabase\x18\x03 \x01(\x0b\x32\x19.catapult.v1.DatabaseInfoB\x04\xe2\x41\x01\x03\x12\x35\n\x0bserver_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"R\n\x0c\x44\x61tabaseInfo\x12\x11\n\treachable\x18\x01 \x01(\x08\x12\x17\n\x0fschema_revision\x18\x02 \x01(\t\x12\x16\n\x0eserver_version\x18\x03 \x01(\t\"R\n\x06\x43\x61ller\x12\x18\n\napi_key_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x61pi_key_name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04role\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63\x61tapult/v1/system.proto\x12\x0b\x63\x61tapult.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x01\n\nSystemInfo\x12\x15\n\x07version\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0b\x61pi_version\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x31\n\x08\x64\x61tabase\x18\x03 \x01(\x0b\x32\x19.catapult.v1.DatabaseInfoB\x04\xe2\x41\x01\x03\x12\x35\n\x0bserver_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"R\n\x0c\x44\x61tabaseInfo\x12\x11\n\treachable\x18\x01 \x01(\x08\x12\x17\n\x0fschema_revision\x18\x02 \x01(\t\x12\x16\n\x0eserver_version\x18\x03 \x01(\t\"R\n\x06\x43\x61ller\x12\x18\n\napi_key_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x61pi_key_name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04role\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\"\xc8\x01\n\x0fRegistrySummary\x12\x19\n\x0bmodel_count\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1b\n\rrelease_count\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1b\n\rcompany_count\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12#\n\x15live_deployment_count\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12;\n\x0c\x65nvironments\x18\x05 \x03(\x0b\x32\x1f.catapult.v1.EnvironmentSummaryB\x04\xe2\x41\x01\x03\"t\n\x12\x45nvironmentSummary\x12\x19\n\x0b\x65nvironment\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12#\n\x15live_deployment_count\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10live_model_count\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x42\x41Z?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,10 +50,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CALLER'].fields_by_name['api_key_name']._serialized_options = b'\342A\001\003'
   _globals['_CALLER'].fields_by_name['role']._loaded_options = None
   _globals['_CALLER'].fields_by_name['role']._serialized_options = b'\342A\001\003'
+  _globals['_REGISTRYSUMMARY'].fields_by_name['model_count']._loaded_options = None
+  _globals['_REGISTRYSUMMARY'].fields_by_name['model_count']._serialized_options = b'\342A\001\003'
+  _globals['_REGISTRYSUMMARY'].fields_by_name['release_count']._loaded_options = None
+  _globals['_REGISTRYSUMMARY'].fields_by_name['release_count']._serialized_options = b'\342A\001\003'
+  _globals['_REGISTRYSUMMARY'].fields_by_name['company_count']._loaded_options = None
+  _globals['_REGISTRYSUMMARY'].fields_by_name['company_count']._serialized_options = b'\342A\001\003'
+  _globals['_REGISTRYSUMMARY'].fields_by_name['live_deployment_count']._loaded_options = None
+  _globals['_REGISTRYSUMMARY'].fields_by_name['live_deployment_count']._serialized_options = b'\342A\001\003'
+  _globals['_REGISTRYSUMMARY'].fields_by_name['environments']._loaded_options = None
+  _globals['_REGISTRYSUMMARY'].fields_by_name['environments']._serialized_options = b'\342A\001\003'
+  _globals['_ENVIRONMENTSUMMARY'].fields_by_name['environment']._loaded_options = None
+  _globals['_ENVIRONMENTSUMMARY'].fields_by_name['environment']._serialized_options = b'\342A\001\003'
+  _globals['_ENVIRONMENTSUMMARY'].fields_by_name['live_deployment_count']._loaded_options = None
+  _globals['_ENVIRONMENTSUMMARY'].fields_by_name['live_deployment_count']._serialized_options = b'\342A\001\003'
+  _globals['_ENVIRONMENTSUMMARY'].fields_by_name['live_model_count']._loaded_options = None
+  _globals['_ENVIRONMENTSUMMARY'].fields_by_name['live_model_count']._serialized_options = b'\342A\001\003'
   _globals['_SYSTEMINFO']._serialized_start=108
   _globals['_SYSTEMINFO']._serialized_end=330
   _globals['_DATABASEINFO']._serialized_start=332
   _globals['_DATABASEINFO']._serialized_end=414
   _globals['_CALLER']._serialized_start=416
   _globals['_CALLER']._serialized_end=498
+  _globals['_REGISTRYSUMMARY']._serialized_start=501
+  _globals['_REGISTRYSUMMARY']._serialized_end=701
+  _globals['_ENVIRONMENTSUMMARY']._serialized_start=703
+  _globals['_ENVIRONMENTSUMMARY']._serialized_end=819
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ from catapult.v1 import system_pb2 as catapult_dot_v1_dot_system__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n catapult/v1/system_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x18\x63\x61tapult/v1/system.proto\x1a\x1cgoogle/api/annotations.proto\"\x10\n\x0eGetInfoRequest\"\x12\n\x10GetCallerRequest\"\x0f\n\rHealthRequest\"1\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t2\x94\x02\n\rSystemService\x12T\n\x07GetInfo\x12\x1b.catapult.v1.GetInfoRequest\x1a\x17.catapult.v1.SystemInfo\"\x13\x90\x02\x01\x82\xd3\xe4\x93\x02\n\x12\x08/v1/info\x12V\n\tGetCaller\x12\x1d.catapult.v1.GetCallerRequest\x1a\x13.catapult.v1.Caller\"\x15\x90\x02\x01\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/caller\x12U\n\x06Health\x12\x1a.catapult.v1.HealthRequest\x1a\x1b.catapult.v1.HealthResponse\"\x12\x90\x02\x01\x82\xd3\xe4\x93\x02\t\x12\x07/healthBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n catapult/v1/system_service.proto\x12\x0b\x63\x61tapult.v1\x1a\x18\x63\x61tapult/v1/system.proto\x1a\x1cgoogle/api/annotations.proto\"\x10\n\x0eGetInfoRequest\"\x12\n\x10GetCallerRequest\"\x1b\n\x19GetRegistrySummaryRequest\"\x0f\n\rHealthRequest\"1\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t2\x88\x03\n\rSystemService\x12T\n\x07GetInfo\x12\x1b.catapult.v1.GetInfoRequest\x1a\x17.catapult.v1.SystemInfo\"\x13\x90\x02\x01\x82\xd3\xe4\x93\x02\n\x12\x08/v1/info\x12V\n\tGetCaller\x12\x1d.catapult.v1.GetCallerRequest\x1a\x13.catapult.v1.Caller\"\x15\x90\x02\x01\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/caller\x12r\n\x12GetRegistrySummary\x12&.catapult.v1.GetRegistrySummaryRequest\x1a\x1c.catapult.v1.RegistrySummary\"\x16\x90\x02\x01\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/summary\x12U\n\x06Health\x12\x1a.catapult.v1.HealthRequest\x1a\x1b.catapult.v1.HealthResponse\"\x12\x90\x02\x01\x82\xd3\xe4\x93\x02\t\x12\x07/healthBAZ?github.com/warlockee/catapult/clients/go/catapult/v1;catapultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,16 +38,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SYSTEMSERVICE'].methods_by_name['GetInfo']._serialized_options = b'\220\002\001\202\323\344\223\002\n\022\010/v1/info'
   _globals['_SYSTEMSERVICE'].methods_by_name['GetCaller']._loaded_options = None
   _globals['_SYSTEMSERVICE'].methods_by_name['GetCaller']._serialized_options = b'\220\002\001\202\323\344\223\002\014\022\n/v1/caller'
+  _globals['_SYSTEMSERVICE'].methods_by_name['GetRegistrySummary']._loaded_options = None
+  _globals['_SYSTEMSERVICE'].methods_by_name['GetRegistrySummary']._serialized_options = b'\220\002\001\202\323\344\223\002\r\022\013/v1/summary'
   _globals['_SYSTEMSERVICE'].methods_by_name['Health']._loaded_options = None
   _globals['_SYSTEMSERVICE'].methods_by_name['Health']._serialized_options = b'\220\002\001\202\323\344\223\002\t\022\007/health'
   _globals['_GETINFOREQUEST']._serialized_start=105
   _globals['_GETINFOREQUEST']._serialized_end=121
   _globals['_GETCALLERREQUEST']._serialized_start=123
   _globals['_GETCALLERREQUEST']._serialized_end=141
-  _globals['_HEALTHREQUEST']._serialized_start=143
-  _globals['_HEALTHREQUEST']._serialized_end=158
-  _globals['_HEALTHRESPONSE']._serialized_start=160
-  _globals['_HEALTHRESPONSE']._serialized_end=209
-  _globals['_SYSTEMSERVICE']._serialized_start=212
-  _globals['_SYSTEMSERVICE']._serialized_end=488
+  _globals['_GETREGISTRYSUMMARYREQUEST']._serialized_start=143
+  _globals['_GETREGISTRYSUMMARYREQUEST']._serialized_end=170
+  _globals['_HEALTHREQUEST']._serialized_start=172
+  _globals['_HEALTHREQUEST']._serialized_end=187
+  _globals['_HEALTHRESPONSE']._serialized_start=189
+  _globals['_HEALTHRESPONSE']._serialized_end=238
+  _globals['_SYSTEMSERVICE']._serialized_start=241
+  _globals['_SYSTEMSERVICE']._serialized_end=633
 # @@protoc_insertion_point(module_scope)

@@ -14,6 +14,10 @@ class GetCallerRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class GetRegistrySummaryRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class HealthRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

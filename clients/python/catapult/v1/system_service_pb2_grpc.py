@@ -46,6 +46,11 @@ class SystemServiceStub:
                 request_serializer=catapult_dot_v1_dot_system__service__pb2.GetCallerRequest.SerializeToString,
                 response_deserializer=catapult_dot_v1_dot_system__pb2.Caller.FromString,
                 _registered_method=True)
+        self.GetRegistrySummary = channel.unary_unary(
+                '/catapult.v1.SystemService/GetRegistrySummary',
+                request_serializer=catapult_dot_v1_dot_system__service__pb2.GetRegistrySummaryRequest.SerializeToString,
+                response_deserializer=catapult_dot_v1_dot_system__pb2.RegistrySummary.FromString,
+                _registered_method=True)
         self.Health = channel.unary_unary(
                 '/catapult.v1.SystemService/Health',
                 request_serializer=catapult_dot_v1_dot_system__service__pb2.HealthRequest.SerializeToString,
@@ -72,6 +77,14 @@ class SystemServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRegistrySummary(self, request, context):
+        """Counts across the registry: models, releases, companies, and what is live (status success)
+        in each environment: a dashboard's headline in one call. Needs an API key (any role).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Health(self, request, context):
         """Answers whether the server can serve: it checks the database. Needs no API key, so load
         balancers and `curl /api/health` can call it.
@@ -93,6 +106,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.GetCaller,
                     request_deserializer=catapult_dot_v1_dot_system__service__pb2.GetCallerRequest.FromString,
                     response_serializer=catapult_dot_v1_dot_system__pb2.Caller.SerializeToString,
+            ),
+            'GetRegistrySummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRegistrySummary,
+                    request_deserializer=catapult_dot_v1_dot_system__service__pb2.GetRegistrySummaryRequest.FromString,
+                    response_serializer=catapult_dot_v1_dot_system__pb2.RegistrySummary.SerializeToString,
             ),
             'Health': grpc.unary_unary_rpc_method_handler(
                     servicer.Health,
@@ -155,6 +173,33 @@ class SystemService:
             '/catapult.v1.SystemService/GetCaller',
             catapult_dot_v1_dot_system__service__pb2.GetCallerRequest.SerializeToString,
             catapult_dot_v1_dot_system__pb2.Caller.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRegistrySummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/catapult.v1.SystemService/GetRegistrySummary',
+            catapult_dot_v1_dot_system__service__pb2.GetRegistrySummaryRequest.SerializeToString,
+            catapult_dot_v1_dot_system__pb2.RegistrySummary.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/system.proto.
  */
 export const file_catapult_v1_system: GenFile = /*@__PURE__*/
-  fileDesc("ChhjYXRhcHVsdC92MS9zeXN0ZW0ucHJvdG8SC2NhdGFwdWx0LnYxIt4BCgpTeXN0ZW1JbmZvEhUKB3ZlcnNpb24YASABKAlCBOJBAQMSGQoLYXBpX3ZlcnNpb24YAiABKAlCBOJBAQMSMQoIZGF0YWJhc2UYAyABKAsyGS5jYXRhcHVsdC52MS5EYXRhYmFzZUluZm9CBOJBAQMSNQoLc2VydmVyX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCnN0YXJ0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDIlIKDERhdGFiYXNlSW5mbxIRCglyZWFjaGFibGUYASABKAgSFwoPc2NoZW1hX3JldmlzaW9uGAIgASgJEhYKDnNlcnZlcl92ZXJzaW9uGAMgASgJIlIKBkNhbGxlchIYCgphcGlfa2V5X2lkGAEgASgJQgTiQQEDEhoKDGFwaV9rZXlfbmFtZRgCIAEoCUIE4kEBAxISCgRyb2xlGAMgASgJQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("ChhjYXRhcHVsdC92MS9zeXN0ZW0ucHJvdG8SC2NhdGFwdWx0LnYxIt4BCgpTeXN0ZW1JbmZvEhUKB3ZlcnNpb24YASABKAlCBOJBAQMSGQoLYXBpX3ZlcnNpb24YAiABKAlCBOJBAQMSMQoIZGF0YWJhc2UYAyABKAsyGS5jYXRhcHVsdC52MS5EYXRhYmFzZUluZm9CBOJBAQMSNQoLc2VydmVyX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCnN0YXJ0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDIlIKDERhdGFiYXNlSW5mbxIRCglyZWFjaGFibGUYASABKAgSFwoPc2NoZW1hX3JldmlzaW9uGAIgASgJEhYKDnNlcnZlcl92ZXJzaW9uGAMgASgJIlIKBkNhbGxlchIYCgphcGlfa2V5X2lkGAEgASgJQgTiQQEDEhoKDGFwaV9rZXlfbmFtZRgCIAEoCUIE4kEBAxISCgRyb2xlGAMgASgJQgTiQQEDIsgBCg9SZWdpc3RyeVN1bW1hcnkSGQoLbW9kZWxfY291bnQYASABKANCBOJBAQMSGwoNcmVsZWFzZV9jb3VudBgCIAEoA0IE4kEBAxIbCg1jb21wYW55X2NvdW50GAMgASgDQgTiQQEDEiMKFWxpdmVfZGVwbG95bWVudF9jb3VudBgEIAEoA0IE4kEBAxI7CgxlbnZpcm9ubWVudHMYBSADKAsyHy5jYXRhcHVsdC52MS5FbnZpcm9ubWVudFN1bW1hcnlCBOJBAQMidAoSRW52aXJvbm1lbnRTdW1tYXJ5EhkKC2Vudmlyb25tZW50GAEgASgJQgTiQQEDEiMKFWxpdmVfZGVwbG95bWVudF9jb3VudBgCIAEoA0IE4kEBAxIeChBsaXZlX21vZGVsX2NvdW50GAMgASgDQgTiQQEDQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
  * What is running: the server's version and the state of its database.
@@ -127,4 +127,82 @@ export type Caller = Message<"catapult.v1.Caller"> & {
  */
 export const CallerSchema: GenMessage<Caller> = /*@__PURE__*/
   messageDesc(file_catapult_v1_system, 2);
+
+/**
+ * How much the registry holds, and what is live in each environment, counted in one snapshot.
+ *
+ * @generated from message catapult.v1.RegistrySummary
+ */
+export type RegistrySummary = Message<"catapult.v1.RegistrySummary"> & {
+  /**
+   * @generated from field: int64 model_count = 1;
+   */
+  modelCount: bigint;
+
+  /**
+   * @generated from field: int64 release_count = 2;
+   */
+  releaseCount: bigint;
+
+  /**
+   * The distinct companies (customers) models are built for; models without one not counted.
+   *
+   * @generated from field: int64 company_count = 3;
+   */
+  companyCount: bigint;
+
+  /**
+   * Deployments live now, in every environment.
+   *
+   * @generated from field: int64 live_deployment_count = 4;
+   */
+  liveDeploymentCount: bigint;
+
+  /**
+   * Each environment something is live in, by name.
+   *
+   * @generated from field: repeated catapult.v1.EnvironmentSummary environments = 5;
+   */
+  environments: EnvironmentSummary[];
+};
+
+/**
+ * Describes the message catapult.v1.RegistrySummary.
+ * Use `create(RegistrySummarySchema)` to create a new message.
+ */
+export const RegistrySummarySchema: GenMessage<RegistrySummary> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_system, 3);
+
+/**
+ * What is live in one environment.
+ *
+ * @generated from message catapult.v1.EnvironmentSummary
+ */
+export type EnvironmentSummary = Message<"catapult.v1.EnvironmentSummary"> & {
+  /**
+   * e.g. "production".
+   *
+   * @generated from field: string environment = 1;
+   */
+  environment: string;
+
+  /**
+   * @generated from field: int64 live_deployment_count = 2;
+   */
+  liveDeploymentCount: bigint;
+
+  /**
+   * The distinct models live there.
+   *
+   * @generated from field: int64 live_model_count = 3;
+   */
+  liveModelCount: bigint;
+};
+
+/**
+ * Describes the message catapult.v1.EnvironmentSummary.
+ * Use `create(EnvironmentSummarySchema)` to create a new message.
+ */
+export const EnvironmentSummarySchema: GenMessage<EnvironmentSummary> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_system, 4);
 

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { CallerSchema, SystemInfoSchema } from "./system_pb";
+import type { CallerSchema, RegistrySummarySchema, SystemInfoSchema } from "./system_pb";
 import { file_catapult_v1_system } from "./system_pb";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file catapult/v1/system_service.proto.
  */
 export const file_catapult_v1_system_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBjYXRhcHVsdC92MS9zeXN0ZW1fc2VydmljZS5wcm90bxILY2F0YXB1bHQudjEiEAoOR2V0SW5mb1JlcXVlc3QiEgoQR2V0Q2FsbGVyUmVxdWVzdCIPCg1IZWFsdGhSZXF1ZXN0IjEKDkhlYWx0aFJlc3BvbnNlEg4KBnN0YXR1cxgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJMpQCCg1TeXN0ZW1TZXJ2aWNlElQKB0dldEluZm8SGy5jYXRhcHVsdC52MS5HZXRJbmZvUmVxdWVzdBoXLmNhdGFwdWx0LnYxLlN5c3RlbUluZm8iE5ACAYLT5JMCChIIL3YxL2luZm8SVgoJR2V0Q2FsbGVyEh0uY2F0YXB1bHQudjEuR2V0Q2FsbGVyUmVxdWVzdBoTLmNhdGFwdWx0LnYxLkNhbGxlciIVkAIBgtPkkwIMEgovdjEvY2FsbGVyElUKBkhlYWx0aBIaLmNhdGFwdWx0LnYxLkhlYWx0aFJlcXVlc3QaGy5jYXRhcHVsdC52MS5IZWFsdGhSZXNwb25zZSISkAIBgtPkkwIJEgcvaGVhbHRoQkFaP2dpdGh1Yi5jb20vd2FybG9ja2VlL2NhdGFwdWx0L2NsaWVudHMvZ28vY2F0YXB1bHQvdjE7Y2F0YXB1bHR2MWIGcHJvdG8z", [file_catapult_v1_system, file_google_api_annotations]);
+  fileDesc("CiBjYXRhcHVsdC92MS9zeXN0ZW1fc2VydmljZS5wcm90bxILY2F0YXB1bHQudjEiEAoOR2V0SW5mb1JlcXVlc3QiEgoQR2V0Q2FsbGVyUmVxdWVzdCIbChlHZXRSZWdpc3RyeVN1bW1hcnlSZXF1ZXN0Ig8KDUhlYWx0aFJlcXVlc3QiMQoOSGVhbHRoUmVzcG9uc2USDgoGc3RhdHVzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkyiAMKDVN5c3RlbVNlcnZpY2USVAoHR2V0SW5mbxIbLmNhdGFwdWx0LnYxLkdldEluZm9SZXF1ZXN0GhcuY2F0YXB1bHQudjEuU3lzdGVtSW5mbyITkAIBgtPkkwIKEggvdjEvaW5mbxJWCglHZXRDYWxsZXISHS5jYXRhcHVsdC52MS5HZXRDYWxsZXJSZXF1ZXN0GhMuY2F0YXB1bHQudjEuQ2FsbGVyIhWQAgGC0+STAgwSCi92MS9jYWxsZXIScgoSR2V0UmVnaXN0cnlTdW1tYXJ5EiYuY2F0YXB1bHQudjEuR2V0UmVnaXN0cnlTdW1tYXJ5UmVxdWVzdBocLmNhdGFwdWx0LnYxLlJlZ2lzdHJ5U3VtbWFyeSIWkAIBgtPkkwINEgsvdjEvc3VtbWFyeRJVCgZIZWFsdGgSGi5jYXRhcHVsdC52MS5IZWFsdGhSZXF1ZXN0GhsuY2F0YXB1bHQudjEuSGVhbHRoUmVzcG9uc2UiEpACAYLT5JMCCRIHL2hlYWx0aEJBWj9naXRodWIuY29tL3dhcmxvY2tlZS9jYXRhcHVsdC9jbGllbnRzL2dvL2NhdGFwdWx0L3YxO2NhdGFwdWx0djFiBnByb3RvMw", [file_catapult_v1_system, file_google_api_annotations]);
 
 /**
  * @generated from message catapult.v1.GetInfoRequest
@@ -42,6 +42,19 @@ export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*
   messageDesc(file_catapult_v1_system_service, 1);
 
 /**
+ * @generated from message catapult.v1.GetRegistrySummaryRequest
+ */
+export type GetRegistrySummaryRequest = Message<"catapult.v1.GetRegistrySummaryRequest"> & {
+};
+
+/**
+ * Describes the message catapult.v1.GetRegistrySummaryRequest.
+ * Use `create(GetRegistrySummaryRequestSchema)` to create a new message.
+ */
+export const GetRegistrySummaryRequestSchema: GenMessage<GetRegistrySummaryRequest> = /*@__PURE__*/
+  messageDesc(file_catapult_v1_system_service, 2);
+
+/**
  * @generated from message catapult.v1.HealthRequest
  */
 export type HealthRequest = Message<"catapult.v1.HealthRequest"> & {
@@ -52,7 +65,7 @@ export type HealthRequest = Message<"catapult.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_system_service, 2);
+  messageDesc(file_catapult_v1_system_service, 3);
 
 /**
  * @generated from message catapult.v1.HealthResponse
@@ -78,7 +91,7 @@ export type HealthResponse = Message<"catapult.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_catapult_v1_system_service, 3);
+  messageDesc(file_catapult_v1_system_service, 4);
 
 /**
  * The server itself: version, database state and health.
@@ -106,6 +119,17 @@ export const SystemService: GenService<{
     methodKind: "unary";
     input: typeof GetCallerRequestSchema;
     output: typeof CallerSchema;
+  },
+  /**
+   * Counts across the registry: models, releases, companies, and what is live (status success)
+   * in each environment: a dashboard's headline in one call. Needs an API key (any role).
+   *
+   * @generated from rpc catapult.v1.SystemService.GetRegistrySummary
+   */
+  getRegistrySummary: {
+    methodKind: "unary";
+    input: typeof GetRegistrySummaryRequestSchema;
+    output: typeof RegistrySummarySchema;
   },
   /**
    * Answers whether the server can serve: it checks the database. Needs no API key, so load

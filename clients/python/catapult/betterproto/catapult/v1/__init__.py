@@ -33,6 +33,7 @@ __all__ = (
     "Deployment",
     "DeploymentServiceStub",
     "EnvironmentRollout",
+    "EnvironmentSummary",
     "ErrorReason",
     "FieldRules",
     "GetArtifactRequest",
@@ -43,6 +44,7 @@ __all__ = (
     "GetModelByNameRequest",
     "GetModelRequest",
     "GetModelRolloutRequest",
+    "GetRegistrySummaryRequest",
     "GetReleaseRequest",
     "HealthRequest",
     "HealthResponse",
@@ -62,6 +64,7 @@ __all__ = (
     "ModelRollout",
     "ModelServiceStub",
     "OrderBy",
+    "RegistrySummary",
     "Release",
     "ReleaseServiceStub",
     "RevokeApiKeyRequest",
@@ -954,6 +957,28 @@ default_message_pool.register_message("catapult.v1", "EnvironmentRollout", Envir
 
 
 @dataclass(eq=False, repr=False)
+class EnvironmentSummary(betterproto2.Message):
+    """
+    What is live in one environment.
+    """
+
+    environment: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    e.g. "production".
+    """
+
+    live_deployment_count: "int" = betterproto2.field(2, betterproto2.TYPE_INT64)
+
+    live_model_count: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
+    """
+    The distinct models live there.
+    """
+
+
+default_message_pool.register_message("catapult.v1", "EnvironmentSummary", EnvironmentSummary)
+
+
+@dataclass(eq=False, repr=False)
 class FieldRules(betterproto2.Message):
     """
     The rules a field's value must follow, declared once, on the field. The server builds its
@@ -1144,6 +1169,14 @@ class GetModelRolloutRequest(betterproto2.Message):
 
 
 default_message_pool.register_message("catapult.v1", "GetModelRolloutRequest", GetModelRolloutRequest)
+
+
+@dataclass(eq=False, repr=False)
+class GetRegistrySummaryRequest(betterproto2.Message):
+    pass
+
+
+default_message_pool.register_message("catapult.v1", "GetRegistrySummaryRequest", GetRegistrySummaryRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -1684,6 +1717,35 @@ class OrderBy(betterproto2.Message):
 
 
 default_message_pool.register_message("catapult.v1", "OrderBy", OrderBy)
+
+
+@dataclass(eq=False, repr=False)
+class RegistrySummary(betterproto2.Message):
+    """
+    How much the registry holds, and what is live in each environment, counted in one snapshot.
+    """
+
+    model_count: "int" = betterproto2.field(1, betterproto2.TYPE_INT64)
+
+    release_count: "int" = betterproto2.field(2, betterproto2.TYPE_INT64)
+
+    company_count: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
+    """
+    The distinct companies (customers) models are built for; models without one not counted.
+    """
+
+    live_deployment_count: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+    """
+    Deployments live now, in every environment.
+    """
+
+    environments: "list[EnvironmentSummary]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Each environment something is live in, by name.
+    """
+
+
+default_message_pool.register_message("catapult.v1", "RegistrySummary", RegistrySummary)
 
 
 @dataclass(eq=False, repr=False)
@@ -2526,6 +2588,21 @@ class SystemServiceStub:
             "/catapult.v1.SystemService/GetCaller",
             GetCallerRequest.SerializeToString,
             Caller.FromString,
+        )(message)
+
+    def get_registry_summary(self, message: "GetRegistrySummaryRequest | None" = None) -> "RegistrySummary":
+        """
+        Counts across the registry: models, releases, companies, and what is live (status success)
+        in each environment: a dashboard's headline in one call. Needs an API key (any role).
+        """
+
+        if message is None:
+            message = GetRegistrySummaryRequest()
+
+        return self._channel.unary_unary(
+            "/catapult.v1.SystemService/GetRegistrySummary",
+            GetRegistrySummaryRequest.SerializeToString,
+            RegistrySummary.FromString,
         )(message)
 
     def health(self, message: "HealthRequest | None" = None) -> "HealthResponse":
