@@ -3,16 +3,23 @@ the design's constraints in the database itself."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+from catapult_server.db import migrate
 from tests.support.database import asyncpg_dsn, create_database, drop_database
 from tests.support.paths import REPO, VENV_BIN
+from tests.support.polling import eventually
+from tests.support.servers import ServeProcess
+from tests.support.stack import run_catapult
 
 ALEMBIC = str(VENV_BIN / "alembic")
 
@@ -35,6 +42,24 @@ def test_upgrade_head_then_check_finds_no_drift(empty_database: str) -> None:
     checked = alembic(empty_database, "check")
     assert checked.returncode == 0, checked.stderr + checked.stdout
     assert "No new upgrade operations detected" in checked.stdout + checked.stderr
+
+
+async def test_serve_waits_for_the_schema_before_it_listens(empty_database: str, tmp_path: Path) -> None:
+    """The migration Job of a rollout runs beside the new servers: they must not serve on the old
+    schema meanwhile, nor crash. `catapult serve` says what it waits for, and serves once
+    `catapult migrate` has run."""
+    server = ServeProcess(empty_database, tmp_path / "serve.log")
+    await server.start(wait=False)
+    try:
+        waiting = f"the schema is at no revision; this release needs {migrate.head_revision()}"
+        await eventually(lambda: waiting in server.log.read_text(), within=60, what="no word of the wait")
+        with pytest.raises(OSError):  # refused: not listening
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+        migrated = await asyncio.to_thread(run_catapult, "migrate", "--database-url", empty_database)
+        assert migrated.returncode == 0, migrated.stderr
+        await server.serving()
+    finally:
+        await server.stop()
 
 
 def test_every_migration_says_why() -> None:

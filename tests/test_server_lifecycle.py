@@ -34,6 +34,9 @@ async def test_unreachable_database_means_not_serving_and_unavailable() -> None:
         for service in ("", "catapult.v1.ModelService"):
             reply = await health.Check(health_pb2.HealthCheckRequest(service=service))
             assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        # Alive all the same: a liveness probe must not restart it for its database's absence.
+        alive = await health.Check(health_pb2.HealthCheckRequest(service="liveness"))
+        assert alive.status == health_pb2.HealthCheckResponse.SERVING
 
         with pytest.raises(grpc.aio.AioRpcError) as down:
             await system_service_pb2_grpc.SystemServiceStub(channel).Health(

@@ -93,24 +93,35 @@ def _require_local_extra(command: str, database: bool, proxy: bool = False) -> N
 
 def cmd_up(args: argparse.Namespace) -> int:
     _require_local_extra("up", database=not env("DATABASE_URL"), proxy=bool(args.http_port))
+    if args.replicas < 1:
+        raise ConfigError(f"--replicas must be at least 1, got {args.replicas}")
+    if args.replicas > 1 and args.workers not in (None, 1):
+        raise ConfigError("--replicas runs one server process per replica: leave --workers out")
     data_dir = Path(args.data_dir)
     with contextlib.ExitStack() as held:
-        # Both ports checked before anything starts; the gRPC one held until the stack stops.
-        grpc_port = held.enter_context(processes.claimed_port(args.host, args.grpc_port, "--grpc-port"))
+        # Every port checked before anything starts; the gRPC ones held until the stack stops.
+        # Replicas listen on consecutive ports from --grpc-port (each on a port of the OS's for 0).
+        grpc_ports = [
+            held.enter_context(
+                processes.claimed_port(args.host, args.grpc_port + n if args.grpc_port else 0, "--grpc-port")
+            )
+            for n in range(args.replicas)
+        ]
         if args.http_port:
             processes.ensure_free(args.host, args.http_port, "--http-port")
         held.enter_context(local.only_stack_in(data_dir))
         database_url = held.enter_context(local.database(data_dir))
-        return _up(args, data_dir, database_url, grpc_port)
+        return _up(args, data_dir, database_url, grpc_ports)
 
 
-def _up(args: argparse.Namespace, data_dir: Path, database_url: str, grpc_port: int) -> int:
+def _up(args: argparse.Namespace, data_dir: Path, database_url: str, grpc_ports: list[int]) -> int:
     from catapult_server.db import migrate  # alembic: imported only by the commands that migrate
 
     migrate.upgrade(database_url)
     # The Envoy of this stack connects from an address of its own: its x-forwarded-for is believed.
     from catapult_server.envoy.settings import LOCAL_PROXY_ADDRESS
 
+    grpc_port = grpc_ports[0]
     trusted = (f"{LOCAL_PROXY_ADDRESS}/32",) if args.http_port else ()
     settings = _settings(database_url, local.local_secrets(data_dir), args.host, grpc_port, trusted)
     key_file = data_dir / "admin-key"
@@ -120,16 +131,19 @@ def _up(args: argparse.Namespace, data_dir: Path, database_url: str, grpc_port: 
     key_note = "created on this first start" if secret else "from the first start"
     web_dir = console_dir()
     envoy = (
-        processes.LocalEnvoy(data_dir, args.host, args.http_port, grpc_port, web_dir)
+        processes.LocalEnvoy(data_dir, args.host, args.http_port, grpc_ports, web_dir)
         if args.http_port
         else None
     )
     grpc_address = processes.host_port(args.host, grpc_port)
     base_url = f"http://{processes.host_port(processes.loopback(args.host), args.http_port)}"
-    lines = [
-        f"Catapult {__version__} is up.",
-        f"  gRPC:       {grpc_address}   (grpcurl -plaintext {grpc_address} list)",
-    ]
+    lines = [f"Catapult {__version__} is up."]
+    if len(grpc_ports) > 1:
+        replicas = ", ".join(processes.host_port(args.host, port) for port in grpc_ports)
+        if envoy:  # clients connect to Envoy, which balances over the replicas and retries
+            grpc_address = processes.host_port(processes.loopback(args.host), args.http_port)
+        lines.append(f"  replicas:   {len(grpc_ports)} server processes on {replicas}")
+    lines.append(f"  gRPC:       {grpc_address}   (grpcurl -plaintext {grpc_address} list)")
     if envoy:
         lines += [
             f"  console:    {base_url}/   (API reference: {base_url}/docs)"
@@ -149,14 +163,27 @@ def _up(args: argparse.Namespace, data_dir: Path, database_url: str, grpc_port: 
     if envoy:
         lines.append(f'  curl -H "X-API-Key: $(cat {key_file})" {base_url}/api/v1/models')
     lines.append("Ctrl-C stops everything.")
-    return _serve(settings, "\n".join(lines), envoy, args.workers)
+    if len(grpc_ports) > 1:
+        return _serve(settings, "\n".join(lines), envoy, replica_ports=grpc_ports)
+    return _serve(settings, "\n".join(lines), envoy, _workers(args))
+
+
+def _workers(args: argparse.Namespace) -> int:
+    """--workers, else CATAPULT_WORKERS, else the core count."""
+    if args.workers is not None:
+        return int(args.workers)
+    return int(env_number("WORKERS", os.cpu_count() or 1, int))
 
 
 def _serve(
-    settings: Settings, banner: str, envoy: processes.LocalEnvoy | None = None, workers: int = 1
+    settings: Settings,
+    banner: str,
+    envoy: processes.LocalEnvoy | None = None,
+    workers: int = 1,
+    replica_ports: list[int] | None = None,
 ) -> int:
     """Serve until SIGINT/SIGTERM (0), or until a process keeps dying (1, saying which)."""
-    failure = asyncio.run(processes.serve(settings, banner, envoy, workers))
+    failure = asyncio.run(processes.serve(settings, banner, envoy, workers, replica_ports or ()))
     if failure:
         print(f"catapult: {failure}", file=sys.stderr)
         return 1
@@ -164,15 +191,18 @@ def _serve(
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from catapult_server.db import migrate
+
     database_url = args.database_url or env("DATABASE_URL") or ""
     secrets = local.required_secrets()
     with processes.claimed_port(args.host, args.grpc_port, "--grpc-port") as grpc_port:
         settings = _settings(database_url, secrets, args.host, grpc_port)
+        # Not listening yet: a probe or a load balancer finds nothing to send calls to.
+        asyncio.run(migrate.wait_for_schema(settings.database_url))
         address = processes.host_port(args.host, grpc_port)
+        workers = _workers(args)
         return _serve(
-            settings,
-            f"catapult serving gRPC on {address} with {args.workers} worker(s)",
-            workers=args.workers,
+            settings, f"catapult serving gRPC on {address} with {workers} worker(s)", workers=workers
         )
 
 
@@ -190,6 +220,7 @@ def cmd_envoy_config(args: argparse.Namespace) -> int:
             openapi_path=args.openapi,
             max_request_bytes=args.max_request_bytes,
             static_dir=args.static_dir,
+            web_root=args.web_root,
         )
     except ValueError as error:
         raise ConfigError(str(error)) from None
@@ -423,8 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--workers",
             type=int,
-            default=int(env_number("WORKERS", os.cpu_count() or 1, int)),
-            help="server processes sharing the gRPC port (default: the core count, $CATAPULT_WORKERS)",
+            help="server processes sharing the gRPC port (default: $CATAPULT_WORKERS, else the core count)",
         )
 
     up = commands.add_parser(
@@ -442,6 +472,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="REST/JSON (and gRPC) port of the Envoy in front of the server (8080); 0: no Envoy",
     )
     workers_arg(up)
+    up.add_argument(
+        "--replicas",
+        type=int,
+        default=int(env_number("REPLICAS", 1, int)),
+        help="server processes on consecutive ports from --grpc-port, each one process, behind the one "
+        "Envoy, as production runs them (default 1, $CATAPULT_REPLICAS)",
+    )
     up.set_defaults(func=cmd_up)
 
     serve = commands.add_parser("serve", help="run the gRPC server alone (production)")
@@ -509,6 +546,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a built web app to serve on every non-API path (index.html for any other GET); its files "
         "are listed now, read by Envoy when it starts",
+    )
+    envoy_config.add_argument(
+        "--web-root",
+        metavar="DIR",
+        help="or a built web app served from DIR as Envoy finds it when it runs (e.g. web/dist in the "
+        "Envoy image), each file read when asked for: the config does not change when the app is rebuilt",
     )
     envoy_config.set_defaults(func=cmd_envoy_config)
 

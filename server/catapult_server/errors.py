@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2
 
 from catapult.v1 import error_reason_pb2
+from catapult_server import headers
 
 DOMAIN = "catapult"
 
@@ -41,6 +42,10 @@ class CatapultError(Exception):
     def metadata(self) -> dict[str, str]:
         """ErrorInfo.metadata: machine-readable facts about the error."""
         return {}
+
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        """Trailing metadata the reply carries besides the status."""
+        return ()
 
     def error_info(self) -> error_details_pb2.ErrorInfo:
         return error_details_pb2.ErrorInfo(
@@ -182,6 +187,11 @@ class ShuttingDown(CatapultError):
         super().__init__(
             "the server is shutting down; retry (another server, or this one restarted, answers)"
         )
+
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        # Raised before a call runs (a drain refuses it) or once a watch has ended: either way
+        # nothing of a write happened, so even a write may go to another server.
+        return ((headers.UNPROCESSED, "true"),)
 
 
 class Internal(CatapultError):

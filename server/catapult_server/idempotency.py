@@ -4,7 +4,12 @@ one's row lock) finds the claim and gets the original resource back instead of a
 
 A request_id belongs to the key that sends it: two keys may use the same id without meeting.
 The claim keeps a hash of the request, so the same id sent with a different request is refused
-(REQUEST_ID_REUSED) instead of silently answered with the first one's result."""
+(REQUEST_ID_REUSED) instead of silently answered with the first one's result.
+
+The request_id may also come as an `idempotency-key` header (metadata): REST clients send it
+there, and Envoy retries a create that carries the header on another server (envoy/routes.py),
+which is safe only because the server then deduplicates by it. So a header without a request_id
+becomes the request_id, and a header that differs from the request_id is refused."""
 
 from __future__ import annotations
 
@@ -16,11 +21,29 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from catapult_server import headers
 from catapult_server.auth import Caller
 from catapult_server.db import schema
-from catapult_server.errors import RequestIdReused
+from catapult_server.errors import InvalidArgument, RequestIdReused
 
 t = schema.idempotency_keys
+
+REQUEST_ID = "request_id"
+HEADER = headers.IDEMPOTENCY_KEY
+
+
+def adopt_header(request: Message, metadata: dict[str, str]) -> None:
+    """Make the create's request_id the `idempotency-key` header's value, if it has one."""
+    key = metadata.get(HEADER, "")
+    if not key:
+        return
+    request_id: str = getattr(request, REQUEST_ID)
+    if not request_id:
+        setattr(request, REQUEST_ID, key)
+    elif request_id != key:
+        raise InvalidArgument.field(
+            REQUEST_ID, f"differs from the {HEADER} header; send one value, or the same in both"
+        )
 
 
 def _scope(caller: Caller) -> str:

@@ -9,6 +9,7 @@ import contextvars
 import ipaddress
 import logging
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from catapult.v1 import (
     release_service_pb2,
     system_service_pb2,
 )
+from catapult_server import idempotency
 from catapult_server.auth import Caller, KeyStore
 from catapult_server.config import Settings
 from catapult_server.database import Database, translate
@@ -71,6 +73,10 @@ WRITE_METHODS = {
     path
     for path, method in METHODS.items()
     if method.GetOptions().idempotency_level != descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
+}
+# The creates: their request carries an AIP-155 request_id.
+TAKES_REQUEST_ID = {
+    path for path, method in METHODS.items() if idempotency.REQUEST_ID in method.input_type.fields_by_name
 }
 
 _caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("catapult_caller")
@@ -161,7 +167,7 @@ async def abort(context: grpc.aio.ServicerContext, error: CatapultError) -> None
     await context.abort(
         STATUS_CODES[error.code],
         error.message,
-        trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),),
+        trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()), *error.trailers()),
     )
 
 
@@ -218,6 +224,8 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         # Draining (shutdown): new calls are refused UNAVAILABLE while those in flight finish.
         self.draining = False
         self.in_flight = 0
+        # time.monotonic() of the drain's start, then of each call refused while draining.
+        self._last_refused = 0.0
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -252,6 +260,7 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
         """Refuse new calls from now on; wait until the calls in flight have finished (True) or
         `grace` seconds have passed (False)."""
         self.draining = True
+        self._last_refused = time.monotonic()
         if self.in_flight == 0:
             return True
         try:
@@ -261,15 +270,33 @@ class CatapultInterceptor(grpc.aio.ServerInterceptor):
             return False
         return True
 
+    async def callers_gone(self, quiet: float, within: float) -> bool:
+        """While draining: until no call has been refused for `quiet` seconds (True), or `within`
+        seconds have passed (False). A proxy that health-checks the server stops sending calls a
+        moment after it turns NOT_SERVING; closing the port before then would cut the calls on
+        their way in, which the proxy could not tell from calls that ran."""
+        deadline = time.monotonic() + within
+        while True:
+            left = self._last_refused + quiet - time.monotonic()
+            if left <= 0:
+                return True
+            if time.monotonic() + left > deadline:
+                await asyncio.sleep(max(deadline - time.monotonic(), 0))
+                return False
+            await asyncio.sleep(left)
+
     async def _admit(self, method: str, request: Any, context: grpc.aio.ServicerContext) -> Caller | None:
         """The caller, after every check a call must pass before it runs (None: a public call)."""
         if self.draining:
+            self._last_refused = time.monotonic()
             raise ShuttingDown()
         if isinstance(request, Undecodable):
             raise InvalidArgument.field("request", f"is not a valid {request.message_name}: {request.error}")
         if method in PUBLIC_METHODS:
             return None
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+        if method in TAKES_REQUEST_ID:
+            idempotency.adopt_header(request, metadata)
         key, peer = api_key_of(metadata), peer_of(context, metadata, self._trusted)
         caller = await self._keys.authenticate(key, peer)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import logging
 import multiprocessing
@@ -29,7 +30,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -263,8 +264,8 @@ ORPHAN_EXIT_WITHIN = 4
 class Worker:
     """One server process of a pool: spawned, not forked (gRPC's threads do not survive a fork)."""
 
-    def __init__(self, number: int, settings: Settings) -> None:
-        self.name = f"worker {number}"
+    def __init__(self, number: int, settings: Settings, kind: str = "worker") -> None:
+        self.name = f"{kind} {number}"
         self.number = number
         self.settings = settings
         self.process: BaseProcess | None = None
@@ -365,10 +366,21 @@ async def _serve_as_worker(settings: Settings, line: Connection) -> None:
 
 class WorkerPool:
     """`--workers N`: N server processes listening on one port (SO_REUSEPORT), so the kernel
-    spreads connections over every core; Python runs one core per process."""
+    spreads connections over every core; Python runs one core per process. Or `--replicas N`
+    (`on_ports`): N server processes on N ports, each a replica of its own behind Envoy, as
+    production runs them."""
 
     def __init__(self, settings: Settings, count: int) -> None:
         self.workers = [Worker(number, settings) for number in range(1, count + 1)]
+
+    @classmethod
+    def on_ports(cls, settings: Settings, ports: Sequence[int]) -> WorkerPool:
+        pool = cls(settings, 0)
+        pool.workers = [
+            Worker(number, dataclasses.replace(settings, grpc_port=port), kind="replica")
+            for number, port in enumerate(ports, start=1)
+        ]
+        return pool
 
     async def start(self) -> None:
         """Start every worker and return once each serves; ConfigError if one does not."""
@@ -387,27 +399,33 @@ class WorkerPool:
 
 class LocalEnvoy:
     """Envoy for `catapult up`: REST/JSON, gRPC and gRPC-Web on `host:http_port`, in front of the
-    server on `grpc_port`, and the web console from `web_dir` when it is built. Its config, log
-    and admin address (an OS-chosen port, so two stacks never collide) live in `data_dir`."""
+    servers on `grpc_ports` (balanced over the healthy ones), and the web console from `web_dir`
+    when it is built. Its config, log and admin address (an OS-chosen port, so two stacks never
+    collide) live in `data_dir`."""
 
     name = "Envoy"
 
     def __init__(
-        self, data_dir: Path, host: str, http_port: int, grpc_port: int, web_dir: Path | None = None
+        self,
+        data_dir: Path,
+        host: str,
+        http_port: int,
+        grpc_ports: Sequence[int],
+        web_dir: Path | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
         self.http_port = http_port
-        self.grpc_port = grpc_port
+        self.grpc_ports = tuple(grpc_ports)
         self.web_dir = web_dir
         self.process: EnvoyProcess | None = None
 
     async def start(self) -> None:
         from catapult_server import envoy
 
-        upstream = host_port(loopback(self.host), self.grpc_port)
+        upstreams = [host_port(loopback(self.host), port) for port in self.grpc_ports]
         try:
-            config = envoy.local_config(self.host, self.http_port, [upstream], static_dir=self.web_dir)
+            config = envoy.local_config(self.host, self.http_port, upstreams, static_dir=self.web_dir)
             config_path = envoy.write_config(config, self.data_dir / "envoy.yaml")
             proxy = envoy.EnvoyProcess(config_path, self.data_dir)
             # In the event loop's thread, the main one: Envoy gets SIGTERM when the thread that
@@ -464,14 +482,24 @@ class _InProcessServer:
 
 
 async def serve(
-    settings: Settings, banner: str = "", envoy: LocalEnvoy | None = None, workers: int = 1
+    settings: Settings,
+    banner: str = "",
+    envoy: LocalEnvoy | None = None,
+    workers: int = 1,
+    replica_ports: Sequence[int] = (),
 ) -> str:
     """Serve on `settings.grpc_port` (claimed by the caller), in this process or in `workers`
-    processes, with `envoy` in front, until SIGINT/SIGTERM (returns ""), or until a child dies
-    too often (returns why). Either way the servers drain, then Envoy stops: REST calls in flight
-    through it finish too."""
+    processes, or as one replica process on each of `replica_ports` (claimed too), with `envoy`
+    in front, until SIGINT/SIGTERM (returns ""), or until a child dies too often (returns why).
+    Either way the servers drain, then Envoy stops: REST calls in flight through it finish too."""
     stop = stop_event()
-    servers = WorkerPool(settings, workers) if workers > 1 else _InProcessServer(settings)
+    servers: WorkerPool | _InProcessServer
+    if replica_ports:
+        servers = WorkerPool.on_ports(settings, replica_ports)
+    elif workers > 1:
+        servers = WorkerPool(settings, workers)
+    else:
+        servers = _InProcessServer(settings)
     await servers.start()
     children: list[Child] = list(servers.workers)
     try:

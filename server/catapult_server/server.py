@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -25,8 +26,14 @@ from catapult_server.services import system
 log = logging.getLogger(__name__)
 
 SERVICE_NAMES = [service.full_name for service in SERVICES]
+# A grpc.health.v1 service name that is SERVING while the process answers, whether or not its
+# database does: what a liveness probe asks (restarting a server does not bring a database back).
+LIVENESS = "liveness"
 
 PRUNE_SECONDS = 3600.0
+# After a drain, the port stays open until no call has been refused for this long (within the
+# grace): Envoy checks health every second and stops sending calls at the first NOT_SERVING.
+CALLERS_GONE_QUIET = 0.5
 
 _SERVER_OPTIONS = [
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
@@ -74,6 +81,7 @@ class CatapultServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {self.settings.grpc_host}:{self.settings.grpc_port}")
         await self._probe_database()
+        await self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         await self.feed.start()
         await self._server.start()
         self.keys.start()
@@ -130,19 +138,24 @@ class CatapultServer:
     async def stop(self, grace: float | None = None) -> None:
         """Drain: health goes NOT_SERVING (load balancers stop sending calls), new calls are
         answered UNAVAILABLE (SERVER_SHUTTING_DOWN: retryable, unlike CANCELLED), the calls in
-        flight get up to `grace` seconds to finish; then the server stops."""
+        flight get up to `grace` seconds to finish, and within the same grace the port stays open
+        until calls stop arriving; then the server stops."""
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.health.enter_graceful_shutdown()
         await self.feed.stop()  # watch streams end now (UNAVAILABLE): their clients resume elsewhere
         grace = self.settings.shutdown_grace if grace is None else grace
+        grace_ends = time.monotonic() + grace
         if not await self.interceptor.drained(grace):
             log.warning(
                 "%d calls still running after the %g s grace; cancelling them",
                 self.interceptor.in_flight,
                 grace,
             )
+        # The refused calls carry catapult-unprocessed, and Envoy sends them to another server;
+        # a call cut off by the closing port would carry nothing, and a write would fail.
+        await self.interceptor.callers_gone(CALLERS_GONE_QUIET, max(grace_ends - time.monotonic(), 0))
         await self._server.stop(0)
         await self.keys.stop()
         await self.engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -13,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.paths import REPO
+from tests.support.paths import CATAPULT, REPO
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
@@ -268,3 +269,23 @@ def seconds(duration: str) -> float:
     parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", duration)
     assert parts and "".join(n + u for n, u in parts) == duration, f"bad duration {duration!r}"
     return sum(float(n) * units[u] for n, u in parts)
+
+
+# --- the Envoy configs `make generate` writes -------------------------------------------------------
+
+
+def make_generate_writes(config: Path, work_dir: Path) -> str:
+    """What the `catapult envoy-config … --output <config>` line of `make generate` writes now."""
+    relative = str(config.relative_to(REPO))
+    for line in (REPO / "Makefile").read_text().splitlines():
+        if "envoy-config" in line and f"--output {relative}" in line:
+            words = shlex.split(line.strip())
+            args = words[words.index("envoy-config") + 1 :]
+            break
+    else:
+        raise AssertionError(f"`make generate` does not write {relative}")
+    output = work_dir / config.name
+    args[args.index("--output") + 1] = str(output)
+    result = subprocess.run([CATAPULT, "envoy-config", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return output.read_text()

@@ -1,4 +1,5 @@
-"""A built web app served by Envoy from a directory (`catapult envoy-config --static-dir`): each
+"""A built web app served by Envoy from a directory (`catapult envoy-config --static-dir` or
+`--web-root`): each
 file with its content type and caching, gzip for text, index.html for every other GET so the
 app's own links work, /docs as the app's API reference, and the API as it was."""
 
@@ -35,9 +36,21 @@ def site(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-async def web(server: CatapultServer, writer_key: str, site: Path, tmp_path: Path) -> AsyncIterator[Rest]:
-    async with envoy_in_front(server.port, tmp_path / "envoy", writer_key, static_dir=site) as through_envoy:
+@pytest.fixture(params=["static_dir", "web_root"])
+async def web(
+    server: CatapultServer, writer_key: str, site: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Rest]:
+    """Envoy serving `site`: each file listed in its config (--static-dir, `catapult up`), or read
+    from the directory when asked for (--web-root, the Kubernetes ConfigMap). Clients see no
+    difference."""
+    listed = request.param == "static_dir"
+    async with envoy_in_front(
+        server.port,
+        tmp_path / "envoy",
+        writer_key,
+        static_dir=site if listed else None,
+        web_root=None if listed else site,
+    ) as through_envoy:
         yield through_envoy
 
 
@@ -102,3 +115,24 @@ async def test_the_api_is_unaffected(web: Rest) -> None:
         assert detail(assert_status_body(reply, 404, 5), "ErrorInfo")["reason"] == "ROUTE_NOT_FOUND", path
     missing_key = await web.get("/api/v1/models", key="")
     assert detail(assert_status_body(missing_key, 401, 16), "ErrorInfo")["reason"] == "API_KEY_MISSING"
+
+
+async def test_a_web_root_is_read_when_asked_and_never_outside_itself(
+    server: CatapultServer, site: Path, tmp_path: Path
+) -> None:
+    """The point of --web-root: a rebuilt app (new hashed files) is served by the same config.
+    Paths that climb out of the directory get the app's index, never the file they name."""
+    (tmp_path / "secret.txt").write_bytes(b"not for the web")
+    async with envoy_in_front(server.port, tmp_path / "envoy", web_root=site) as web:
+        (site / "assets" / "app-def456.js").write_bytes(b"export {};")
+        rebuilt = await web.get("/assets/app-def456.js")
+        assert (rebuilt.status, rebuilt.body) == (200, b"export {};"), str(rebuilt)
+        for path in (
+            "/../secret.txt",
+            "/assets/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/assets/..%2f..%2fsecret.txt",
+            "/.DS_Store",
+        ):
+            reply = await web.get(path)
+            assert (reply.status, reply.body) == (200, INDEX), f"{path}: {reply}"

@@ -15,11 +15,11 @@ from typing import Any
 
 from catapult.v1 import change_pb2, deployment_service_pb2
 from catapult_server import envoy
-from tests.rest.test_config import http_connection_manager, http_filter, validate
+from tests.rest.test_config import http_connection_manager, http_filter
 from tests.rest.test_grpc_web import GRPC_WEB, TRAILER_FLAG, frame
 from tests.support.api import Stubs, create_deployment, create_model_and_release
 from tests.support.polling import eventually
-from tests.support.rest import Rest
+from tests.support.rest import Rest, envoy_validate
 
 WATCHES = ("/catapult.v1.ChangeService/WatchChanges", "/catapult.v1.DeploymentService/WatchDeployments")
 
@@ -46,7 +46,7 @@ def test_the_watch_methods_are_routed_without_a_timeout(tmp_path: Path) -> None:
         assert table[package]["route"]["timeout"] == "60s"
 
     assert http_filter(envoy.build(settings), envoy.TRANSCODER)["print_options"]["stream_sse_style_delimited"]
-    result = validate(envoy.write_config(settings, tmp_path / "envoy.yaml"))
+    result = envoy_validate("-c", str(envoy.write_config(settings, tmp_path / "envoy.yaml")))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -645,6 +645,33 @@ async def test_a_create_retried_with_its_request_id_returns_the_first(
     assert ids(await list_every(stubs, writer_key, resource, **parent)) == [first.id], "one, not two"
 
 
+async def test_an_idempotency_key_header_is_the_creates_request_id(stubs: Stubs, writer_key: str) -> None:
+    """A proxy sees headers, not request bodies: the idempotency-key header deduplicates a create as
+    its request_id does (REST clients may send only the header), and a header that differs from the
+    request_id is refused, so a create a proxy retries by the header is never made twice."""
+    with_header = (*auth(writer_key), ("idempotency-key", "req-header-1"))
+    model = model_pb2.Model(name=unique("by-header"), storage_path="s3://ml-models/by-header/")
+    first = await stubs.models.CreateModel(
+        model_service_pb2.CreateModelRequest(model=model), metadata=with_header
+    )
+    again = await stubs.models.CreateModel(
+        model_service_pb2.CreateModelRequest(model=model), metadata=with_header
+    )
+    in_the_body = await stubs.models.CreateModel(
+        model_service_pb2.CreateModelRequest(model=model, request_id="req-header-1"),
+        metadata=auth(writer_key),
+    )
+    assert first.id == again.id == in_the_body.id
+    await expect_error(
+        stubs.models.CreateModel(
+            model_service_pb2.CreateModelRequest(model=model, request_id="req-other"), metadata=with_header
+        ),
+        INVALID,
+        "INVALID_FIELD",
+        "request_id",
+    )
+
+
 async def test_request_id_reused_for_another_method(stubs: Stubs, writer_key: str) -> None:
     model = await create_model(stubs, writer_key, request_id="req-shared")
     await expect_error(

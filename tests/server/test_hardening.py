@@ -408,6 +408,8 @@ async def test_a_drain_finishes_the_calls_in_flight_and_refuses_new_ones_retryab
                 create_model(stubs, writer_key), grpc.StatusCode.UNAVAILABLE, "SERVER_SHUTTING_DOWN"
             )
             assert error_details(late).reason == "SERVER_SHUTTING_DOWN"
+            # It never ran: Envoy may send even a write to another server (envoy/routes.py).
+            assert ("catapult-unprocessed", "true") in tuple(late.trailing_metadata() or ())
             await blocking.rollback()
             done = await asyncio.gather(*calls, return_exceptions=True)
             await stopping
@@ -421,6 +423,35 @@ async def test_a_drain_finishes_the_calls_in_flight_and_refuses_new_ones_retryab
     finally:
         await conn.close()
     assert stored == 50
+
+
+async def test_a_drained_server_keeps_its_port_until_calls_stop_arriving(
+    settings: Settings, writer_key: str
+) -> None:
+    """Envoy goes on sending calls for up to a health-check interval after a server turns
+    NOT_SERVING: they must be refused (and so retried elsewhere), not cut off by a closed port. The
+    server stops once calls have stopped arriving for a moment, within its grace."""
+    async with (
+        running_server(settings) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        stubs = Stubs.for_channel(channel)
+        stopping = asyncio.ensure_future(stop_server(server, grace=30))
+
+        async def draining() -> bool | None:
+            return True if server.interceptor.draining else None
+
+        await poll_until(draining)
+        for _ in range(15):  # 1.5 s of calls, closer together than the server's quiet moment (0.5 s)
+            await expect_error(
+                create_model(stubs, writer_key), grpc.StatusCode.UNAVAILABLE, "SERVER_SHUTTING_DOWN"
+            )
+            assert not stopping.done(), "the port closed while calls were still arriving"
+            await asyncio.sleep(0.1)
+        calls_stopped = asyncio.get_running_loop().time()
+        await stopping
+        # Well within the 30 s grace: it waited for the calls to stop, not for the grace to end.
+        assert asyncio.get_running_loop().time() - calls_stopped < 10
 
 
 async def test_a_stale_if_match_delete_is_refused_before_anything_changes(

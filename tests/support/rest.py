@@ -6,14 +6,20 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-from collections.abc import AsyncIterator, Mapping
+import re
+import subprocess
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import yaml
+
 from catapult_server import envoy
+from tests.support.paths import REPO
 
 
 @dataclass
@@ -62,6 +68,15 @@ def request(
         connection.close()
 
 
+@dataclass(frozen=True)
+class Upstream:
+    """A server as Envoy sees it."""
+
+    taking_calls: bool  # neither failing its health check nor ejected
+    requests: int  # sent to it so far
+    in_flight: int  # sent to it and not answered yet
+
+
 @dataclass
 class Rest:
     """REST calls through Envoy, with an API key unless told otherwise."""
@@ -98,6 +113,33 @@ class Rest:
     async def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
         return await self.call("POST", path, body, **kwargs)
 
+    async def counter(self, name: str) -> int:
+        """An Envoy counter or gauge (e.g. cluster.catapult_grpc.upstream_rq_retry), from its admin
+        interface; 0 when Envoy has not created it yet."""
+        assert self.proxy is not None, "no Envoy to ask"
+        url = f"{self.proxy.admin_url()}/stats?format=json&filter=^{re.escape(name)}$"
+        stats = json.loads(await asyncio.to_thread(_read, url))["stats"]
+        return sum(int(stat.get("value", 0)) for stat in stats if stat.get("name") == name)
+
+    async def upstreams(self) -> dict[int, Upstream]:
+        """Envoy's view of each server, by port."""
+        assert self.proxy is not None, "no Envoy to ask"
+        clusters = json.loads(
+            await asyncio.to_thread(_read, f"{self.proxy.admin_url()}/clusters?format=json")
+        )
+        hosts: dict[int, Upstream] = {}
+        for cluster in clusters["cluster_statuses"]:
+            for host in cluster.get("host_statuses", []):
+                health = host.get("health_status", {})
+                failing = any(value is True for name, value in health.items() if name.startswith("failed_"))
+                stats = {stat["name"]: int(stat.get("value", 0)) for stat in host.get("stats", [])}
+                hosts[int(host["address"]["socket_address"]["port_value"])] = Upstream(
+                    taking_calls=health.get("eds_health_status") == "HEALTHY" and not failing,
+                    requests=stats.get("rq_total", 0),
+                    in_flight=stats.get("rq_active", 0),
+                )
+        return hosts
+
     async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
         """The JSON of a call that must succeed."""
         reply = await self.call(method, path, body, **kwargs)
@@ -106,14 +148,30 @@ class Rest:
         return reply.json()
 
 
+def _read(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body: bytes = response.read()
+        return body
+
+
 @asynccontextmanager
 async def envoy_in_front(
-    upstream_port: int, work_dir: Path, key: str = "", **config: Any
+    upstream_port: int | Sequence[int],
+    work_dir: Path,
+    key: str = "",
+    adjust: Callable[[dict[str, Any]], None] | None = None,
+    **config: Any,
 ) -> AsyncIterator[Rest]:
-    """For the block, an Envoy on 127.0.0.1 (an OS-chosen port) in front of 127.0.0.1:`upstream_port`,
-    ready, as a Rest client of its port sending `key`."""
-    settings = envoy.local_config("127.0.0.1", 0, [f"127.0.0.1:{upstream_port}"], **config)
+    """For the block, an Envoy on 127.0.0.1 (an OS-chosen port) in front of 127.0.0.1:`upstream_port`
+    (or each of several ports), ready, as a Rest client of its port sending `key`. `adjust` edits
+    the generated config before Envoy reads it (a test's own twist on it)."""
+    ports = [upstream_port] if isinstance(upstream_port, int) else list(upstream_port)
+    settings = envoy.local_config("127.0.0.1", 0, [f"127.0.0.1:{port}" for port in ports], **config)
     config_path = envoy.write_config(settings, work_dir / "envoy.yaml")
+    if adjust is not None:
+        built = envoy.build(settings)
+        adjust(built)
+        config_path.write_text(yaml.safe_dump(built, sort_keys=False))
     proxy = envoy.EnvoyProcess(config_path, work_dir)
     proxy.start()  # here, in the event loop's (main) thread: Envoy dies with the thread that started it
     try:
@@ -123,3 +181,17 @@ async def envoy_in_front(
         yield Rest(await asyncio.to_thread(proxy.listen_port), key, proxy)
     finally:
         await asyncio.to_thread(proxy.stop)
+
+
+def envoy_validate(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real envoy binary with `args` (`-c CONFIG`, and any other flags) in validate mode, from
+    the repository root: a config's relative paths (the descriptor set, the OpenAPI document,
+    web/dist) resolve there as in the Envoy image's WORKDIR."""
+    quiet = [] if "--log-level" in args else ["--log-level", "error"]
+    return subprocess.run(
+        [envoy.envoy_binary(), *args, "--mode", "validate", *quiet],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )

@@ -177,7 +177,8 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 // one every 10 s) so dead connections behind load balancers are noticed; a lost connection is
 // redialled after 250 ms growing to at most 5 s (gRPC's default grows to 120 s: a server back
 // from a restart would go unnoticed for minutes); the read-only RPCs (those marked
-// NO_SIDE_EFFECTS in the protos) are retried on UNAVAILABLE with backoff.
+// NO_SIDE_EFFECTS in the protos) are retried on UNAVAILABLE with backoff; a create's request_id
+// is sent as IdempotencyKeyHeader metadata too.
 // Creates are not retried by the library: give them a request_id and retry the call.
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	cfg := dialConfig{
@@ -204,6 +205,7 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		}),
 		grpc.WithDefaultServiceConfig(serviceConfig()),
 		grpc.WithUserAgent(strings.TrimSpace(cfg.userAgent + " catapult-go")),
+		grpc.WithChainUnaryInterceptor(sendRequestIDAsHeader),
 	}
 	if secure {
 		tlsCfg := cfg.tlsConfig

@@ -1,9 +1,15 @@
 package catapult
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	catapultv1 "github.com/warlockee/catapult/clients/go/catapult/v1"
 )
 
 func TestIsLoopbackTarget(t *testing.T) {
@@ -67,6 +73,33 @@ func TestServiceConfigRetriesOnlyReads(t *testing.T) {
 	for _, write := range []string{"catapult.v1.DeploymentService/CreateDeployment", "catapult.v1.DeploymentService/DeleteDeployment"} {
 		if slices.Contains(methods, write) {
 			t.Errorf("%s (a write) is retried", write)
+		}
+	}
+}
+
+// A create's request_id goes out as idempotency-key metadata too (Envoy retries a create only
+// with it); a create without one, and every other request, carry none.
+func TestRequestIDIsSentAsIdempotencyKey(t *testing.T) {
+	for _, tc := range []struct {
+		req  any
+		want []string
+	}{
+		{&catapultv1.CreateDeploymentRequest{RequestId: "deploy-1"}, []string{"deploy-1"}},
+		{&catapultv1.CreateModelRequest{RequestId: "model-1"}, []string{"model-1"}},
+		{&catapultv1.CreateDeploymentRequest{}, nil},
+		{&catapultv1.GetModelRequest{Id: "8a4c0d8e-3f8e-4b7e-9a43-7a1d3c1e2f00"}, nil},
+	} {
+		var sent []string
+		invoker := func(ctx context.Context, _ string, _, _ any, _ *grpc.ClientConn, _ ...grpc.CallOption) error {
+			md, _ := metadata.FromOutgoingContext(ctx)
+			sent = md.Get(IdempotencyKeyHeader)
+			return nil
+		}
+		if err := sendRequestIDAsHeader(context.Background(), "/m", tc.req, nil, nil, invoker); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(sent, tc.want) {
+			t.Errorf("%T: sent %q, want %q", tc.req, sent, tc.want)
 		}
 	}
 }

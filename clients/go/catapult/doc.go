@@ -74,5 +74,7 @@
 // instead of creating a second record. [RequestID] derives a stable id from a call's inputs, so
 // a CI job that is retried as a whole does not record the same deployment twice. The
 // catapult-deploy command (clients/go/cmd/catapult-deploy) and the grpcurl scripts in scripts/
-// derive their ids the same way.
+// derive their ids the same way. A Dial'ed client sends a create's request_id as
+// [IdempotencyKeyHeader] metadata too, which lets the Envoy in front of several servers retry
+// the create on another one by itself.
 package catapult

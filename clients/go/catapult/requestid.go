@@ -1,9 +1,31 @@
 package catapult
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 )
+
+// IdempotencyKeyHeader is the metadata a create's request_id is sent in as well (Dial's
+// clients do it for every create that has one). The server deduplicates by it as by the
+// request_id, and refuses the two when they differ, so the Envoy in front of several servers
+// can send such a create to another server after a lost connection; without it Envoy never
+// retries a create, as it cannot read the request.
+const IdempotencyKeyHeader = "idempotency-key"
+
+// sendRequestIDAsHeader adds IdempotencyKeyHeader to every RPC whose request carries a
+// non-empty request_id (the creates).
+func sendRequestIDAsHeader(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
+	invoker grpc.UnaryInvoker, opts ...grpc.CallOption,
+) error {
+	if create, ok := req.(interface{ GetRequestId() string }); ok && create.GetRequestId() != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, IdempotencyKeyHeader, create.GetRequestId())
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
 
 // RequestID derives a stable request_id from the inputs of a create: the same kind and parts
 // always give the same id, and any difference gives another. Pass it as a create's request_id

@@ -57,6 +57,10 @@ def auth_metadata(api_key: str | None) -> tuple[tuple[str, str], ...]:
     return (("x-api-key", api_key),) if api_key else ()
 
 
+IDEMPOTENCY_KEY = "idempotency-key"
+"""The metadata a create's request_id travels in too (the server checks they agree)."""
+
+
 @dataclass(frozen=True)
 class EnvConfig:
     target: str

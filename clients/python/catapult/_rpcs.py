@@ -32,6 +32,8 @@ from catapult.v1 import (
     system_service_pb2,
 )
 
+REQUEST_ID = "request_id"
+
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
 
@@ -57,6 +59,9 @@ class Rpc(Generic[Req, Resp]):
     response: type[Resp]
     no_side_effects: bool
     server_streaming: bool
+    takes_request_id: bool = False
+    """A create: its request's ``request_id`` is also sent as ``idempotency-key`` metadata, which lets
+    a proxy in front of several servers (the Envoy of a scaled-out deployment) retry it safely."""
 
     @property
     def name(self) -> str:
@@ -73,7 +78,15 @@ def _rpc(
     if m.client_streaming:
         raise TypeError(f"{service}.{method} streams requests, which no client method does")
     no_side_effects = m.GetOptions().idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
-    return Rpc(f"/{descriptor.full_name}/{method}", request, response, no_side_effects, m.server_streaming)
+    takes_request_id = REQUEST_ID in m.input_type.fields_by_name
+    return Rpc(
+        f"/{descriptor.full_name}/{method}",
+        request,
+        response,
+        no_side_effects,
+        m.server_streaming,
+        takes_request_id,
+    )
 
 
 _ms, _rs, _as, _ds = model_service_pb2, release_service_pb2, artifact_service_pb2, deployment_service_pb2

@@ -15,9 +15,9 @@ from typing import Any, cast
 
 import grpc
 
-from catapult._channel import auth_metadata, channel_options, check_target, credentials
+from catapult._channel import IDEMPOTENCY_KEY, auth_metadata, channel_options, check_target, credentials
 from catapult._retry import RetryPolicy, log_retry
-from catapult._rpcs import Req, Resp, Rpc
+from catapult._rpcs import REQUEST_ID, Req, Resp, Rpc
 from catapult._watch import AsyncWatch, ChangeBatch, Watch, WatchState
 from catapult.errors import CatapultError, UnavailableError, from_rpc_error
 
@@ -45,6 +45,12 @@ class _Base:
         """The monotonic time the whole call (all attempts) must end by, or None."""
         seconds = self.timeout if timeout is None else timeout
         return None if seconds is None else time.monotonic() + seconds
+
+    def call_metadata(self, rpc: Rpc[Any, Any], request: Any) -> tuple[tuple[str, str], ...]:
+        """The API key; for a create with a request_id, the id again as ``idempotency-key``: a
+        proxy cannot read the request, and retries a create on another server only with it."""
+        request_id = getattr(request, REQUEST_ID) if rpc.takes_request_id else ""
+        return (*self.metadata, (IDEMPOTENCY_KEY, request_id)) if request_id else self.metadata
 
     @staticmethod
     def remaining(deadline: float | None) -> float | None:
@@ -117,11 +123,12 @@ class SyncTransport(_Base):
         may_retry = rpc.no_side_effects if retry is None else retry
         deadline = self.deadline(timeout)
         method = self._callable(rpc)
+        metadata = self.call_metadata(rpc, request)
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = method(request, timeout=self.remaining(deadline), metadata=self.metadata)
+                response = method(request, timeout=self.remaining(deadline), metadata=metadata)
                 return cast(Resp, response)
             except grpc.RpcError as err:
                 error = from_rpc_error(err)
@@ -168,11 +175,12 @@ class AsyncTransport(_Base):
         may_retry = rpc.no_side_effects if retry is None else retry
         deadline = self.deadline(timeout)
         method = self._callable(rpc)
+        metadata = self.call_metadata(rpc, request)
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await method(request, timeout=self.remaining(deadline), metadata=self.metadata)
+                response = await method(request, timeout=self.remaining(deadline), metadata=metadata)
                 return cast(Resp, response)
             except grpc.RpcError as err:
                 error = from_rpc_error(err)

@@ -122,6 +122,35 @@ def upstream_cluster(config: EnvoyConfig) -> dict[str, Any]:
                 }
             ],
         },
+        # Retries (routes.py) add at most this share of the requests in flight (and at least
+        # this many at once, for a quiet cluster): when every server fails, retries must not
+        # multiply the load on them.
+        "circuit_breakers": {
+            "thresholds": [
+                {
+                    "priority": "DEFAULT",
+                    "retry_budget": {"budget_percent": {"value": 20.0}, "min_retry_concurrency": 10},
+                }
+            ]
+        },
+        # A server that fails calls in a row is ejected before its health check catches up: three
+        # connections refused or reset (killed, crashed) or five UNAVAILABLE / DEADLINE_EXCEEDED
+        # answers (its database away). Never more than half of them; a passing health check
+        # brings one back at once. A server's other errors (INTERNAL for one bad request) do
+        # not eject it.
+        "outlier_detection": {
+            "split_external_local_origin_errors": True,
+            "consecutive_local_origin_failure": 3,
+            "enforcing_consecutive_local_origin_failure": 100,
+            "consecutive_gateway_failure": 5,
+            "enforcing_consecutive_gateway_failure": 100,
+            "enforcing_consecutive_5xx": 0,
+            "enforcing_success_rate": 0,
+            "interval": "1s",
+            "base_ejection_time": "10s",
+            "max_ejection_percent": 50,
+            "successful_active_health_check_uneject_host": True,
+        },
         "health_checks": [
             {
                 "timeout": "1s",
@@ -182,7 +211,11 @@ def build(config: EnvoyConfig, descriptor: Path | None = None) -> dict[str, Any]
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style for multi-line strings (the Lua code), keys in the order they were built."""
+    """Block style for multi-line strings (the Lua code), keys in the order they were built, and
+    every value written out where it is used (no &id001 anchors for values routes share)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -208,6 +241,8 @@ def header(config: EnvoyConfig) -> str:
     ]
     if config.static_dir is not None:
         flags.append(f"--static-dir {config.static_dir}")
+    if config.web_root is not None:
+        flags.append(f"--web-root {config.web_root}")
     lines = [
         "Envoy in front of Catapult: REST/JSON (gRPC-JSON transcoder), gRPC-Web and native gRPC (h2c)",
         "on one port. Generated from the descriptor set; do not edit by hand. Made by:",

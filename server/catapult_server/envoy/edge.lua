@@ -2,17 +2,22 @@
 -- compressor, before the body cap and the gRPC-JSON transcoder). Envoy runs envoy_on_request
 -- for every request and envoy_on_response for every response on the listener.
 --
--- The generator (catapult_server/envoy/filters.py) puts two constants in front of this file:
+-- The generator (catapult_server/envoy/filters.py) puts constants in front of this file:
 --   METADATA       the stream dynamic-metadata namespace the client's method and path go to
 --   LOCAL_REPLY    the response header local_reply_config sets on Envoy's own 400 replies to
 --                  REST calls; its value is Envoy's response code details
+--   WEB_*          how a web app's files are served (static_site.py): the index file, the
+--                  directory of content-hashed files and the two caching policies, the content
+--                  types by extension
 --
 -- Requests:
 --   * remember the method and path as the client sent them: the transcoder rewrites both into
 --     the gRPC call it makes (a REST GET becomes POST /catapult.v1.ModelService/ListModels), and
 --     the access log and error messages should show what the client asked for;
 --   * strip the /api prefix (/api/v1/... -> /v1/...): the transcoder matches the REST routes
---     before the router runs, so a route's prefix_rewrite would come too late.
+--     before the router runs, so a route's prefix_rewrite would come too late;
+--   * answer a GET of the web app from its directory when the route names one (web_root in
+--     the route's metadata: `catapult envoy-config --web-root`), reading the file then.
 -- Responses:
 --   * Envoy's own 400 replies, already a JSON google.rpc.Status (local_reply_config) with
 --     reason MALFORMED_REQUEST and the transcoder's text as message, get a readable message and,
@@ -229,6 +234,53 @@ local function status_json(code, explained)
     .. table.concat(details, ",") .. "]}"
 end
 
+-- --- the web app, read from its directory when a file is asked for -------------------------------
+
+local function read_file(filename)
+  local file = io.open(filename, "rb")
+  if file == nil then return nil end
+  local content = file:read("*a")  -- nil for a directory
+  file:close()
+  return content
+end
+
+-- The web app's file for URL path `path` (a directory's is its index file): its content and its
+-- path under the root; nil when there is none. Envoy has normalised the path (no "..");
+-- hidden files, backslashes and NUL are never looked for.
+local function web_file(root, path)
+  if path:find("/%.") or path:find("\\", 1, true) or path:find("%z") then return nil end
+  local candidates = { path .. WEB_INDEX }
+  if path:sub(-1) ~= "/" then candidates = { path, path .. "/" .. WEB_INDEX } end
+  for _, candidate in ipairs(candidates) do
+    local content = read_file(root .. candidate)
+    if content ~= nil then return content, candidate end
+  end
+  return nil
+end
+
+-- Answer with the file, else redirect to `otherwise` when the route gives one, else answer with
+-- the app's index file: the app's own links (/models/123) work when opened directly.
+local function serve_web_app(handle, root, otherwise, path)
+  local content, served = web_file(root, path:match("^[^?#]*"))
+  if content == nil and otherwise ~= nil then
+    handle:respond({ [":status"] = "302", location = otherwise }, "")
+    return
+  end
+  if content == nil then
+    content, served = read_file(root .. "/" .. WEB_INDEX), "/" .. WEB_INDEX
+  end
+  if content == nil then
+    handle:respond({ [":status"] = "404" }, "")  -- local_reply_config makes it a JSON Status
+    return
+  end
+  local hashed = served:sub(1, #WEB_HASHED_DIR + 2) == "/" .. WEB_HASHED_DIR .. "/"
+  handle:respond({
+    [":status"] = "200",
+    ["content-type"] = WEB_TYPES[(served:match("%.[^./]*$") or ""):lower()] or WEB_DEFAULT_TYPE,
+    ["cache-control"] = hashed and WEB_IMMUTABLE or WEB_REVALIDATE,
+  }, content)
+end
+
 -- --- Envoy's entry points --------------------------------------------------------------------------
 
 function envoy_on_request(request_handle)
@@ -240,6 +292,13 @@ function envoy_on_request(request_handle)
   local metadata = request_handle:streamInfo():dynamicMetadata()
   metadata:set(METADATA, "method", headers:get(":method"))
   metadata:set(METADATA, "path", path)
+  -- By the route of the path as it arrived: /api/anything is the API's (a 404 of its own).
+  local route = request_handle:metadata()
+  local root = route:get("web_root")
+  if root ~= nil then
+    serve_web_app(request_handle, root, route:get("otherwise"), route:get("path") or path)
+    return
+  end
   -- /api/v1/... -> /v1/..., /api/health -> /health, /api/openapi.json -> /openapi.json.
   if path == "/api" or path:sub(1, 5) == "/api/" or path:sub(1, 5) == "/api?" then
     local rest = path:sub(5)

@@ -3,6 +3,7 @@ reverse order on its response, so a filter placed earlier sees the response late
 
 from __future__ import annotations
 
+import json
 import re
 from importlib import resources
 from typing import Any
@@ -10,6 +11,14 @@ from typing import Any
 from catapult_server.envoy.descriptor import Api
 from catapult_server.envoy.replies import LOCAL_REPLY_HEADER, REQUEST_METADATA
 from catapult_server.envoy.settings import EnvoyConfig
+from catapult_server.envoy.static_site import (
+    CONTENT_TYPES,
+    DEFAULT_CONTENT_TYPE,
+    HASHED_DIR,
+    IMMUTABLE,
+    INDEX,
+    REVALIDATE,
+)
 
 GRPC_WEB = "envoy.filters.http.grpc_web"
 COMPRESSOR = "envoy.filters.http.compressor"
@@ -66,11 +75,27 @@ def compressor_filter() -> dict[str, Any]:
     )
 
 
+def _lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string of printable ASCII is a Lua string literal too
+
+
 def lua_source() -> str:
-    """edge.lua, with the names it shares with the rest of the config put in front of it."""
+    """edge.lua, with the names it shares with the rest of the config put in front of it: the
+    metadata and header names, and how a web app's files are served (static_site.py)."""
     code = resources.files("catapult_server.envoy").joinpath("edge.lua").read_text()
-    constants = f'local METADATA = "{REQUEST_METADATA}"\nlocal LOCAL_REPLY = "{LOCAL_REPLY_HEADER}"\n'
-    return constants + code
+    types = ", ".join(f"[{_lua_string(ext)}] = {_lua_string(kind)}" for ext, kind in CONTENT_TYPES.items())
+    constants = {
+        "METADATA": REQUEST_METADATA,
+        "LOCAL_REPLY": LOCAL_REPLY_HEADER,
+        "WEB_INDEX": INDEX,
+        "WEB_HASHED_DIR": HASHED_DIR,
+        "WEB_IMMUTABLE": IMMUTABLE,
+        "WEB_REVALIDATE": REVALIDATE,
+        "WEB_DEFAULT_TYPE": DEFAULT_CONTENT_TYPE,
+    }
+    lines = [f"local {name} = {_lua_string(value)}" for name, value in constants.items()]
+    lines.append(f"local WEB_TYPES = {{ {types} }}")
+    return "\n".join(lines) + "\n" + code
 
 
 def lua_filter() -> dict[str, Any]:

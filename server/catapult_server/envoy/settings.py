@@ -39,6 +39,11 @@ class EnvoyConfig:
     # listed when the config is generated and read by Envoy when it starts, so a rebuilt app
     # needs a regenerated config and an Envoy restart. None: no web app.
     static_dir: str | None = None
+    # Or a built web app served from this directory as Envoy finds it when it runs (a path in its
+    # container image), each file read when asked for: the config names no file, so it does not
+    # change when the app is rebuilt (a Kubernetes ConfigMap stays as it is). Relative paths are
+    # relative to Envoy's working directory.
+    web_root: str | None = None
     # The address Envoy connects to the servers from. The servers believe the x-forwarded-for
     # Envoy sets only from the proxies they trust (CATAPULT_TRUSTED_PROXIES); on one machine a
     # loopback address of its own (127.0.0.2) tells Envoy from any other local client. None: the
@@ -57,6 +62,10 @@ class EnvoyConfig:
             raise ValueError(f"max_request_bytes must be positive, got {self.max_request_bytes}")
         if self.static_dir is not None and not Path(self.static_dir).is_dir():
             raise ValueError(f"static_dir {self.static_dir!r} is not a directory")
+        if self.static_dir is not None and self.web_root is not None:
+            raise ValueError("a web app is served from a static_dir or a web_root, not both")
+        if self.web_root == "":
+            raise ValueError("web_root must be a directory path")
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -74,6 +83,7 @@ def local_config(
     envoy_dir: Path = REPO_ENVOY_DIR,
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     static_dir: Path | None = None,
+    web_root: Path | None = None,
 ) -> EnvoyConfig:
     """A config for an Envoy started on this machine (`catapult up`, tests): absolute paths to
     the repository's descriptor and OpenAPI document, admin on an OS-chosen loopback port."""
@@ -87,6 +97,7 @@ def local_config(
         openapi_path=str(envoy_dir / OPENAPI_FILE),
         max_request_bytes=max_request_bytes,
         static_dir=None if static_dir is None else str(static_dir.resolve()),
+        web_root=None if web_root is None else str(web_root.resolve()),
         source_address=LOCAL_PROXY_ADDRESS if all(_is_loopback_v4(u) for u in upstreams) else None,
     )
 
