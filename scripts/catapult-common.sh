@@ -202,7 +202,9 @@ exit_code_for() {
 }
 
 # rpc_call METHOD JSON: call catapult.v1.METHOD (e.g. ModelService/GetModelByName). Sets RPC_OUT
-# to the response JSON; on an error returns 1 and sets what rpc_failure sets.
+# to the response JSON; on an error returns 1 and sets what rpc_failure sets. A create sets
+# CATAPULT_IDEMPOTENCY_KEY to its request_id for the call: sent as the idempotency-key header too,
+# it lets an Envoy in front of several servers retry the create safely.
 rpc_call() {
   local method=$1 data=$2 rc=0 err_file err
   RPC_OUT='' RPC_CODE='' RPC_REASON='' RPC_ERROR='' RPC_EXIT=0
@@ -210,9 +212,12 @@ rpc_call() {
   # The key is expanded by grpcurl from its environment (single quotes on purpose), so it is
   # never a command-line argument other users could read in ps.
   # shellcheck disable=SC2016
+  local headers=(-rpc-header 'x-api-key: ${CATAPULT_API_KEY}')
+  # shellcheck disable=SC2016
+  [[ -z ${CATAPULT_IDEMPOTENCY_KEY:-} ]] || headers+=(-rpc-header 'idempotency-key: ${CATAPULT_IDEMPOTENCY_KEY}')
   RPC_OUT=$("$GRPCURL_BIN" "${TRANSPORT[@]}" -emit-defaults \
     -connect-timeout "$CATAPULT_CONNECT_TIMEOUT" -max-time "$CATAPULT_TIMEOUT" \
-    -expand-headers -rpc-header 'x-api-key: ${CATAPULT_API_KEY}' \
+    -expand-headers "${headers[@]}" \
     -d "$data" "$CATAPULT_ADDR" "catapult.v1.$method" 2>"$err_file") || rc=$?
   err=$(cat "$err_file")
   rm -f "$err_file"

@@ -88,7 +88,7 @@ release_name() {
 
 force_json=false
 [[ -z $force ]] || force_json=true
-deployment=$(rpc DeploymentService/CreateDeployment "{
+deployment=$(CATAPULT_IDEMPOTENCY_KEY=$request_id rpc DeploymentService/CreateDeployment "{
   \"deployment\": {
     \"release_id\": $(json_string "$release_id"),
     \"environment\": $(json_string "$environment"),

@@ -50,7 +50,7 @@ request_id=${request_id:-$(derive_request_id release "$model" "$version" "$quant
 model_json=$(rpc ModelService/GetModelByName "{\"name\": $(json_string "$model")}")
 model_id=$(json_field id <<<"$model_json")
 
-if rpc_call ReleaseService/CreateRelease "{
+if CATAPULT_IDEMPOTENCY_KEY=$request_id rpc_call ReleaseService/CreateRelease "{
   \"release\": {
     \"image_id\": $(json_string "$model_id"),
     \"version\": $(json_string "$version"),

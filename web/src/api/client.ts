@@ -1,6 +1,6 @@
 // The API clients: Connect-ES over gRPC-Web to the same origin (Envoy translates gRPC-Web to
-// gRPC), with the session's API key in `x-api-key`. A call rejected as UNAUTHENTICATED signs the
-// tab out with the server's message.
+// gRPC), with the session's API key in `x-api-key` and a create's request_id as
+// `idempotency-key`. A call rejected as UNAUTHENTICATED signs the tab out with the server's message.
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
@@ -19,6 +19,16 @@ const withApiKey: Interceptor = (next) => (request) => {
   return next(request);
 };
 
+// A create's request_id also goes out as the idempotency-key header: Envoy cannot read it in the
+// body, and with it Envoy may retry the create on another server (the server makes it once).
+const withIdempotencyKey: Interceptor = (next) => (request) => {
+  if (!request.stream) {
+    const requestId: unknown = (request.message as { requestId?: unknown }).requestId;
+    if (typeof requestId === "string" && requestId) request.header.set("idempotency-key", requestId);
+  }
+  return next(request);
+};
+
 const signOutWhenRejected: Interceptor = (next) => async (request) => {
   try {
     return await next(request);
@@ -31,7 +41,7 @@ const signOutWhenRejected: Interceptor = (next) => async (request) => {
 
 const transport = createGrpcWebTransport({
   baseUrl: window.location.origin,
-  interceptors: [signOutWhenRejected, withApiKey],
+  interceptors: [signOutWhenRejected, withApiKey, withIdempotencyKey],
   // Binary protobuf: smaller and faster to decode than JSON, and what Envoy's grpc_web expects.
   useBinaryFormat: true,
 });
