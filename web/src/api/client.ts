@@ -1,6 +1,6 @@
 // The API clients: Connect-ES over gRPC-Web to the same origin (Envoy translates gRPC-Web to
 // gRPC), with the session's API key in `x-api-key` and a create's request_id as
-// `idempotency-key`. A call rejected as UNAUTHENTICATED signs the tab out with the server's message.
+// `idempotency-key`.
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
@@ -29,15 +29,32 @@ const withIdempotencyKey: Interceptor = (next) => (request) => {
   return next(request);
 };
 
+// A key the server stops accepting (revoked, expired) signs the tab out with the server's message,
+// whether the call is refused at once or a stream is cut off later (a watch, when the key is revoked
+// while the page follows it).
 const signOutWhenRejected: Interceptor = (next) => async (request) => {
   try {
-    return await next(request);
+    const response = await next(request);
+    return response.stream ? { ...response, message: signingOutOnRejection(response.message) } : response;
   } catch (error) {
-    const connectError = ConnectError.from(error);
-    if (connectError.code === Code.Unauthenticated) forgetApiKey(connectError.rawMessage);
+    signOutIfRejected(error);
     throw error;
   }
 };
+
+async function* signingOutOnRejection<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    signOutIfRejected(error);
+    throw error;
+  }
+}
+
+function signOutIfRejected(error: unknown): void {
+  const connectError = ConnectError.from(error);
+  if (connectError.code === Code.Unauthenticated) forgetApiKey(connectError.rawMessage);
+}
 
 const transport = createGrpcWebTransport({
   baseUrl: window.location.origin,
