@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, literal, select, text, true
+from sqlalchemy import distinct, func, select, text, true
 
 from catapult.v1 import system_pb2, system_service_pb2
 from catapult_server import __version__
 from catapult_server.auth import Caller
 from catapult_server.database import Database
-from catapult_server.db.schema import LIVE_STATUS, deployments, models, releases
+from catapult_server.db.schema import deployments, models, releases
 from catapult_server.errors import DatabaseUnavailable
 from catapult_server.resources import now
+from catapult_server.services.deployments import LIVE
 
 
 async def database_info(db: Database) -> system_pb2.DatabaseInfo:
@@ -53,15 +54,11 @@ def summary_query() -> Any:
             func.count().label("live_deployment_count"),
             func.count(distinct(deployments.c.model_id)).label("live_model_count"),
         )
-        .where(deployments.c.status == LIVE_STATUS)
+        .where(LIVE)
         .group_by(deployments.c.environment)
         .subquery("live")
     )
-    return (
-        select(totals, live)
-        .select_from(totals.outerjoin(live, literal(True) == true()))
-        .order_by(live.c.environment)
-    )
+    return select(totals, live).select_from(totals.outerjoin(live, true())).order_by(live.c.environment)
 
 
 async def registry_summary(db: Database) -> system_pb2.RegistrySummary:
