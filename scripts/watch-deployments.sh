@@ -103,9 +103,11 @@ READER='
 '
 
 # mawk reads a pipe in blocks, holding lines back until a block fills: -W interactive has it
-# read line by line (gawk and BSD awk do by themselves).
+# read line by line (gawk and BSD awk do by themselves). The version is read whole, not piped to
+# `grep -q`: grep would exit at its match, and awk, cut off mid-write, would fail the pipeline
+# (pipefail) now and then.
 READ_LINES=()
-if awk -W version 2>&1 | grep -qi mawk; then
+if [[ $(awk -W version 2>&1 || true) == *[Mm][Aa][Ww][Kk]* ]]; then
   READ_LINES=(-W interactive)
 fi
 
