@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import timestamp_pb2
-from sqlalchemy import Select, select
+from sqlalchemy import CompoundSelect, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from catapult.v1 import deployment_service_pb2, release_service_pb2
@@ -55,7 +55,7 @@ def _scans(node: dict[str, Any]) -> list[str]:
     return found
 
 
-async def _explain(conn: AsyncConnection, question: str, query: Select[Any]) -> Plan:
+async def _explain(conn: AsyncConnection, question: str, query: Select[Any] | CompoundSelect[Any]) -> Plan:
     compiled = query.compile(dialect=conn.dialect)
     params = tuple(compiled.params[name] for name in compiled.positiontup or ())
     result = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", params)
@@ -143,6 +143,8 @@ async def live_truth(database_url: str) -> list[Plan]:
             )
             serving = release_service.latest_query(uuid.UUID(str(sample.model_id)), "", "production")
             plans.append(await _explain(conn, "latest release serving in production", serving))
+            highest = release_service.latest_query(uuid.UUID(str(sample.model_id)), "", "")
+            plans.append(await _explain(conn, "latest release (highest version)", highest))
             return plans
     finally:
         await engine.dispose()

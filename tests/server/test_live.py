@@ -362,6 +362,12 @@ async def test_versions_order_semantically(stubs: Stubs, writer_key: str, reader
     assert (await latest(stubs, reader_key, image_id=model.id)).version == "10.0.0", (
         "a semantic version first"
     )
+    only_others = await create_model(stubs, writer_key)
+    for version in ("nightly-a", "nightly-c", "nightly-b"):
+        await create_release(stubs, writer_key, only_others.id, version=version)
+    assert (await latest(stubs, reader_key, image_id=only_others.id)).version == "nightly-c", (
+        "without a semantic version, the highest other one"
+    )
 
 
 @pytest.mark.parametrize("delete", ["model", "release"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CompoundSelect, Select, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
@@ -52,7 +52,7 @@ async def _model_id(conn: AsyncConnection, image_id: str, model_name: str) -> uu
     return found
 
 
-def latest_query(model_id: uuid.UUID, quantization: str, environment: str) -> Select[Any]:
+def latest_query(model_id: uuid.UUID, quantization: str, environment: str) -> Select[Any] | CompoundSelect[Any]:
     """A model's latest release, of one quantization if given. In an environment: what serves
     there now, the release of the live deployment that became live last. Otherwise the highest
     semantic version (one that is not a semantic version only if none is)."""
@@ -64,10 +64,12 @@ def latest_query(model_id: uuid.UUID, quantization: str, environment: str) -> Se
             d.c.model_id == model_id, d.c.environment == environment, deployments.LIVE
         )
         return serving.order_by(d.c.live_since.desc(), d.c.id.desc()).limit(1)
-    semantic = r.c.version_key.startswith(versions.SEMANTIC)
-    return query.order_by(
-        semantic.desc(), r.c.version_key.desc(), r.c.created_at.desc(), r.c.id.desc()
-    ).limit(1)
+    # Two walks down the (image_id, version_key) index, the second only if the first finds
+    # nothing: the highest semantic key (they sort below every other key), else the highest
+    # key. One sort over both kinds would read every release of the model.
+    newest_first = (r.c.version_key.desc(), r.c.created_at.desc(), r.c.id.desc())
+    semantic = query.where(r.c.version_key < versions.OTHER).order_by(*newest_first).limit(1)
+    return union_all(semantic, query.order_by(*newest_first).limit(1)).limit(1)
 
 
 async def get_latest(
