@@ -338,6 +338,13 @@ class ChangeFeed:
     async def _read(self) -> None:
         """Hand every change numbered since the last read to the watchers that want it."""
         head = await self._place()
+        if not self._groups:
+            # Nobody watches here: the feed's place moves on without reading (and decoding) the
+            # changes. A stream that opens later reads its backlog up to that place from the table.
+            numbered = await self._numbered_through()
+            if not self._groups:  # still nobody (one may have come while the database answered)
+                self._head = max(head, numbered)
+                return
         while True:
             rows = await self._rows(after=head)
             changes = [change for change in map(change_of, rows) if change is not None]
@@ -437,6 +444,9 @@ class ChangeFeed:
         """The place of a watch that starts now: after every change committed before it (numbered
         first, so that one committed just before is not streamed as if it came after)."""
         await self._number()
+        return await self._numbered_through()
+
+    async def _numbered_through(self) -> int:
         async with self._db.read() as conn:
             numbered: int = (await conn.execute(select(FEED.c.numbered_through))).scalar_one()
         return numbered
