@@ -16,6 +16,8 @@ from catapult_server.auth import Caller
 from catapult_server.db import schema
 from catapult_server.resources import Resource
 
+_INSERT = insert(schema.audit_logs)
+
 
 async def record(
     conn: AsyncConnection,
@@ -28,15 +30,16 @@ async def record(
     snapshot: Message | None = None,
 ) -> None:
     await conn.execute(
-        insert(schema.audit_logs).values(
-            action=action,
-            resource_type=resource.name,
-            resource_id=resource_id,
-            api_key_id=caller.key_id,
-            api_key_name=caller.key_name,
-            request_id=request_id,
-            changes=changes,
-            peer=caller.peer[:255],
-            snapshot=snapshot.SerializeToString() if snapshot is not None else None,
-        )
+        _INSERT,  # the values as parameters: the compiled statement is found in the cache as is
+        {
+            "action": action,
+            "resource_type": resource.name,
+            "resource_id": resource_id,
+            "api_key_id": caller.key_id,
+            "api_key_name": caller.key_name,
+            "request_id": request_id,
+            "changes": changes,
+            "peer": caller.peer[:255],
+            "snapshot": snapshot.SerializeToString() if snapshot is not None else None,
+        },
     )

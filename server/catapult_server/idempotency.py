@@ -54,6 +54,12 @@ def _fingerprint(request: Message) -> bytes:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
 
 
+# The values go as parameters: the compiled statement is found in SQLAlchemy's cache as is.
+_CLAIM = (
+    insert(t).on_conflict_do_nothing(index_elements=[t.c.scope, t.c.request_id]).returning(t.c.request_id)
+)
+
+
 async def claim(tx: AsyncConnection, caller: Caller, method: str, request: Message) -> uuid.UUID | None:
     """Claim the request's request_id for this call of `method`. Returns None when this call is
     the first with it (go on and create), or the id of what an earlier identical call created."""
@@ -62,10 +68,8 @@ async def claim(tx: AsyncConnection, caller: Caller, method: str, request: Messa
         return None
     scope, fingerprint = _scope(caller), _fingerprint(request)
     claimed = await tx.scalar(
-        insert(t)
-        .values(scope=scope, request_id=request_id, method=method, request_hash=fingerprint)
-        .on_conflict_do_nothing(index_elements=[t.c.scope, t.c.request_id])
-        .returning(t.c.request_id)
+        _CLAIM,
+        {"scope": scope, "request_id": request_id, "method": method, "request_hash": fingerprint},
     )
     if claimed is not None:
         return None

@@ -21,7 +21,9 @@ from catapult_server.resources import M, Resource, Row, jsonable, revision_of
 async def insert(conn: AsyncConnection, resource: Resource[Any], values: Mapping[str, Any]) -> Row:
     """Insert a row; the row as stored (every column, the defaults filled in)."""
     t = resource.table
-    row: Row = (await conn.execute(sql_insert(t).values(**values).returning(*t.c))).mappings().one()
+    # The values go as parameters, not into the statement: SQLAlchemy then finds the compiled
+    # INSERT in its cache by the columns alone, without building and hashing a bind per value.
+    row: Row = (await conn.execute(sql_insert(t).returning(*t.c), dict(values))).mappings().one()
     return row
 
 
