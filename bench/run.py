@@ -1,6 +1,6 @@
 """`make bench`: seed a dataset, start the stack, measure it with real load tools, write results.
 
-    .venv/bin/python bench/run.py [--quick] [--workers N] [--duration 10]
+    .venv/bin/python bench/run.py [--quick] [--workers N] [--duration 8] [--watched-writes 4000]
 
 1. An embedded PostgreSQL in a temporary directory, the real migrations, the seeded dataset
    (bench/seed.py: 1,000 models, 100,000 releases, 1,000,000 deployments; --quick: 1%).
@@ -161,10 +161,12 @@ def ghz(
     key: str,
     call: str,
     data: dict[str, Any],
-    total: int,
+    total: int | None = None,
     concurrency: int = CONCURRENCY,
+    seconds: float | None = None,
 ) -> Result:
-    """Run ghz and read its JSON report."""
+    """Run ghz and read its JSON report: `total` requests, or as many as `seconds` take."""
+    assert (total is None) != (seconds is None), "give total or seconds"
     protoset = health_protoset() if call == HEALTH_CHECK else DESCRIPTOR
     cmd = [
         str(GHZ),
@@ -179,8 +181,7 @@ def ghz(
         json.dumps({"x-api-key": key}),
         "-c",
         str(concurrency),
-        "-n",
-        str(total),
+        *(("-n", str(total)) if total is not None else ("-z", f"{seconds}s")),
         "--connections",
         str(min(concurrency, 8)),
         "-O",
@@ -447,7 +448,7 @@ def measure(args: argparse.Namespace) -> Report:
                         stack.key,
                         "catapult.v1.DeploymentService.ListDeployments",
                         LIST_FILTER,
-                        args.requests // 2,
+                        seconds=args.duration,
                     )
                 )
                 print(report.scaling[-1], flush=True)
@@ -460,7 +461,7 @@ def measure(args: argparse.Namespace) -> Report:
                     stack.key,
                     "catapult.v1.DeploymentService.ListDeployments",
                     {**LIST_FILTER, "page_token": token},
-                    args.requests // 2,
+                    seconds=args.duration,
                 )
             )
             print(report.scaling[-1], flush=True)
@@ -470,8 +471,10 @@ def measure(args: argparse.Namespace) -> Report:
                 print(plan, flush=True)
 
             ids = asyncio.run(sample_ids(dsn))
-            g, n = stack.address, args.requests
-            report.ceiling = ghz("grpc Health/Check (the ceiling)", g, stack.key, HEALTH_CHECK, {}, n)
+            g, seconds = stack.address, args.duration
+            report.ceiling = ghz(
+                "grpc Health/Check (the ceiling)", g, stack.key, HEALTH_CHECK, {}, seconds=seconds
+            )
             print(report.ceiling, flush=True)
             sampler = ResourceSampler(stack.proc.pid)
             sampler.start()
@@ -501,9 +504,8 @@ def measure(args: argparse.Namespace) -> Report:
                 ("CreateRelease", "catapult.v1.ReleaseService.CreateRelease", {"release": release}),
                 ("CreateDeployment", "catapult.v1.DeploymentService.CreateDeployment", claimed_deployment),
             ]:
-                report.results.append(ghz(f"grpc {name}", g, stack.key, call, data, n))
+                report.results.append(ghz(f"grpc {name}", g, stack.key, call, data, seconds=seconds))
                 print(report.results[-1], flush=True)
-            seconds = args.duration
             rest_release = json.dumps({**release, "version": "rest-{{N}}"})
             rest_deployment = json.dumps({**deployment, "endpoint_url": "https://bench/rest/{{N}}"})
             q = "&".join(f"{k}={v}" for k, v in LIST_FILTER.items())
@@ -518,7 +520,7 @@ def measure(args: argparse.Namespace) -> Report:
                 print(report.results[-1], flush=True)
             report.resources = sampler.summary()
             load = watchers.measure(
-                ghz, g, stack.key, ids["release_id"], ids["other_release_id"], n // 2, work
+                ghz, g, stack.key, ids["release_id"], ids["other_release_id"], args.watched_writes, work
             )
             report.watch = asdict(load)
             print(report.watch, flush=True)
@@ -532,7 +534,7 @@ def measure(args: argparse.Namespace) -> Report:
                     stack.key,
                     "catapult.v1.ModelService.GetModel",
                     get_model,
-                    n,
+                    seconds=seconds,
                 )
                 print(report.one_worker, flush=True)
         finally:
@@ -674,8 +676,10 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="1%% of the dataset, for a smoke run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--requests", type=int, default=20_000, help="ghz requests per gRPC operation")
-    parser.add_argument("--duration", type=int, default=10, help="wrk seconds per REST operation")
+    parser.add_argument("--duration", type=int, default=8, help="seconds of load per operation (ghz, wrk)")
+    parser.add_argument(
+        "--watched-writes", type=int, default=4_000, help="deployments written with and without watchers"
+    )
     parser.add_argument("--output", default=str(RESULTS), help="directory for latest.json / latest.md")
     args = parser.parse_args()
     report = measure(args)
