@@ -376,7 +376,7 @@ async def test_sigterm_drains_every_worker_then_stops_envoy(
         "database_url": database_url,  # outlives the stack: what was stored is read afterwards
         "shutdown_grace": "30",
         "request_timeout": "60",
-        "db_pool_size": "30",  # each worker can hold all 50 calls in the database at once
+        "db_pool_size": "50",  # each worker can hold all 50 calls in the database at once
     }
     stack = await asyncio.to_thread(
         stacks.start, Stack(tmp_path / "drain", "--workers", "2", settings=settings)

@@ -33,7 +33,7 @@ def _settings(
         page_token_secret=secrets.page_token_secret,
         grpc_host=host,
         grpc_port=port,
-        db_pool_size=int(env_number("DB_POOL_SIZE", 10, int)),
+        db_pool_size=int(env_number("DB_POOL_SIZE", 20, int)),
         shutdown_grace=env_number("SHUTDOWN_GRACE", 10.0),
         request_timeout=env_number("REQUEST_TIMEOUT", 10.0),
         idempotency_retention_hours=env_number("IDEMPOTENCY_RETENTION_HOURS", 24.0),

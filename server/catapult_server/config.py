@@ -29,7 +29,7 @@ class Settings:
     page_token_secret: str = field(repr=False)
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     # Seconds in-flight RPCs get to finish on SIGTERM/SIGINT.
     shutdown_grace: float = 10.0
     # Seconds between flushes of API keys' last_used_at.

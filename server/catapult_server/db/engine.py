@@ -13,8 +13,11 @@ from catapult_server.config import Settings
 def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
+        # Every connection is kept open: an overflow connection would be opened for a burst and
+        # closed after each use (a new PostgreSQL backend, its codecs and prepared statements
+        # each time), which under steady load put ~200 ms stalls into 1-2% of calls.
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=0,
         pool_timeout=5,
         # A dead connection (database restarted) is detected on use; SQLAlchemy then invalidates
         # the pool, the RPC gets UNAVAILABLE and the next one reconnects. Pre-ping would cost a
