@@ -60,8 +60,9 @@ CONCURRENCY = 32
 LIST_FILTER: dict[str, Any] = {"environment": "production", "status": "terminated", "page_size": 50}
 
 HEALTH_CHECK = "grpc.health.v1.Health.Check"
-# What a call still in flight gets when a duration-bound ghz run ends.
-STOPPED_BY_GHZ = "the client connection is closing"
+# What a call still in flight gets when a duration-bound ghz run ends and closes its connections
+# (CANCELLED, or UNAVAILABLE when the transport went first).
+STOPPED_BY_GHZ = ("the client connection is closing", "transport is closing")
 # Each target: (at least or at most, the figure). Throughputs are ratios to the ceiling.
 AT_LEAST, AT_MOST = ">=", "<="
 TARGETS: dict[str, tuple[str, float]] = {
@@ -199,11 +200,15 @@ def ghz(
     percentiles = {p["percentage"]: p["latency"] / 1e6 for p in report.get("latencyDistribution") or []}
     codes = report.get("statusCodeDistribution") or {}
     failures = report.get("errorDistribution") or {}
+
     # When its time is up ghz closes its connections under the calls still in flight: those are
     # the load generator stopping, not the server failing, and are not counted.
-    stopped = sum(n for error, n in failures.items() if STOPPED_BY_GHZ in error) if seconds else 0
+    def by_ghz(error: str) -> bool:
+        return seconds is not None and any(reason in error for reason in STOPPED_BY_GHZ)
+
+    stopped = sum(n for error, n in failures.items() if by_ghz(error))
     errors = sum(n for code, n in codes.items() if code != "OK") - stopped
-    notes = ", ".join(f"{k}: {v}" for k, v in failures.items() if not (seconds and STOPPED_BY_GHZ in k))[:200]
+    notes = ", ".join(f"{k}: {v}" for k, v in failures.items() if not by_ghz(k))[:200]
     answered = report["count"] - stopped
     return Result(
         name,
