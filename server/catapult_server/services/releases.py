@@ -52,7 +52,9 @@ async def _model_id(conn: AsyncConnection, image_id: str, model_name: str) -> uu
     return found
 
 
-def latest_query(model_id: uuid.UUID, quantization: str, environment: str) -> Select[Any] | CompoundSelect[Any]:
+def latest_query(
+    model_id: uuid.UUID, quantization: str, environment: str
+) -> Select[Any] | CompoundSelect[Any]:
     """A model's latest release, of one quantization if given. In an environment: what serves
     there now, the release of the live deployment that became live last. Otherwise the highest
     semantic version (one that is not a semantic version only if none is)."""
