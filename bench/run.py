@@ -1,6 +1,6 @@
 """`make bench`: seed a dataset, start the stack, measure it with real load tools, write results.
 
-    .venv/bin/python bench/run.py [--quick] [--workers N] [--duration 8] [--watched-writes 4000]
+    .venv/bin/python bench/run.py [--quick] [--workers N] [--duration 10] [--watched-writes 4000]
 
 1. An embedded PostgreSQL in a temporary directory, the real migrations, the seeded dataset
    (bench/seed.py: 1,000 models, 100,000 releases, 1,000,000 deployments; --quick: 1%).
@@ -685,7 +685,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="1%% of the dataset, for a smoke run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--duration", type=int, default=8, help="seconds of load per operation (ghz, wrk)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per operation (ghz, wrk)")
     parser.add_argument(
         "--watched-writes", type=int, default=4_000, help="deployments written with and without watchers"
     )
