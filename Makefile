@@ -55,7 +55,7 @@ $(WEB_BUILD_STAMP): $(WEB_DEPS_STAMP) $(WEB_SOURCES)
 run: install ## Start the whole stack on an embedded PostgreSQL in ./.catapult (ARGS="--grpc-port 50052" to change)
 	$(BIN)/catapult up $(ARGS)
 
-bench: install ## Benchmarks: seed 1M deployments, load with ghz and wrk, write bench/results/latest.{json,md} (BENCH_ARGS=--quick)
+bench: install ## Benchmarks: seed 1M deployments, 10 s of ghz/wrk load per case, write bench/results/latest.{json,md} (BENCH_ARGS=--quick or --duration S)
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
