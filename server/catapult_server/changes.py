@@ -287,10 +287,9 @@ class ChangeFeed:
     async def _place(self) -> int:
         """Where the feed stands: from the first time the database answers, the last change read."""
         if self._head is None:
-            async with self._db.read() as conn:
-                latest = await conn.scalar(select(FEED.c.numbered_through))
+            latest = await self._numbered_through()
             if self._head is None:  # another caller may have placed it meanwhile: keep theirs
-                self._head = latest or 0
+                self._head = latest
         return self._head
 
     async def _follow(self) -> None:
