@@ -4,7 +4,9 @@ and the one place driver errors become domain errors.
 Every statement runs inside `Database.transaction()` or `Database.read()`, and both translate
 what the driver raises: a unique violation is ALREADY_EXISTS, a missing parent NOT_FOUND, a
 parent that still has children FAILED_PRECONDITION, text or a value PostgreSQL cannot store
-INVALID_ARGUMENT, a serialization failure or deadlock ABORTED, a lost connection UNAVAILABLE."""
+INVALID_ARGUMENT, a serialization failure, deadlock or lock conflict ABORTED, a lost connection,
+a statement timeout or a database out of resources UNAVAILABLE. Only an error the server's own
+SQL caused (a bug) is left to become INTERNAL."""
 
 from __future__ import annotations
 
@@ -60,6 +62,22 @@ DEADLOCK_DETECTED = "40P01"
 # Class 22, data exception: a NUL character in text, a number or a date out of range, … — a
 # value the client sent that PostgreSQL cannot store.
 DATA_EXCEPTION_CLASS = "22"
+# The other SQLSTATE classes a request can meet, by what they mean to the client (states not
+# handled one by one in translate()):
+# 23 integrity: a rule not named above (a unique or exclusion race is a conflict, see below);
+INTEGRITY_CLASS = "23"
+RACE_STATES = ("23505", "23P01")  # unique, exclusion: another transaction got there first
+# 40 transaction rollback, 55 lock not available / object in use: another transaction's doing,
+# so a retry may succeed (ABORTED, and the server retries it itself a few times);
+CONFLICT_CLASSES = ("40", "55")
+# 53 insufficient resources (disk, memory, connections), 57 operator intervention (a statement
+# cancelled by statement_timeout, a shutdown), 58 system error (I/O), XX PostgreSQL's own
+# internal error: the database cannot do it now (UNAVAILABLE);
+UNAVAILABLE_CLASSES = ("53", "57", "58", "XX")
+# 54 program limit exceeded: the request asked for something too large to store or search.
+LIMIT_CLASS = "54"
+# What is left (42 syntax or undefined object, 0A not supported, 25 transaction state, …) can only
+# come from the server's own SQL: a bug, reported INTERNAL with a trace id and logged.
 
 _KEY_VALUE = re.compile(r"Key \([^)]*\)=\(([^)]*)\)")
 
@@ -115,7 +133,7 @@ async def _translated(
 
 
 def translate(error: BaseException) -> CatapultError | None:
-    """The domain error a driver error means, or None for one that is a bug."""
+    """The domain error a driver error means (by its SQLSTATE), or None for one that is a bug."""
     if is_unavailable(error):
         return DatabaseUnavailable()
     if not isinstance(error, exc.DBAPIError):
@@ -150,8 +168,16 @@ def translate(error: BaseException) -> CatapultError | None:
         return InvalidArgument.field(
             "request", "holds a value the database cannot store (e.g. a NUL character)"
         )
-    if state in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED):
+    if state in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED) or state in RACE_STATES:
         return Conflict()
+    if state.startswith(INTEGRITY_CLASS):
+        return InvalidArgument.field("request", f"violates the rule {name or 'of the table'}")
+    if state.startswith(CONFLICT_CLASSES):
+        return Conflict()
+    if state.startswith(UNAVAILABLE_CLASSES):
+        return DatabaseUnavailable()
+    if state.startswith(LIMIT_CLASS):
+        return InvalidArgument.field("request", "asks for more than the database can store or search")
     return None
 
 

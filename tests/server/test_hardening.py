@@ -12,6 +12,8 @@ import asyncpg
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2, struct_pb2
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from catapult.v1 import (
     api_key_pb2,
@@ -25,8 +27,9 @@ from catapult.v1 import (
 )
 from catapult_server import idempotency
 from catapult_server.config import Settings
-from catapult_server.database import Database
+from catapult_server.database import Database, translate
 from catapult_server.db.engine import create_engine
+from catapult_server.errors import CatapultError, Conflict, DatabaseUnavailable, InvalidArgument
 from tests.support.api import Stubs, auth, create_deployment, create_model, create_model_and_release, unique
 from tests.support.database import asyncpg_dsn
 from tests.support.errors import error_details, expect_error
@@ -205,6 +208,64 @@ async def test_force_deletes_racing_deploys_never_fail_with_a_server_error(
         for code in await asyncio.gather(*(outcome(call) for call in [*deploys, delete])):
             seen[code] = seen.get(code, 0) + 1
     assert set(seen) <= expected, seen
+
+
+# --- driver errors, by SQLSTATE class ---------------------------------------------------------------
+
+# Each an error PostgreSQL raises for a reason other than the server's own SQL being wrong, and what
+# the client is told: never INTERNAL.
+DRIVER_ERRORS = [
+    # 57014, a statement the statement_timeout cancelled: the database cannot do it now.
+    pytest.param(["SET LOCAL statement_timeout = 20", "SELECT pg_sleep(2)"], DatabaseUnavailable, id="57014"),
+    # 23505 on a constraint the server does not name: another transaction got there first.
+    pytest.param(
+        [
+            "CREATE TEMP TABLE once (x int UNIQUE) ON COMMIT DROP",
+            "INSERT INTO once VALUES (1)",
+            "INSERT INTO once VALUES (1)",
+        ],
+        Conflict,
+        id="23505",
+    ),
+    # 54000, a program limit: the request asked for too much.
+    # (checked before anything is allocated: more than PostgreSQL's 1 GB limit on one value)
+    pytest.param(["SELECT repeat('x', 1 << 30)"], InvalidArgument, id="54000"),
+]
+
+
+@pytest.mark.parametrize(("statements", "expected"), DRIVER_ERRORS)
+async def test_driver_errors_are_mapped_by_kind(
+    settings: Settings, statements: list[str], expected: type[CatapultError]
+) -> None:
+    async with Database.open(settings) as db:
+        with pytest.raises(expected):
+            async with db.transaction() as tx:
+                for statement in statements:
+                    await tx.execute(text(statement))
+
+
+async def test_a_lock_held_elsewhere_is_a_conflict(settings: Settings, database_url: str) -> None:
+    """55P03: a lock another transaction holds (NOWAIT): ABORTED, which a retry may get past."""
+    holder = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        async with holder.transaction():
+            await holder.execute("LOCK TABLE models IN ACCESS EXCLUSIVE MODE")
+            async with Database.open(settings) as db:
+                with pytest.raises(Conflict):
+                    async with db.transaction() as tx:
+                        await tx.execute(text("LOCK TABLE models IN ACCESS SHARE MODE NOWAIT"))
+    finally:
+        await holder.close()
+
+
+async def test_an_error_of_the_servers_own_sql_stays_a_bug(settings: Settings) -> None:
+    """42P01 (and the rest of class 42): only the server's SQL can cause it; it is not dressed up
+    as the client's fault or an outage (the interceptor reports it INTERNAL with a trace id)."""
+    async with Database.open(settings) as db:
+        with pytest.raises(DBAPIError) as raised:
+            async with db.transaction() as tx:
+                await tx.execute(text("SELECT * FROM no_such_table"))
+    assert translate(raised.value) is None
 
 
 # --- request ids -----------------------------------------------------------------------------------
