@@ -126,6 +126,18 @@ async def test_a_duplicate_or_a_stale_etag_is_409(rest: Rest) -> None:
     )
     assert_status_body(stale, 409, 10, "ETAG_MISMATCH")  # ABORTED
 
+    # The etag counts wherever a REST client puts it: the resource's own field, or If-Match.
+    path = f"/api/v1/models/{model['id']}"
+    in_body = await rest.call("PATCH", path, {"description": "second", "etag": model["etag"]})
+    assert_status_body(in_body, 409, 10, "ETAG_MISMATCH")
+    if_match = await rest.call(
+        "PATCH", path, {"description": "second"}, headers={"If-Match": f'"{model["etag"]}"'}
+    )
+    assert_status_body(if_match, 409, 10, "ETAG_MISMATCH")
+    assert (await rest.ok("GET", path))["description"] == "first", "no stale write went through"
+    current = await rest.call("PATCH", path, {"description": "second"}, headers={"If-Match": updated["etag"]})
+    assert current.status == 200, str(current)
+
 
 async def test_request_bodies_over_the_cap_are_413(rest: Rest) -> None:
     padding = "x" * DEFAULT_MAX_REQUEST_BYTES
