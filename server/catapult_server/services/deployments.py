@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from catapult_server.database import Database
 from catapult_server.db.schema import ENDPOINT_SLOT, LIVE_INTERVAL, LIVE_STATUS, PLACEMENT_SLOT
 from catapult_server.errors import FailedPrecondition, NotFound
 from catapult_server.listing import Listing, at_or_after, before, equals, when_true
-from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE, Row
+from catapult_server.resources import ARTIFACT, DEPLOYMENT, MODEL, RELEASE, Resource, Row
 from catapult_server.services import crud
 
 d, r, m, a = DEPLOYMENT.table, RELEASE.table, MODEL.table, ARTIFACT.table
@@ -254,23 +255,44 @@ async def terminate(
         return terminated
 
 
-async def live_in(tx: AsyncConnection, where: ColumnElement[bool]) -> list[str]:
-    """Ids of the live deployments matching `where` (for refusing to delete what is live)."""
-    rows = await tx.execute(select(d.c.id).where(LIVE, where).order_by(d.c.deployed_at.desc()).limit(20))
-    return [str(row.id) for row in rows]
+async def lock_unless_live(
+    tx: AsyncConnection,
+    resource: Resource[Any],
+    resource_id: uuid.UUID,
+    etag: str,
+    deployed: ColumnElement[bool],
+) -> None:
+    """Lock a model or release for its delete (the lock order's first step), refusing while any
+    of its deployments (`deployed`) is live: even a forced delete removes only history."""
+    await repository.lock_for_change(tx, resource, resource_id, etag)
+    rows = await tx.execute(select(d.c.id).where(LIVE, deployed).order_by(d.c.deployed_at.desc()).limit(6))
+    live = [str(row.id) for row in rows]
+    if live:
+        shown = ", ".join(live[:5]) + (" and more" if len(live) > 5 else "")
+        raise FailedPrecondition(
+            error_reason_pb2.HAS_LIVE_DEPLOYMENTS,
+            f"{resource.name} {resource_id} is live in deployment(s) {shown}: terminate them first "
+            "(DeleteDeployment); force deletes only history that is no longer live",
+        )
 
 
-def refuse_live(kind: str, resource_id: uuid.UUID, live: list[str]) -> FailedPrecondition:
-    shown = ", ".join(live[:5]) + (" and more" if len(live) > 5 else "")
-    return FailedPrecondition(
-        error_reason_pb2.HAS_LIVE_DEPLOYMENTS,
-        f"{kind} {resource_id} is live in deployment(s) {shown}: terminate them first "
-        "(DeleteDeployment); force deletes only history that is no longer live",
-    )
+@dataclass(frozen=True)
+class Removed:
+    """What a forced delete removed below a release: the deployments (each as its audit row keeps
+    it: history is never lost silently) and how many artifacts."""
+
+    deployments: list[dict[str, Any]]
+    artifacts: int
 
 
-async def history(tx: AsyncConnection, where: Any) -> list[dict[str, Any]]:
-    """The deployments a forced delete removes, kept in its audit row: history is never lost silently."""
+async def delete_history(
+    tx: AsyncConnection,
+    caller: Caller,
+    deployed: ColumnElement[bool],
+    artifacts: ColumnElement[bool],
+    context: dict[str, str],
+) -> Removed:
+    """Delete the deployment history and artifacts of releases being deleted, each audited."""
     rows = await tx.execute(
         select(
             d.c.id,
@@ -283,10 +305,13 @@ async def history(tx: AsyncConnection, where: Any) -> list[dict[str, Any]]:
             d.c.live_since,
             d.c.terminated_at,
         )
-        .where(where)
+        .where(deployed)
         .order_by(d.c.deployed_at)
     )
-    return [_json_row(row._mapping) for row in rows]
+    history = [_json_row(row._mapping) for row in rows]
+    await crud.delete_audited(tx, caller, DEPLOYMENT, deployed, context)
+    removed_artifacts = await crud.delete_audited(tx, caller, ARTIFACT, artifacts, context)
+    return Removed(history, removed_artifacts)
 
 
 def _json_row(row: Mapping[Any, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from catapult.v1 import error_reason_pb2, model_pb2, model_service_pb2
-from catapult_server import repository
 from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -80,10 +79,7 @@ async def delete(
 ) -> model_service_pb2.DeleteModelResponse:
     model_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
-        await repository.lock_for_change(tx, MODEL, model_id, etag)
-        live = await deployments.live_in(tx, d.c.model_id == model_id)
-        if live:
-            raise deployments.refuse_live("model", model_id, live)
+        await deployments.lock_unless_live(tx, MODEL, model_id, etag, d.c.model_id == model_id)
         releases = await tx.scalar(select(func.count()).select_from(r).where(r.c.image_id == model_id))
         if releases and not request.force:
             raise FailedPrecondition(
@@ -92,26 +88,22 @@ async def delete(
                 "or pass force to delete them, their artifacts and their deployment history with it",
             )
         release_ids = select(r.c.id).where(r.c.image_id == model_id).scalar_subquery()
-        gone = await deployments.history(tx, d.c.model_id == model_id)
         with_model = {"with_model": str(model_id)}
-        deleted_deployments = await crud.delete_audited(
-            tx, caller, DEPLOYMENT, d.c.model_id == model_id, with_model
-        )
-        deleted_artifacts = await crud.delete_audited(
-            tx, caller, ARTIFACT, a.c.release_id.in_(release_ids), with_model
+        removed = await deployments.delete_history(
+            tx, caller, d.c.model_id == model_id, a.c.release_id.in_(release_ids), with_model
         )
         deleted_releases = await crud.delete_audited(
             tx, caller, RELEASE, r.c.image_id == model_id, with_model
         )
         changes: dict[str, Any] = {
             "deleted_releases": deleted_releases,
-            "deleted_artifacts": deleted_artifacts,
-            "deleted_deployments": gone,
+            "deleted_artifacts": removed.artifacts,
+            "deleted_deployments": removed.deployments,
         }
         await crud.delete_audited(tx, caller, MODEL, m.c.id == model_id, changes)
     return model_service_pb2.DeleteModelResponse(
         id=str(model_id),
         deleted_releases=deleted_releases,
-        deleted_artifacts=deleted_artifacts,
-        deleted_deployments=deleted_deployments,
+        deleted_artifacts=removed.artifacts,
+        deleted_deployments=len(removed.deployments),
     )

@@ -9,7 +9,7 @@ from sqlalchemy import CompoundSelect, Select, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catapult.v1 import error_reason_pb2, release_pb2, release_service_pb2
-from catapult_server import repository, versions
+from catapult_server import versions
 from catapult_server.auth import Caller
 from catapult_server.database import Database
 from catapult_server.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -93,28 +93,24 @@ async def delete(
 ) -> release_service_pb2.DeleteReleaseResponse:
     release_id = uuid.UUID(request.id)
     async with db.transaction() as tx:
-        await repository.lock_for_change(tx, RELEASE, release_id, etag)
-        live = await deployments.live_in(tx, d.c.release_id == release_id)
-        if live:
-            raise deployments.refuse_live("release", release_id, live)
+        deployed = d.c.release_id == release_id
+        await deployments.lock_unless_live(tx, RELEASE, release_id, etag, deployed)
         artifacts = await tx.scalar(select(func.count()).select_from(a).where(a.c.release_id == release_id))
-        deployed = await tx.scalar(select(func.count()).select_from(d).where(d.c.release_id == release_id))
-        if (artifacts or deployed) and not request.force:
+        records = await tx.scalar(select(func.count()).select_from(d).where(deployed))
+        if (artifacts or records) and not request.force:
             raise FailedPrecondition(
                 error_reason_pb2.HAS_CHILDREN,
-                f"release {release_id} has {artifacts} artifact(s) and {deployed} deployment record(s), "
+                f"release {release_id} has {artifacts} artifact(s) and {records} deployment record(s), "
                 "none live: pass force to delete them with it",
             )
-        gone = await deployments.history(tx, d.c.release_id == release_id)
         with_release = {"with_release": str(release_id)}
-        deleted_deployments = await crud.delete_audited(
-            tx, caller, DEPLOYMENT, d.c.release_id == release_id, with_release
+        removed = await deployments.delete_history(
+            tx, caller, deployed, a.c.release_id == release_id, with_release
         )
-        deleted_artifacts = await crud.delete_audited(
-            tx, caller, ARTIFACT, a.c.release_id == release_id, with_release
-        )
-        changes = {"deleted_artifacts": deleted_artifacts, "deleted_deployments": gone}
+        changes = {"deleted_artifacts": removed.artifacts, "deleted_deployments": removed.deployments}
         await crud.delete_audited(tx, caller, RELEASE, r.c.id == release_id, changes)
     return release_service_pb2.DeleteReleaseResponse(
-        id=str(release_id), deleted_artifacts=deleted_artifacts, deleted_deployments=deleted_deployments
+        id=str(release_id),
+        deleted_artifacts=removed.artifacts,
+        deleted_deployments=len(removed.deployments),
     )
