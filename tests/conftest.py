@@ -21,6 +21,7 @@ from catapult_server.server import CatapultServer
 from catapult_server.services import api_keys
 from tests.support.api import Stubs
 from tests.support.database import TEMPLATE_DB, create_database, drop_database, with_database
+from tests.support.lossy_proxy import LossyProxy
 from tests.support.servers import TEST_PEPPER, stop_server
 from tests.support.stack import Stacks
 
@@ -86,6 +87,14 @@ async def channel(server: CatapultServer) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 def stubs(channel: grpc.aio.Channel) -> Stubs:
     return Stubs.for_channel(channel)
+
+
+@pytest.fixture
+async def lossy(server: CatapultServer) -> AsyncIterator[LossyProxy]:
+    """A proxy in front of `server` that loses the first answer it relays (support/lossy_proxy)."""
+    proxy = await LossyProxy(server.port).start()
+    yield proxy
+    await proxy.stop()
 
 
 async def _key(settings: Settings, name: str, role: str) -> str:

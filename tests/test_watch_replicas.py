@@ -8,18 +8,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import grpc
 import pytest
 
-from catapult.v1 import change_service_pb2
 from catapult_server.config import Settings
 from catapult_server.services import api_keys
 from tests.support.api import (
     Stubs,
-    auth,
     create_deployment,
     create_model,
     create_release,
@@ -28,7 +25,7 @@ from tests.support.api import (
 )
 from tests.support.database import asyncpg_dsn
 from tests.support.servers import serve_process
-from tests.support.watch import Watching, started, watching
+from tests.support.watch import Watching, started, watch_changes, watching
 
 ENDPOINT = "https://llm.example.com/v1/chat"
 
@@ -48,10 +45,6 @@ async def replicas(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Stu
 @pytest.fixture
 async def key(settings: Settings) -> str:
     return (await api_keys.create_key_directly(settings, name="release-bot", role="writer")).secret
-
-
-def watch_changes(stubs: Stubs, key: str, **request: Any) -> Any:
-    return stubs.changes.WatchChanges(change_service_pb2.WatchChangesRequest(**request), metadata=auth(key))
 
 
 async def test_a_watcher_on_one_replica_sees_writes_through_the_other_within_a_second(

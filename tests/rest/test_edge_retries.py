@@ -28,13 +28,6 @@ RETRIES = "cluster.catapult_grpc.upstream_rq_retry"
 
 
 @pytest.fixture
-async def lossy(server: CatapultServer) -> AsyncIterator[LossyProxy]:
-    proxy = await LossyProxy(server.port).start()
-    yield proxy
-    await proxy.stop()
-
-
-@pytest.fixture
 async def edge(
     server: CatapultServer, lossy: LossyProxy, writer_key: str, tmp_path: Path
 ) -> AsyncIterator[Rest]:

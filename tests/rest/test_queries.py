@@ -8,11 +8,6 @@ from tests.support.errors import assert_status_body
 from tests.support.rest import Rest
 
 
-async def create(rest: Rest, collection: str, body: dict[str, Any]) -> dict[str, Any]:
-    created: dict[str, Any] = await rest.ok("POST", f"/api/v1/{collection}", body)
-    return created
-
-
 async def names(rest: Rest, path: str, items: str, query: Any) -> list[str]:
     page = await rest.ok("GET", path, query=query)
     return sorted(item.get("name") or item["id"] for item in page[items])
@@ -20,8 +15,7 @@ async def names(rest: Rest, path: str, items: str, query: Any) -> list[str]:
 
 async def registry(rest: Rest) -> dict[str, Any]:
     """Two companies' models, releases of both quantizations, deployments in every state."""
-    a7 = await create(
-        rest,
+    a7 = await rest.create(
         "images",
         {
             "name": "llama-3-7b-companyA",
@@ -32,8 +26,7 @@ async def registry(rest: Rest) -> dict[str, Any]:
             "tags": ["production", "chatbot"],
         },
     )
-    a70 = await create(
-        rest,
+    a70 = await rest.create(
         "images",
         {
             "name": "llama-3-70b-companyA",
@@ -43,8 +36,7 @@ async def registry(rest: Rest) -> dict[str, Any]:
             "tags": ["experimental"],
         },
     )
-    b7 = await create(
-        rest,
+    b7 = await rest.create(
         "models",
         {
             "name": "mistral-7b-companyB",
@@ -54,12 +46,10 @@ async def registry(rest: Rest) -> dict[str, Any]:
             "tags": ["production"],
         },
     )
-    r_old = await create(rest, "releases", {"image_id": a7["id"], "version": "1.0.0", "quantization": "fp16"})
-    r_int8 = await create(
-        rest, "releases", {"image_id": a7["id"], "version": "1.0.0", "quantization": "int8"}
-    )
-    r_new = await create(rest, "releases", {"image_id": a7["id"], "version": "2.0.0", "quantization": "fp16"})
-    r_b = await create(rest, "releases", {"image_id": b7["id"], "version": "0.1.0", "quantization": "fp16"})
+    r_old = await rest.create("releases", {"image_id": a7["id"], "version": "1.0.0", "quantization": "fp16"})
+    r_int8 = await rest.create("releases", {"image_id": a7["id"], "version": "1.0.0", "quantization": "int8"})
+    r_new = await rest.create("releases", {"image_id": a7["id"], "version": "2.0.0", "quantization": "fp16"})
+    r_b = await rest.create("releases", {"image_id": b7["id"], "version": "0.1.0", "quantization": "fp16"})
 
     def deployment(
         release: dict[str, Any], environment: str, status: str, deployed_at: str
@@ -73,16 +63,16 @@ async def registry(rest: Rest) -> dict[str, Any]:
             "deployed_at": deployed_at,
         }
 
-    d_prod_old = await create(
-        rest, "deployments", deployment(r_old, "production", "success", "2023-06-01T10:00:00Z")
+    d_prod_old = await rest.create(
+        "deployments", deployment(r_old, "production", "success", "2023-06-01T10:00:00Z")
     )
-    d_prod_new = await create(
-        rest, "deployments", deployment(r_new, "production", "success", "2024-03-01T10:00:00Z")
+    d_prod_new = await rest.create(
+        "deployments", deployment(r_new, "production", "success", "2024-03-01T10:00:00Z")
     )
-    d_failed = await create(
-        rest, "deployments", deployment(r_int8, "staging", "failed", "2024-02-01T10:00:00Z")
+    d_failed = await rest.create(
+        "deployments", deployment(r_int8, "staging", "failed", "2024-02-01T10:00:00Z")
     )
-    d_b = await create(rest, "deployments", deployment(r_b, "production", "success", "2024-04-01T10:00:00Z"))
+    d_b = await rest.create("deployments", deployment(r_b, "production", "success", "2024-04-01T10:00:00Z"))
     return {
         "a7": a7,
         "a70": a70,
@@ -184,7 +174,7 @@ async def test_release_engineer_queries(rest: Rest) -> None:
 
 async def test_pagination_and_ordering_through_query_parameters(rest: Rest) -> None:
     for i in range(5):
-        await create(rest, "models", {"name": f"paged-{i}", "storage_path": "s3://m/"})
+        await rest.create("models", {"name": f"paged-{i}", "storage_path": "s3://m/"})
     seen: list[str] = []
     token = ""
     for _ in range(10):
@@ -207,8 +197,7 @@ async def test_pagination_and_ordering_through_query_parameters(rest: Rest) -> N
 
 
 async def test_json_in_accepts_either_case_and_json_out_is_snake_case(rest: Rest) -> None:
-    model = await create(
-        rest,
+    model = await rest.create(
         "models",
         {"name": "camel", "storagePath": "s3://camel/", "baseModel": "llama-3", "parameterCount": "7B"},
     )
@@ -222,12 +211,12 @@ async def test_json_in_accepts_either_case_and_json_out_is_snake_case(rest: Rest
 
 
 async def test_int64_fields_are_json_strings_and_accept_numbers_or_strings(rest: Rest) -> None:
-    model = await create(rest, "models", {"name": "sizes", "storage_path": "s3://s/"})
-    as_number = await create(
-        rest, "releases", {"image_id": model["id"], "version": "1", "size_bytes": 15000000000}
+    model = await rest.create("models", {"name": "sizes", "storage_path": "s3://s/"})
+    as_number = await rest.create(
+        "releases", {"image_id": model["id"], "version": "1", "size_bytes": 15000000000}
     )
-    as_string = await create(
-        rest, "releases", {"image_id": model["id"], "version": "2", "size_bytes": "15000000001"}
+    as_string = await rest.create(
+        "releases", {"image_id": model["id"], "version": "2", "size_bytes": "15000000001"}
     )
     assert as_number["size_bytes"] == "15000000000"
     assert as_string["size_bytes"] == "15000000001"

@@ -8,13 +8,11 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
 import catapult
 from catapult_server.config import Settings
-from catapult_server.server import CatapultServer
 from tests.support.lossy_proxy import LossyProxy
 from tests.support.polling import poll_until
 from tests.support.ports import free_port, refusing_port
@@ -26,13 +24,6 @@ FAST = catapult.RetryPolicy(max_attempts=50, initial_backoff=0.05, max_backoff=0
 
 def retries_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "catapult" and "retrying" in r.getMessage()]
-
-
-@pytest.fixture
-async def lossy(server: CatapultServer) -> AsyncIterator[LossyProxy]:
-    proxy = await LossyProxy(server.port).start()
-    yield proxy
-    await proxy.stop()
 
 
 async def test_create_whose_answer_is_lost_is_retried_into_one_resource(

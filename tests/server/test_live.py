@@ -31,6 +31,7 @@ from tests.support.api import (
     create_model,
     create_release,
     ids,
+    latest_release,
     list_all,
     timestamp,
     to_datetime,
@@ -51,13 +52,6 @@ async def get(stubs: Stubs, key: str, deployment_id: str) -> deployment_pb2.Depl
 async def deployments(stubs: Stubs, key: str, **filters: Any) -> list[deployment_pb2.Deployment]:
     request = deployment_service_pb2.ListDeploymentsRequest(**filters)
     return await list_all(stubs.deployments.ListDeployments, request, "deployments", key, page_size=7)
-
-
-async def latest(stubs: Stubs, key: str, **request: Any) -> release_pb2.Release:
-    found: release_pb2.Release = await stubs.releases.GetLatestRelease(
-        release_service_pb2.GetLatestReleaseRequest(**request), metadata=auth(key)
-    )
-    return found
 
 
 async def update_status(stubs: Stubs, key: str, deployment_id: str, status: str) -> deployment_pb2.Deployment:
@@ -137,7 +131,7 @@ async def test_a_rollback_is_a_deploy_of_the_older_release(
     live = await deployments(stubs, reader_key, endpoint_url=ENDPOINT, active_only=True, status="success")
     assert ids(live) == [chain[2].id], "only the rollback is live"
     assert live[0].release_version == "1.0.0"
-    serving = await latest(stubs, reader_key, image_id=v1.image_id, environment="production")
+    serving = await latest_release(stubs, reader_key, image_id=v1.image_id, environment="production")
     assert serving.version == "1.0.0", "latest in production is what serves there: the rollback"
 
     history = await deployments(stubs, reader_key, endpoint_url=ENDPOINT)
@@ -359,13 +353,13 @@ async def test_versions_order_semantically(stubs: Stubs, writer_key: str, reader
     request.order_by = "version desc"
     descending = await list_all(stubs.releases.ListReleases, request, "releases", reader_key, page_size=4)
     assert [r.version for r in descending] == ["nightly", "10.0.0", "9.0.0", "1.10.0", "1.10.0-rc.1", "1.2.0"]
-    assert (await latest(stubs, reader_key, image_id=model.id)).version == "10.0.0", (
+    assert (await latest_release(stubs, reader_key, image_id=model.id)).version == "10.0.0", (
         "a semantic version first"
     )
     only_others = await create_model(stubs, writer_key)
     for version in ("nightly-a", "nightly-c", "nightly-b"):
         await create_release(stubs, writer_key, only_others.id, version=version)
-    assert (await latest(stubs, reader_key, image_id=only_others.id)).version == "nightly-c", (
+    assert (await latest_release(stubs, reader_key, image_id=only_others.id)).version == "nightly-c", (
         "without a semantic version, the highest other one"
     )
 

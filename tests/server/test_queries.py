@@ -31,6 +31,7 @@ from tests.support.api import (
     create_model,
     create_release,
     ids,
+    latest_release,
     list_all,
     timestamp,
     to_datetime,
@@ -211,26 +212,19 @@ async def seed_latest(stubs: Stubs, key: str) -> Latest:
     return Latest(model, r1, r2, r3, r4, r5)
 
 
-async def latest(stubs: Stubs, key: str, **request: str) -> release_pb2.Release:
-    release: release_pb2.Release = await stubs.releases.GetLatestRelease(
-        release_service_pb2.GetLatestReleaseRequest(**request), metadata=auth(key)
-    )
-    return release
-
-
 async def test_latest_release_of_a_model(stubs: Stubs, reader_key: str, writer_key: str) -> None:
     s = await seed_latest(stubs, writer_key)
-    assert (await latest(stubs, reader_key, image_id=s.model.id)).id == s.r5_int8_undeployed.id
-    assert (await latest(stubs, reader_key, model_name=s.model.name)).id == s.r5_int8_undeployed.id
+    assert (await latest_release(stubs, reader_key, image_id=s.model.id)).id == s.r5_int8_undeployed.id
+    assert (await latest_release(stubs, reader_key, model_name=s.model.name)).id == s.r5_int8_undeployed.id
 
 
 async def test_latest_release_of_a_quantization(stubs: Stubs, reader_key: str, writer_key: str) -> None:
     s = await seed_latest(stubs, writer_key)
     want = s.r4_fp16_prod_failed_staging_ok.id
-    assert (await latest(stubs, reader_key, image_id=s.model.id, quantization="fp16")).id == want
-    assert (await latest(stubs, reader_key, model_name=s.model.name, quantization="fp16")).id == want
+    assert (await latest_release(stubs, reader_key, image_id=s.model.id, quantization="fp16")).id == want
+    assert (await latest_release(stubs, reader_key, model_name=s.model.name, quantization="fp16")).id == want
     await expect_error(
-        latest(stubs, reader_key, image_id=s.model.id, quantization="int4"),
+        latest_release(stubs, reader_key, image_id=s.model.id, quantization="int4"),
         grpc.StatusCode.NOT_FOUND,
         "RESOURCE_NOT_FOUND",
     )
@@ -242,37 +236,39 @@ async def test_latest_release_deployed_in_an_environment(
     """The release that serves there now: of the live deployment that became live last."""
     s = await seed_latest(stubs, writer_key)
     by_id = {"image_id": s.model.id}
-    assert (await latest(stubs, reader_key, **by_id, environment="production")).id == s.r2_int8_prod.id
     assert (
-        await latest(
+        await latest_release(stubs, reader_key, **by_id, environment="production")
+    ).id == s.r2_int8_prod.id
+    assert (
+        await latest_release(
             stubs, reader_key, model_name=s.model.name, environment="production", quantization="fp16"
         )
     ).id == s.r1_fp16_prod.id, "r3 is terminated and r4 failed in production"
     assert (
-        await latest(stubs, reader_key, **by_id, environment="staging")
+        await latest_release(stubs, reader_key, **by_id, environment="staging")
     ).id == s.r4_fp16_prod_failed_staging_ok.id
     await expect_error(
-        latest(stubs, reader_key, **by_id, environment="development"),
+        latest_release(stubs, reader_key, **by_id, environment="development"),
         grpc.StatusCode.NOT_FOUND,
         "RESOURCE_NOT_FOUND",
     )
 
 
 async def test_latest_release_errors(stubs: Stubs, reader_key: str, writer_key: str) -> None:
-    await expect_error(latest(stubs, reader_key), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
+    await expect_error(latest_release(stubs, reader_key), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
     await expect_error(
-        latest(stubs, reader_key, model_name="no-such-model"),
+        latest_release(stubs, reader_key, model_name="no-such-model"),
         grpc.StatusCode.NOT_FOUND,
         "RESOURCE_NOT_FOUND",
     )
     await expect_error(
-        latest(stubs, reader_key, image_id="00000000-0000-4000-8000-000000000000"),
+        latest_release(stubs, reader_key, image_id="00000000-0000-4000-8000-000000000000"),
         grpc.StatusCode.NOT_FOUND,
         "RESOURCE_NOT_FOUND",
     )
     empty = await create_model(stubs, writer_key)
     await expect_error(
-        latest(stubs, reader_key, image_id=empty.id), grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"
+        latest_release(stubs, reader_key, image_id=empty.id), grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"
     )
 
 

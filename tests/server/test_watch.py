@@ -13,8 +13,6 @@ import grpc
 
 from catapult.v1 import (
     api_key_service_pb2,
-    change_service_pb2,
-    deployment_service_pb2,
     model_pb2,
 )
 from catapult_server.auth import CLI_CALLER
@@ -35,21 +33,11 @@ from tests.support.api import (
 from tests.support.database import asyncpg_dsn
 from tests.support.errors import error_details, expect_error
 from tests.support.servers import running_server, stop_server
-from tests.support.watch import Watching, started, watching
+from tests.support.watch import Watching, started, watch_changes, watch_deployments, watching
 
 ENDPOINT = "https://llm.example.com/v1/chat"
 # 60 KB of metadata: a few hundred such events outgrow what the transport buffers for a stream.
 BULKY = {"notes": "x" * 60_000}
-
-
-def watch_changes(stubs: Stubs, key: str, **request: Any) -> Any:
-    return stubs.changes.WatchChanges(change_service_pb2.WatchChangesRequest(**request), metadata=auth(key))
-
-
-def watch_deployments(stubs: Stubs, key: str, **request: Any) -> Any:
-    return stubs.deployments.WatchDeployments(
-        deployment_service_pb2.WatchDeploymentsRequest(**request), metadata=auth(key)
-    )
 
 
 def summary(watch: Watching) -> list[tuple[str, str, str]]:

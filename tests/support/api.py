@@ -227,6 +227,14 @@ async def create_model_and_release(
     return model, release
 
 
+async def latest_release(stubs: Stubs, key: str, **request: Any) -> release_pb2.Release:
+    """GetLatestRelease: `request` names the model (image_id or model_name) and the filters."""
+    found: release_pb2.Release = await stubs.releases.GetLatestRelease(
+        release_service_pb2.GetLatestReleaseRequest(**request), metadata=auth(key)
+    )
+    return found
+
+
 # --- listing ---------------------------------------------------------------------------
 
 

@@ -147,6 +147,11 @@ class Rest:
         assert reply.headers.get("content-type") == "application/json", str(reply)
         return reply.json()
 
+    async def create(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /api/v1/{collection}: the resource created, as JSON."""
+        created: dict[str, Any] = await self.ok("POST", f"/api/v1/{collection}", body)
+        return created
+
 
 def _read(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as response:

@@ -12,7 +12,8 @@ from typing import Any
 
 import grpc
 
-from catapult.v1 import change_pb2
+from catapult.v1 import change_pb2, change_service_pb2, deployment_service_pb2
+from tests.support.api import Stubs, auth
 
 
 class Watching:
@@ -96,3 +97,15 @@ async def started(watch: Watching) -> Watching:
     what the test writes next is after the watch began."""
     await watch.call.initial_metadata()
     return watch
+
+
+def watch_changes(stubs: Stubs, key: str, **request: Any) -> Any:
+    """A WatchChanges call with `key`."""
+    return stubs.changes.WatchChanges(change_service_pb2.WatchChangesRequest(**request), metadata=auth(key))
+
+
+def watch_deployments(stubs: Stubs, key: str, **request: Any) -> Any:
+    """A WatchDeployments call with `key`."""
+    return stubs.deployments.WatchDeployments(
+        deployment_service_pb2.WatchDeploymentsRequest(**request), metadata=auth(key)
+    )

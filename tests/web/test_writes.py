@@ -5,10 +5,10 @@ ask first."""
 from __future__ import annotations
 
 import re
-import uuid
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support.api import unique
 from tests.support.stack import Stack
 
 from .conftest import Keys
@@ -16,10 +16,6 @@ from .console import sign_in
 from .seed import Seeded
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def field(page: Page, label: str) -> Locator:
