@@ -12,11 +12,6 @@ from tests.support.rest import Rest
 ENDPOINT = "https://api.companyA.prod/v1/llama"
 
 
-async def post(rest: Rest, collection: str, body: dict[str, Any]) -> dict[str, Any]:
-    created: dict[str, Any] = await rest.ok("POST", f"/api/v1/{collection}", body)
-    return created
-
-
 async def listed(rest: Rest, path: str, **query: str) -> list[dict[str, Any]]:
     page: dict[str, Any] = await rest.ok("GET", path, query=query)
     items: list[dict[str, Any]] = next(value for key, value in page.items() if key != "next_page_token")
@@ -24,15 +19,15 @@ async def listed(rest: Rest, path: str, **query: str) -> list[dict[str, Any]]:
 
 
 async def test_supersede_rollback_history_and_live_at(rest: Rest) -> None:
-    model = await post(
-        rest, "models", {"name": "llama-rest", "company": "CompanyA", "storage_path": "s3://m/"}
+    model = await rest.create(
+        "models", {"name": "llama-rest", "company": "CompanyA", "storage_path": "s3://m/"}
     )
-    v1 = await post(rest, "releases", {"image_id": model["id"], "version": "1.0.0", "digest": "sha256:one"})
-    v11 = await post(rest, "releases", {"image_id": model["id"], "version": "1.1.0"})
+    v1 = await rest.create("releases", {"image_id": model["id"], "version": "1.0.0", "digest": "sha256:one"})
+    v11 = await rest.create("releases", {"image_id": model["id"], "version": "1.1.0"})
     chain = []
     for release in (v1, v11, v1):  # a deploy, an upgrade, a rollback
         body = {"release_id": release["id"], "environment": "production", "endpoint_url": ENDPOINT}
-        chain.append(await post(rest, "deployments", body))
+        chain.append(await rest.create("deployments", body))
     assert all(d["status"] == "success" for d in chain), "live by default, as every client records it"
     assert [d["replaces_id"] for d in chain] == ["", chain[0]["id"], chain[1]["id"]]
 
@@ -79,10 +74,10 @@ async def test_supersede_rollback_history_and_live_at(rest: Rest) -> None:
 
 
 async def test_concurrent_deploys_through_envoy_leave_one_live(rest: Rest) -> None:
-    model = await post(rest, "models", {"name": "race-rest", "storage_path": "s3://m/"})
-    release = await post(rest, "releases", {"image_id": model["id"], "version": "1.0.0"})
+    model = await rest.create("models", {"name": "race-rest", "storage_path": "s3://m/"})
+    release = await rest.create("releases", {"image_id": model["id"], "version": "1.0.0"})
     body = {"release_id": release["id"], "environment": "production", "endpoint_url": ENDPOINT + "/race"}
-    created = await asyncio.gather(*(post(rest, "deployments", body) for _ in range(20)))
+    created = await asyncio.gather(*(rest.create("deployments", body) for _ in range(20)))
     history = await listed(rest, "/api/v1/deployments", endpoint_url=ENDPOINT + "/race", page_size="50")
     assert sorted(d["id"] for d in history) == sorted(d["id"] for d in created)
     assert [d["status"] for d in history].count("success") == 1
@@ -90,8 +85,91 @@ async def test_concurrent_deploys_through_envoy_leave_one_live(rest: Rest) -> No
 
 
 async def test_versions_sort_semantically(rest: Rest) -> None:
-    model = await post(rest, "models", {"name": "semver-rest", "storage_path": "s3://m/"})
+    model = await rest.create("models", {"name": "semver-rest", "storage_path": "s3://m/"})
     for version in ("10.0.0", "1.10.0-rc.1", "9.0.0", "1.2.0"):
-        await post(rest, "releases", {"image_id": model["id"], "version": version})
+        await rest.create("releases", {"image_id": model["id"], "version": version})
     ordered = await listed(rest, "/api/v1/releases", image_id=model["id"], order_by="version")
     assert [r["version"] for r in ordered] == ["1.2.0", "1.10.0-rc.1", "9.0.0", "10.0.0"]
+
+
+async def test_slots_matrix_update_to_success_and_blast_radius_at_a_moment(rest: Rest) -> None:
+    model = await rest.create("models", {"name": "slots-rest", "storage_path": "s3://m/"})
+    release = await rest.create("releases", {"image_id": model["id"], "version": "1.0.0"})
+    await rest.create(
+        "artifacts",
+        {
+            "release_id": release["id"],
+            "name": "engine.whl",
+            "artifact_type": "wheel",
+            "file_path": "s3://a/engine.whl",
+            "checksum": "sha256:engine",
+        },
+    )
+    # Three environments, two endpoints each: six slots, none superseding another.
+    slots = {
+        (environment, f"{ENDPOINT}/{environment}/{n}")
+        for environment in ("production", "staging", "development")
+        for n in (1, 2)
+    }
+    placed = []
+    for environment, endpoint in sorted(slots):
+        body = {"release_id": release["id"], "environment": environment, "endpoint_url": endpoint}
+        placed.append(await rest.create("deployments", body))
+    assert [d["replaces_id"] for d in placed] == [""] * 6
+    rollout = await rest.ok("GET", f"/api/v1/models/{model['id']}:rollout")
+    assert {
+        (e["environment"], d["endpoint_url"]) for e in rollout["environments"] for d in e["live"]
+    } == slots
+    # Without an endpoint the slot is model + environment + cluster + namespace.
+    on_clusters = [
+        await rest.create(
+            "deployments",
+            {
+                "release_id": release["id"],
+                "environment": "production",
+                "cluster": cluster,
+                "k8s_namespace": "ml",
+            },
+        )
+        for cluster in ("eu-1", "us-1", "eu-1")
+    ]
+    assert [d["replaces_id"] for d in on_clusters] == ["", "", on_clusters[0]["id"]]
+
+    # A deployment recorded as "deploying" supersedes nothing until it is updated to success.
+    first = placed[0]
+    endpoint = first["endpoint_url"]
+    pending = await rest.create(
+        "deployments",
+        {
+            "release_id": release["id"],
+            "environment": first["environment"],
+            "endpoint_url": endpoint,
+            "status": "deploying",
+        },
+    )
+    assert "live_since" not in pending and not pending["replaces_id"]
+    went_live = await rest.ok(
+        "PATCH",
+        f"/api/v1/deployments/{pending['id']}",
+        {"status": "success"},
+        query={"update_mask": "status"},
+    )
+    assert went_live["replaces_id"] == first["id"]
+    assert [
+        d["id"] for d in await listed(rest, "/api/v1/deployments", endpoint_url=endpoint, active_only="true")
+    ] == [pending["id"]]
+
+    # The artifact's blast radius now, and at the first deployment's first moment (the interval
+    # includes its start): the superseded one served then.
+    carrying = await listed(
+        rest, "/api/v1/deployments", artifact_checksum="sha256:engine", active_only="true", page_size="50"
+    )
+    assert len(carrying) == 8 and first["id"] not in {d["id"] for d in carrying}
+    then = await listed(
+        rest,
+        "/api/v1/deployments",
+        artifact_checksum="sha256:engine",
+        live_at=first["live_since"],
+        endpoint_url=endpoint,
+    )
+    assert [d["id"] for d in then] == [first["id"]]

@@ -3,6 +3,7 @@ quantization, listing "what is live where", updating and terminating."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -186,3 +187,58 @@ async def test_what_is_live(client: catapult.AsyncClient) -> None:
     await client.deprecate_release(v1.id)
     stale = await collect(client.list_deployments(release_status="deprecated", active_only=True))
     assert [d.id for d in stale] == [rollback.id]
+
+
+async def test_slots_supersede_only_within_themselves(client: catapult.AsyncClient) -> None:
+    """A model live in 3 environments at 2 endpoints each: six slots, six live deployments, the
+    matrix shows them all; 20 deploys racing into one slot leave one live; a deployment that is
+    not yet live supersedes nothing until it is updated to success."""
+    await client.create_model("slots", storage_path="s3://m/")
+    release = await client.create_release("slots", "1.2.0")
+    endpoints = {
+        (environment, f"https://api.x/{environment}/{n}")
+        for environment in ("production", "staging", "development")
+        for n in (1, 2)
+    }
+    placed = [
+        await client.record_deployment(release.id, environment=environment, endpoint_url=endpoint)
+        for environment, endpoint in sorted(endpoints)
+    ]
+    assert [d.replaces_id for d in placed] == [""] * 6, "different slots never supersede each other"
+    rollout = await client.get_model_rollout("slots")
+    assert {(e.environment, d.endpoint_url) for e in rollout.environments for d in e.live} == endpoints
+
+    raced = "https://api.x/production/1"
+    racing = await asyncio.gather(
+        *(
+            client.record_deployment(release.id, environment="production", endpoint_url=raced)
+            for _ in range(20)
+        )
+    )
+    history = await collect(client.list_deployments(endpoint_url=raced))
+    assert {d.id for d in history} >= {d.id for d in racing}
+    live = [d for d in history if d.status == "success"]
+    assert len(live) == 1 and live[0].id in {d.id for d in racing}
+    assert all(d.superseded_by_id for d in history if d.status == "terminated")
+
+    pending = await client.record_deployment(
+        release.id, environment="production", endpoint_url=raced, status="deploying"
+    )
+    assert not pending.replaces_id and not pending.HasField("live_since")
+    assert [d.id for d in await collect(client.list_deployments(endpoint_url=raced, active_only=True))] == [
+        live[0].id
+    ]
+    went_live = await client.update_deployment(pending.id, status="success")
+    assert went_live.replaces_id == live[0].id and went_live.HasField("live_since")
+    assert [d.id for d in await collect(client.list_deployments(endpoint_url=raced, active_only=True))] == [
+        pending.id
+    ]
+
+
+async def test_versions_sort_semantically(client: catapult.AsyncClient) -> None:
+    await client.create_model("semver", storage_path="s3://m/")
+    for version in ("10.0.0", "1.10.0-rc.1", "9.0.0", "1.2.0"):
+        await client.create_release("semver", version)
+    ordered = await collect(client.list_releases("semver", order_by="version"))
+    assert [r.version for r in ordered] == ["1.2.0", "1.10.0-rc.1", "9.0.0", "10.0.0"]
+    assert (await client.get_latest_release("semver")).version == "10.0.0"
