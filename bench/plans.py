@@ -18,6 +18,7 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy import CompoundSelect, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from bench import seed
 from catapult.v1 import deployment_service_pb2, release_service_pb2
 from catapult_server import pagination
 from catapult_server.db.schema import deployments, releases
@@ -84,7 +85,7 @@ async def live_truth(database_url: str) -> list[Plan]:
                     .limit(1)
                 )
             ).one()
-            checksum = await conn.scalar(select(r.c.digest).limit(1))  # no artifacts seeded: any value
+            checksum = seed.SHARED_CHECKSUM
             moment = sample.live_since + timedelta(seconds=1)
             company = "company-7"
             deployment_questions: list[tuple[str, deployment_service_pb2.ListDeploymentsRequest]] = [
@@ -111,7 +112,7 @@ async def live_truth(database_url: str) -> list[Plan]:
                 (
                     "4. deployments by artifact checksum, live",
                     deployment_service_pb2.ListDeploymentsRequest(
-                        artifact_checksum=str(checksum), active_only=True
+                        artifact_checksum=checksum, active_only=True
                     ),
                 ),
                 (

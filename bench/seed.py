@@ -51,6 +51,25 @@ SELECT m.id,
 FROM models m CROSS JOIN generate_series(0, $1 - 1) AS j
 """
 
+# Two wheels baked into each release: its own engine build, and one of 1,000 shared runtime
+# wheels (release n carries runtime n mod 1000), so a bad runtime's blast radius is 0.1% of the
+# releases, spread over the models, as a widely used dependency's would be.
+ARTIFACTS_SQL = """
+WITH numbered AS (
+  SELECT id, created_at, (row_number() OVER (ORDER BY created_at, id)) - 1 AS n FROM releases
+)
+INSERT INTO artifacts (release_id, name, type, file_path, size_bytes, checksum, platform, python_version,
+                       uploaded_by, created_at, updated_at)
+SELECT numbered.id, wheel.name || '-' || numbered.n || '.whl', 'wheel',
+       's3://bench-artifacts/' || numbered.id || '/' || wheel.name || '.whl', 42000000,
+       CASE wheel.name WHEN 'engine' THEN 'sha256:' || md5(numbered.id::text)
+                       ELSE 'sha256:runtime-' || numbered.n % 1000 END,
+       'linux_x86_64', '3.11', 'bench', numbered.created_at, numbered.created_at
+FROM numbered CROSS JOIN (VALUES ('engine'), ('runtime')) AS wheel(name)
+"""
+# A shared runtime wheel's checksum, for the blast-radius question.
+SHARED_CHECKSUM = "sha256:runtime-7"
+
 # Deployment k goes to release number k mod R and to endpoint k mod E, deployed k minutes after
 # the start: each endpoint gets a new deployment every E minutes, which supersedes the one before
 # (as the write path would: that one is terminated at the moment the new one goes live). Only
@@ -105,8 +124,8 @@ def _dsn(url: str) -> str:
 
 
 async def seed_catalogue(conn: asyncpg.Connection, models: int, releases_per_model: int) -> None:
-    """Models and releases (run once, on an empty database), with the version sort keys the
-    write path computes (catapult_server.versions)."""
+    """Models, releases and their artifacts (run once, on an empty database), with the version
+    sort keys the write path computes (catapult_server.versions)."""
     await conn.execute(MODELS_SQL, models)
     await conn.execute(RELEASES_SQL, releases_per_model)
     rows = await conn.fetch("SELECT id, version FROM releases")
@@ -116,6 +135,7 @@ async def seed_catalogue(conn: asyncpg.Connection, models: int, releases_per_mod
         [row["id"] for row in rows],
         [sort_key(row["version"]) for row in rows],
     )
+    await conn.execute(ARTIFACTS_SQL)
 
 
 async def grow_deployments(conn: asyncpg.Connection, to_total: int, endpoints: int = ENDPOINTS) -> int:

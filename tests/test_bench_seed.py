@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from bench import seed
-from catapult.v1 import deployment_service_pb2, model_service_pb2, release_service_pb2
+from catapult.v1 import artifact_service_pb2, deployment_service_pb2, model_service_pb2, release_service_pb2
 from tests.support.api import Stubs
 
 
@@ -37,3 +37,15 @@ async def test_seeded_rows_read_like_api_rows(database_url: str, stubs: Stubs, r
     assert len({d.id for d in seen}) == 45
     assert all(d.model_name and d.release_version and d.company for d in seen)
     assert {d.status for d in seen} <= {"success", "failed", "terminated", "deploying"}
+
+    # The shared runtime wheel's blast radius reads like an API-recorded one.
+    (carrier,) = (
+        await stubs.artifacts.ListArtifacts(
+            artifact_service_pb2.ListArtifactsRequest(checksum=seed.SHARED_CHECKSUM), metadata=auth
+        )
+    ).artifacts
+    carrying = await stubs.deployments.ListDeployments(
+        deployment_service_pb2.ListDeploymentsRequest(artifact_checksum=seed.SHARED_CHECKSUM), metadata=auth
+    )
+    expected = {d.id for d in seen if d.release_id == carrier.release_id}
+    assert expected and {d.id for d in carrying.deployments} == expected
