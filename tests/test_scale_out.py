@@ -33,7 +33,7 @@ from catapult.v1 import model_pb2, model_service_pb2
 from tests.support.api import Stubs, auth, create_model, unique, update
 from tests.support.database import asyncpg_dsn
 from tests.support.load import CREATE, READ, UPDATE, MixedLoad, Phase
-from tests.support.paths import REPO
+from tests.support.paths import REPO, record_figure
 from tests.support.polling import poll_until, wait_until
 from tests.support.ports import is_free
 from tests.support.rest import Rest, envoy_in_front
@@ -56,10 +56,7 @@ EDGE_COUNTERS = (
 
 def record(test: str, figures: dict[str, Any]) -> None:
     """Keep a test's figures in build/scale-out.json (each test its own entry) and print them."""
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results[test] = figures
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    record_figure(RESULTS, test, figures)
     print(f"\n{test}: {json.dumps(figures, indent=2)}")
 
 

@@ -37,15 +37,16 @@ from tests.support.api import (
     to_datetime,
     unique,
 )
+from tests.support.api import (
+    get as get_resource,
+)
 from tests.support.errors import expect_error
 
 ENDPOINT = "https://api.companyA.prod/v1/llama"
 
 
 async def get(stubs: Stubs, key: str, deployment_id: str) -> deployment_pb2.Deployment:
-    found: deployment_pb2.Deployment = await stubs.deployments.GetDeployment(
-        deployment_service_pb2.GetDeploymentRequest(id=deployment_id), metadata=auth(key)
-    )
+    found: deployment_pb2.Deployment = await get_resource(stubs, key, "deployment", deployment_id)
     return found
 
 

@@ -5,7 +5,6 @@ page show their first page within 1.5 s of navigation. The numbers go to build/w
 from __future__ import annotations
 
 import gzip
-import json
 import statistics
 from collections.abc import Iterator
 
@@ -15,7 +14,7 @@ from playwright.sync_api import Page, Response, expect
 
 from bench.seed import grow_deployments, seed_catalogue
 from tests.support.database import asyncpg_dsn, blocking
-from tests.support.paths import REPO
+from tests.support.paths import REPO, record_figure
 from tests.support.stack import Stack
 
 from .console import sign_in
@@ -25,13 +24,6 @@ INITIAL_JS_BUDGET = 300 * 1024
 FIRST_PAGE_BUDGET_MS = 1500
 MODELS, RELEASES_PER_MODEL, DEPLOYMENTS = 1000, 10, 10_000
 RESULTS = REPO / "build" / "web-budgets.json"
-
-
-def record(name: str, value: object) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results[name] = value
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def test_initial_javascript_is_within_budget(page: Page) -> None:
@@ -45,7 +37,7 @@ def test_initial_javascript_is_within_budget(page: Page) -> None:
 
     assert scripts, "the first visit loaded no script"
     gzipped = sum(len(gzip.compress(response.body(), compresslevel=9)) for response in scripts)
-    record("initial_js_gzip_bytes", gzipped)
+    record_figure(RESULTS, "initial_js_gzip_bytes", gzipped)
     assert gzipped <= INITIAL_JS_BUDGET, (
         f"{gzipped / 1024:.0f} KB gzipped > {INITIAL_JS_BUDGET / 1024:.0f} KB"
     )
@@ -86,5 +78,7 @@ def test_first_page_shows_within_budget(page: Page, big_stack: Stack, path: str,
         shown = page.wait_for_function(FIRST_ROW_SHOWN, arg=first_row, polling="raf", timeout=10_000)
         timings.append(round(shown.json_value()))
     median = statistics.median(timings)
-    record(f"first_page_ms{path.replace('/', '_') or '_'}", {"runs": timings, "median": median})
+    record_figure(
+        RESULTS, f"first_page_ms{path.replace('/', '_') or '_'}", {"runs": timings, "median": median}
+    )
     assert median <= FIRST_PAGE_BUDGET_MS, f"{path}: first page after {timings} ms"
