@@ -96,6 +96,7 @@ def _bad_values(field: FieldDescriptor, rules: Rules, required: bool) -> Iterato
         yield "order_by", "no_such_field desc"
     if field.message_type is not None and field.message_type.full_name == "google.protobuf.Timestamp":
         yield "timestamp range", timestamp_pb2.Timestamp(seconds=MIN_SECONDS - 1)
+        yield "timestamp nanos", timestamp_pb2.Timestamp(seconds=0, nanos=-1)
 
 
 def cases() -> list[Case]:
@@ -228,6 +229,7 @@ def _states(schema: dict[str, Any], case: Case, rules: Rules) -> bool:
             all(f in item.get("pattern", "") for f in rules.order_by.fields) if rules.order_by else False
         ),
         "timestamp range": lambda: schema.get("format") == "date-time",
+        "timestamp nanos": lambda: schema.get("format") == "date-time",
     }
     return checks[case.rule]()
 
