@@ -68,7 +68,12 @@ async def test_no_input_gets_a_server_error_or_an_undocumented_answer(
     process = await asyncio.create_subprocess_exec(
         *command, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=BUDGET_SECONDS + 90)
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=BUDGET_SECONDS + 90)
+    finally:
+        if process.returncode is None:  # timed out: never leave schemathesis running behind the test
+            process.kill()
+            await process.wait()
     report = output.decode(errors="replace")
     assert process.returncode == 0, report[-6000:]
     operations = sum(len(methods) for methods in DOCUMENT["paths"].values()) - len(STREAMS)
