@@ -65,7 +65,10 @@ def _fill(message: Message, rng: random.Random, depth: int = 0) -> None:
         name = field.message_type.full_name if field.message_type is not None else ""
         target = getattr(message, field.name)
         if name == "google.protobuf.Timestamp":
-            target.seconds, target.nanos = rng.choice(SECONDS), rng.choice([0, 999_999_999, -1, 1_000_000_000])
+            target.seconds, target.nanos = (
+                rng.choice(SECONDS),
+                rng.choice([0, 999_999_999, -1, 1_000_000_000]),
+            )
         elif name == "google.protobuf.Struct":
             target.update(
                 {rng.choice(STRINGS) or "k": rng.choice([float("nan"), 1e308, "v", None, [1, {"a": []}]])}
