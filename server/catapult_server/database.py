@@ -57,8 +57,6 @@ UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
 CHECK_VIOLATION = "23514"
 NOT_NULL_VIOLATION = "23502"
-SERIALIZATION_FAILURE = "40001"
-DEADLOCK_DETECTED = "40P01"
 # Class 22, data exception: a NUL character in text, a number or a date out of range, … — a
 # value the client sent that PostgreSQL cannot store.
 DATA_EXCEPTION_CLASS = "22"
@@ -67,8 +65,9 @@ DATA_EXCEPTION_CLASS = "22"
 # 23 integrity: a rule not named above (a unique or exclusion race is a conflict, see below);
 INTEGRITY_CLASS = "23"
 RACE_STATES = ("23505", "23P01")  # unique, exclusion: another transaction got there first
-# 40 transaction rollback, 55 lock not available / object in use: another transaction's doing,
-# so a retry may succeed (ABORTED, and the server retries it itself a few times);
+# 40 transaction rollback (a serialization failure, a deadlock), 55 lock not available / object
+# in use: another transaction's doing, so a retry may succeed (ABORTED, and the server retries it
+# itself a few times);
 CONFLICT_CLASSES = ("40", "55")
 # 53 insufficient resources (disk, memory, connections), 57 operator intervention (a statement
 # cancelled by statement_timeout, a shutdown), 58 system error (I/O), XX PostgreSQL's own
@@ -168,12 +167,10 @@ def translate(error: BaseException) -> CatapultError | None:
         return InvalidArgument.field(
             "request", "holds a value the database cannot store (e.g. a NUL character)"
         )
-    if state in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED) or state in RACE_STATES:
+    if state in RACE_STATES or state.startswith(CONFLICT_CLASSES):
         return Conflict()
     if state.startswith(INTEGRITY_CLASS):
         return InvalidArgument.field("request", f"violates the rule {name or 'of the table'}")
-    if state.startswith(CONFLICT_CLASSES):
-        return Conflict()
     if state.startswith(UNAVAILABLE_CLASSES):
         return DatabaseUnavailable()
     if state.startswith(LIMIT_CLASS):

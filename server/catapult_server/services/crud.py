@@ -105,12 +105,13 @@ async def delete_audited(
     resource: Resource[Any],
     where: ColumnElement[bool],
     changes: Mapping[str, Any] | None = None,
-) -> int:
+) -> list[Row]:
     """Delete the resources matching `where`, each with a "delete" audit row holding what it was
-    (a watcher's "deleted" event); how many went."""
-    gone = [resource.to_proto(row) for row in (await tx.execute(resource.query.where(where))).mappings()]
-    count = await repository.delete(tx, resource, where)
-    for item in gone:
+    (a watcher's "deleted" event); the rows that went, as they were."""
+    rows = list((await tx.execute(resource.query.where(where))).mappings())
+    await repository.delete(tx, resource, where)
+    for row in rows:
+        item = resource.to_proto(row)
         item_id = uuid.UUID(getattr(item, "id"))  # noqa: B009 - every resource has an id
         await audit.record(tx, caller, "delete", resource, item_id, dict(changes or {}), snapshot=item)
-    return count
+    return rows

@@ -293,25 +293,27 @@ async def delete_history(
     context: dict[str, str],
 ) -> Removed:
     """Delete the deployment history and artifacts of releases being deleted, each audited."""
-    rows = await tx.execute(
-        select(
-            d.c.id,
-            d.c.release_id,
-            d.c.environment,
-            d.c.cluster,
-            d.c.endpoint_url,
-            d.c.status,
-            d.c.deployed_at,
-            d.c.live_since,
-            d.c.terminated_at,
-        )
-        .where(deployed)
-        .order_by(d.c.deployed_at)
-    )
-    history = [_json_row(row._mapping) for row in rows]
-    await crud.delete_audited(tx, caller, DEPLOYMENT, deployed, context)
+    gone = await crud.delete_audited(tx, caller, DEPLOYMENT, deployed, context)
+    history = [
+        _json_row({column: row[column] for column in HISTORY_COLUMNS})
+        for row in sorted(gone, key=lambda row: row["deployed_at"])
+    ]
     removed_artifacts = await crud.delete_audited(tx, caller, ARTIFACT, artifacts, context)
-    return Removed(history, removed_artifacts)
+    return Removed(history, len(removed_artifacts))
+
+
+# What a forced delete's audit row keeps of each deployment it removed.
+HISTORY_COLUMNS = (
+    "id",
+    "release_id",
+    "environment",
+    "cluster",
+    "endpoint_url",
+    "status",
+    "deployed_at",
+    "live_since",
+    "terminated_at",
+)
 
 
 def _json_row(row: Mapping[Any, Any]) -> dict[str, Any]:

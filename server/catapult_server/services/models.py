@@ -92,8 +92,8 @@ async def delete(
         removed = await deployments.delete_history(
             tx, caller, d.c.model_id == model_id, a.c.release_id.in_(release_ids), with_model
         )
-        deleted_releases = await crud.delete_audited(
-            tx, caller, RELEASE, r.c.image_id == model_id, with_model
+        deleted_releases = len(
+            await crud.delete_audited(tx, caller, RELEASE, r.c.image_id == model_id, with_model)
         )
         changes: dict[str, Any] = {
             "deleted_releases": deleted_releases,
